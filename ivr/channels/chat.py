@@ -1,0 +1,90 @@
+"""A typed call in the terminal: the fallback when there is no microphone or speech model.
+
+Digits, ``*`` and ``#`` act as the keypad, an empty line is silence, anything else is what the caller
+says. The checklist of what to have ready is shown every time it grows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.panel import Panel
+
+from ivr.engine import Call, Engine
+from ivr.engine.call import Input, Turn
+from ivr.engine.clock import Clock, system_clock
+
+KEYPAD_LINE = re.compile(r"^[0-9*#]+$")
+QUIT = {"/выход", "/exit", "/quit", "выход"}
+
+
+def classify(line: str) -> Input:
+    """A typed line as the call input it stands for."""
+    text = line.strip()
+    if not text:
+        return Input("silence")
+    compact = text.replace(" ", "")
+    if KEYPAD_LINE.match(compact):
+        return Input("dtmf", compact)
+    return Input("speech", text)
+
+
+def transcript_path(reports_dir: Path, flow_id: str, started: datetime) -> Path:
+    return reports_dir / f"{started.astimezone():%Y%m%d-%H%M%S}-{flow_id}.transcript.jsonl"
+
+
+class ChatView:
+    """What the caller sees: the simulator's lines, the turn's outcome, the growing checklist."""
+
+    def __init__(self, console: Console):
+        self.console = console
+        self._shown_items = 0
+
+    def said(self, texts: list[str]) -> None:
+        for text in texts:
+            self.console.print(f"[bold cyan]Автоответчик:[/] {text}")
+
+    def checklist(self, call: Call) -> None:
+        if len(call.checklist) == self._shown_items:
+            return
+        self._shown_items = len(call.checklist)
+        lines = []
+        for entry in call.checklist:
+            slot = call.slots.get(entry.slot) if entry.slot else None
+            mark = "✔" if slot and slot.valid else "✘" if slot else "•"
+            lines.append(f"{mark} {entry.item}")
+        self.console.print(Panel("\n".join(lines), title="Что подготовить", expand=False))
+
+    def turn(self, turn: Turn, call: Call) -> None:
+        self.said(turn.said)
+        self.checklist(call)
+
+
+def run_chat(engine: Engine, *, console: Console, read_line: Callable[[str], str] = input,
+             clock: Clock = system_clock, reports_dir: Path | None = Path("reports"),
+             keep_personal_data: bool = False) -> Call:
+    started = clock()
+    transcript = transcript_path(reports_dir, engine.flow.id, started) if reports_dir else None
+    call = engine.start_call(clock=clock, transcript=transcript, keep_personal_data=keep_personal_data)
+    view = ChatView(console)
+    console.print(f"[dim]Сценарий: {engine.flow.meta.title}. Цифры, * и # — кнопки телефона; "
+                  "пустая строка — молчание; /выход — положить трубку.[/]")
+    view.said(call.greeting)
+    view.checklist(call)
+    while not call.ended:
+        try:
+            line = read_line("Вы: ")
+        except (EOFError, KeyboardInterrupt):
+            console.print()
+            break
+        if line.strip().lower() in QUIT:
+            break
+        view.turn(call.handle(classify(line)), call)
+    call.hang_up()
+    if transcript:
+        console.print(f"[dim]Расшифровка звонка: {transcript}[/]")
+    return call

@@ -1,0 +1,262 @@
+"""Convo files: a scripted call with expectations, the headless way to test a flow.
+
+```yaml
+flow: ../../flows/example.yaml      # optional, relative to this file
+now: "2026-11-25T10:00:00+03:00"    # optional: the call's clock (opening hours depend on it)
+turns:
+  - expect: {state: main, says: ["главное меню"]}   # what the greeting said
+  - caller: "хочу продлить книгу"
+    expect: {state: renew_card}
+  - dtmf: "123456"
+  - silence: 6
+```
+
+The same file runs with ``ivr test``, ``ivr run --script`` and under pytest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from ivr.engine import Call, Engine, ManualClock, Turn, system_clock
+from ivr.engine.call import Input
+from ivr.errors import UserError
+from ivr.flow.loader import FlowError, _translate, load_flow
+from ivr.flow.model import Flow
+from ivr.flow.yaml_source import Problem, YamlSyntaxError, load_with_positions
+from ivr.personal.identifiers import speak_digits
+
+
+def _as_list(value: object) -> object:
+    return [value] if isinstance(value, str) else value
+
+
+Texts = Annotated[list[str], BeforeValidator(_as_list)]
+
+
+class Expect(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    state: str | None = None
+    says: Texts = Field(default_factory=list)
+    not_says: Texts = Field(default_factory=list)
+    slots: dict[str, str | None] = Field(default_factory=dict)
+    ended: bool | None = None
+    event: str | None = None
+    match: str | None = None
+    topic: str | None = None
+
+
+class ConvoTurn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    caller: str | None = None
+    dtmf: Annotated[str | None, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v)] = None
+    silence: float | None = Field(default=None, ge=0)
+    audio: str | None = None
+    wait: float | None = Field(default=None, ge=0)
+    expect: Expect | None = None
+
+    @model_validator(mode="after")
+    def _one_input(self) -> "ConvoTurn":
+        given = [k for k in ("caller", "dtmf", "silence", "audio") if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError(f"в одном шаге только один ввод, а здесь {', '.join(given)} — разделите на шаги")
+        return self
+
+
+class ConvoFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    flow: str | None = None
+    now: datetime | None = None
+    seed: int | None = None
+    turns: list[ConvoTurn]
+
+
+@dataclass
+class Failure:
+    turn: int  # 0 = the greeting
+    step: str  # what the caller did, as written
+    expected: str
+    happened: str
+
+
+@dataclass
+class ConvoResult:
+    path: str
+    call: Call
+    failures: list[Failure] = field(default_factory=list)
+    turns: list[Turn] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def load_convo(path: str | Path) -> ConvoFile:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise UserError(f"{path}: не удаётся прочитать файл разговора ({err})") from None
+    try:
+        raw, smap, problems = load_with_positions(text)
+    except YamlSyntaxError as err:
+        raise FlowError(path, err.problems) from None
+    if isinstance(raw, list):
+        raw = {"turns": raw}
+    if not isinstance(raw, dict):
+        raise FlowError(path, [Problem((), "файл разговора — это turns: со списком шагов "
+                                            "(caller:, dtmf:, silence:, expect:)", smap.find(()))])
+    try:
+        convo = ConvoFile.model_validate(raw)
+    except ValidationError as err:
+        raise FlowError(path, problems + [_translate(e, smap) for e in err.errors()]) from None
+    if problems:
+        raise FlowError(path, problems)
+    return convo
+
+
+def resolve_flow_path(convo: ConvoFile, convo_path: Path, default: Path) -> Path:
+    return (convo_path.parent / convo.flow).resolve() if convo.flow else default
+
+
+class Runner:
+    """Runs convo files, loading each flow (and building its machine) once."""
+
+    def __init__(self, default_flow: Path):
+        self.default_flow = default_flow
+        self._engines: dict[Path, Engine] = {}
+
+    def engine(self, path: Path) -> Engine:
+        path = Path(path).resolve()
+        if path not in self._engines:
+            self._engines[path] = Engine(load_flow(path))
+        return self._engines[path]
+
+    def run_file(self, path: str | Path, *, transcript: Path | None = None) -> ConvoResult:
+        path = Path(path)
+        convo = load_convo(path)
+        engine = self.engine(resolve_flow_path(convo, path, self.default_flow))
+        return run_convo(engine, convo, str(path), transcript=transcript)
+
+
+def run_convo(engine: Engine, convo: ConvoFile, name: str = "<convo>", *,
+              transcript: Path | None = None, hear_audio=None) -> ConvoResult:
+    clock = ManualClock(convo.now) if convo.now else system_clock
+    call = engine.start_call(clock=clock, transcript=transcript, seed=convo.seed)
+    result = ConvoResult(name, call)
+    said = list(call.greeting)
+    for n, step in enumerate(convo.turns):
+        if step.wait and isinstance(clock, ManualClock):
+            clock.advance(step.wait)
+        inp = _input(step, call, convo_dir=Path(name).parent, hear_audio=hear_audio)
+        if inp is not None:
+            if inp.kind == "silence" and isinstance(clock, ManualClock):
+                clock.advance(inp.seconds)
+            turn = call.handle(inp)
+            result.turns.append(turn)
+            said = turn.said
+        if step.expect is not None:
+            result.failures += [Failure(n + 1, _describe(step), exp, got)
+                                for exp, got in check(step.expect, call, said, result.turns)]
+    return result
+
+
+def _input(step: ConvoTurn, call: Call, convo_dir: Path, hear_audio) -> Input | None:
+    if step.caller is not None:
+        return Input("speech", _fill(step.caller, call))
+    if step.dtmf is not None:
+        return Input("dtmf", _fill(step.dtmf, call))
+    if step.silence is not None:
+        return Input("silence", "", step.silence)
+    if step.audio is not None:
+        if hear_audio is None:
+            from ivr.channels.audio_turns import hear_audio as default_hear
+            hear_audio = default_hear
+        return hear_audio(convo_dir / step.audio, call)
+    return None
+
+
+def _fill(text: str, call: Call) -> str:
+    """Convo steps may repeat what the simulator said: ``{reference}`` digits,
+    ``{reference_words}`` as a caller would say them."""
+    return (text.replace("{reference_words}", speak_digits("reference", call.reference).replace(",", ""))
+                .replace("{reference}", call.reference))
+
+
+def _describe(step: ConvoTurn) -> str:
+    for key in ("caller", "dtmf", "silence", "audio"):
+        value = getattr(step, key)
+        if value is not None:
+            return f"{key}: {value}"
+    return "expect"
+
+
+def check(expect: Expect, call: Call, said: list[str], turns: list[Turn]) -> list[tuple[str, str]]:
+    """Compare one expectation with the call; returns (expected, happened) pairs that differ."""
+    problems: list[tuple[str, str]] = []
+    text = "\n".join(said).lower()
+    shown = " | ".join(said) or "(ничего)"
+    if expect.state is not None and call.state != expect.state:
+        problems.append((f"state: {expect.state}", f"state: {call.state}"))
+    for part in expect.says:
+        if part.lower() not in text:
+            problems.append((f"says: «{part}»", f"said: {shown}"))
+    for part in expect.not_says:
+        if part.lower() in text:
+            problems.append((f"not_says: «{part}»", f"said: {shown}"))
+    for slot, value in expect.slots.items():
+        got = call.slots.get(slot)
+        if value is None:
+            if got is not None:
+                problems.append((f"slots.{slot}: не заполнен", f"slots.{slot}: {got.value}"))
+        elif got is None or got.value != value or not got.valid:
+            actual = "не заполнен" if got is None else f"{got.value} ({'верно' if got.valid else 'неверно'})"
+            problems.append((f"slots.{slot}: {value}", f"slots.{slot}: {actual}"))
+    if expect.ended is not None and call.ended != expect.ended:
+        problems.append((f"ended: {expect.ended}", f"ended: {call.ended}"))
+    last = turns[-1] if turns else None
+    if expect.event is not None and (last is None or last.event != expect.event):
+        problems.append((f"event: {expect.event}", f"event: {last.event if last else None}"))
+    if expect.match is not None:
+        got_match = (last.match or {}).get("id") or (last.match or {}).get("slot") if last else None
+        if got_match != expect.match:
+            problems.append((f"match: {expect.match}", f"match: {got_match}"))
+    if expect.topic is not None and call.topic != expect.topic:
+        problems.append((f"topic: {expect.topic}", f"topic: {call.topic}"))
+    return problems
+
+
+def collect_paths(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*.yaml") if p.is_file())
+        elif path.exists():
+            files.append(path)
+        else:
+            raise UserError(f"{path}: нет такого файла или папки с разговорами")
+    return files
+
+
+def coverage(flow: Flow, calls: list[Call]) -> dict:
+    """States, drawn transitions and menu options the given calls exercised."""
+    visited = {s for c in calls for s in c.visits}
+    taken = {e for c in calls for e in c.edges}
+    taken_any = {(e.via, e.dest) for e in taken if e.via.startswith("global:")}
+    edges = flow.edges
+    hit = {e for e in edges if e in taken or (e.source == "*" and (e.via, e.dest) in taken_any)}
+    chosen = {(e.source, e.via) for e in taken}
+    options_hit = {o for o in flow.options if o in chosen}
+    return {
+        "states": (len(visited & set(flow.states)), len(flow.states)),
+        "transitions": (len(hit), len(edges)),
+        "options": (len(options_hit), len(flow.options)),
+        "missed_states": sorted(set(flow.states) - visited),
+        "missed_transitions": sorted(f"{e.source} —{e.via}→ {e.dest}" for e in edges - hit),
+    }

@@ -1,0 +1,74 @@
+"""``ivr run``: one call with no human, from a convo file or from ``--caller`` lines."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+from rich.console import Console
+
+from ivr.channels.chat import classify
+from ivr.channels.convo import ConvoFile, ConvoResult, ConvoTurn, Runner, load_convo, resolve_flow_path, run_convo
+from ivr.errors import UserError
+from ivr.flow.locate import default_flow_path
+
+
+def _convo_from_lines(lines: list[str], now: datetime | None) -> ConvoFile:
+    turns = []
+    for line in lines:
+        inp = classify(line)
+        field = {"speech": "caller", "dtmf": "dtmf", "silence": "silence"}[inp.kind]
+        turns.append(ConvoTurn(**{field: inp.text if inp.kind != "silence" else 0.0}))
+    return ConvoFile(turns=turns, now=now)
+
+
+def run_headless(flow: Path | None, script: Path | None, lines: list[str], *, as_json: bool,
+                 now: datetime | None, transcript: Path | None, console: Console) -> int:
+    if now is not None and now.tzinfo is None:
+        raise UserError(f"--now {now.isoformat()}: укажите часовой пояс, например 2026-11-25T10:00:00+03:00")
+    runner = Runner(flow or default_flow_path())
+    if script is not None:
+        convo = load_convo(script)
+        if now is not None:
+            convo = convo.model_copy(update={"now": now})
+        flow_path = flow or resolve_flow_path(convo, script, default_flow_path())
+        name = str(script)
+    else:
+        convo, flow_path, name = _convo_from_lines(lines, now), flow or default_flow_path(), "--caller"
+    result = run_convo(runner.engine(flow_path), convo, name, transcript=transcript)
+    result.call.hang_up()
+    if as_json:
+        console.print_json(json.dumps(to_json(result), ensure_ascii=False))
+    else:
+        print_text(result, console)
+    return 0 if result.ok else 1
+
+
+def to_json(result: ConvoResult) -> dict:
+    call = result.call
+    return {
+        "flow": call.flow.id,
+        "greeting": call.greeting,
+        "turns": [{"input": t.input, "kind": t.kind, "match": t.match, "state": t.state,
+                   "said": t.said, "event": t.event} for t in result.turns],
+        "final_state": call.state,
+        "ended": call.ended,
+        "slots": {k: {"value": v.value, "valid": v.valid} for k, v in call.slots.items()},
+        "failures": [f.__dict__ for f in result.failures],
+    }
+
+
+def print_text(result: ConvoResult, console: Console) -> None:
+    call = result.call
+    for text in call.greeting:
+        console.print(f"Автоответчик: {text}", markup=False)
+    for turn in result.turns:
+        shown = {"speech": turn.input, "dtmf": f"[кнопки {turn.input}]", "silence": "[молчание]"}[turn.kind]
+        console.print(f"Вы: {shown}", markup=False)
+        for text in turn.said:
+            console.print(f"Автоответчик: {text}", markup=False)
+    console.print(f"— состояние: {call.state}{', звонок завершён' if call.ended else ''}", markup=False)
+    for failure in result.failures:
+        console.print(f"НЕ СОВПАЛО в шаге {failure.turn} ({failure.step}): ожидалось {failure.expected}; "
+                      f"вышло {failure.happened}", markup=False)

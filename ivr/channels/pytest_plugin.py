@@ -1,0 +1,59 @@
+"""pytest collects convo files, so ``pytest`` runs the same conversations as ``ivr test``.
+
+Any ``*.yaml`` below a folder named ``convos`` becomes one test item; a failure shows the turn, what
+was expected and what happened, exactly like ``ivr test``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+_runners: dict[Path, object] = {}
+
+
+def _runner(rootdir: Path):
+    from ivr.channels.convo import Runner
+
+    default = rootdir / "flows" / "gosuslugi.yaml"
+    if default not in _runners:
+        _runners[default] = Runner(default)
+    return _runners[default]
+
+
+def pytest_collect_file(file_path: Path, parent):
+    if file_path.suffix == ".yaml" and "convos" in file_path.parts:
+        return ConvoFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ConvoFile(pytest.File):
+    def collect(self):
+        yield ConvoItem.from_parent(self, name=self.path.stem)
+
+
+class ConvoFailed(Exception):
+    pass
+
+
+class ConvoItem(pytest.Item):
+    def runtest(self) -> None:
+        from ivr.errors import UserError
+
+        try:
+            result = _runner(Path(self.config.rootpath)).run_file(self.path)
+        except UserError as error:
+            raise ConvoFailed(str(error)) from None
+        if not result.ok:
+            lines = [f"шаг {f.turn} ({f.step}):\n  ожидалось: {f.expected}\n  вышло:     {f.happened}"
+                     for f in result.failures]
+            raise ConvoFailed("\n".join(lines))
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, ConvoFailed):
+            return f"{self.path}:\n{excinfo.value}"
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self):
+        return self.path, 0, f"convo: {self.path.name}"

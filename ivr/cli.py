@@ -1,0 +1,143 @@
+"""The ``ivr`` command.
+
+Every command turns a ``UserError`` (bad flow, bad audio, missing model…) into its message on stderr
+and exit code 2: people who edit flows or feed audio files see what to fix, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from ivr.errors import UserError
+
+app = typer.Typer(
+    help="Тренажёр звонка на горячую линию: сценарии, голос, отчёты.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+FlowArg = Annotated[Optional[Path], typer.Argument(help="Файл сценария (по умолчанию flows/gosuslugi.yaml)")]
+NowOpt = Annotated[Optional[datetime], typer.Option("--now", help="Время звонка, ISO 8601 с поясом")]
+
+
+def user_errors(func):
+    """Print a UserError's message and exit 2 instead of a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except UserError as error:
+            err.print(str(error), markup=False)
+            raise typer.Exit(error.exit_code) from None
+
+    return wrapper
+
+
+def _flow_path(flow: Path | None) -> Path:
+    from ivr.flow.locate import default_flow_path
+
+    return flow if flow is not None else default_flow_path()
+
+
+def _clock(now: datetime | None):
+    from ivr.engine.clock import ManualClock, system_clock
+
+    if now is None:
+        return system_clock
+    if now.tzinfo is None:
+        raise UserError(f"--now {now.isoformat()}: укажите часовой пояс, например 2026-11-25T10:00:00+03:00")
+    return ManualClock(now)
+
+
+@app.command()
+@user_errors
+def chat(
+    flow: FlowArg = None,
+    now: NowOpt = None,
+    reports: Annotated[Path, typer.Option(help="Куда писать расшифровку и отчёт")] = Path("reports"),
+    keep_personal_data: Annotated[bool, typer.Option(help="Не маскировать персональные данные в файлах")] = False,
+) -> None:
+    """Набрать звонок текстом: цифры — кнопки телефона, пустая строка — молчание."""
+    from ivr.channels.chat import run_chat
+    from ivr.engine import Engine
+
+    engine = Engine.from_file(_flow_path(flow))
+    run_chat(engine, console=out, clock=_clock(now), reports_dir=reports,
+             keep_personal_data=keep_personal_data)
+
+
+@app.command()
+@user_errors
+def run(
+    flow: FlowArg = None,
+    script: Annotated[Optional[Path], typer.Option("--script", help="Файл разговора (YAML)")] = None,
+    caller: Annotated[Optional[list[str]], typer.Option("--caller", help="Реплика звонящего; цифры — кнопки, пусто — молчание")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Вывести результат одним JSON-объектом")] = False,
+    now: NowOpt = None,
+    transcript: Annotated[Optional[Path], typer.Option(help="Записать расшифровку в этот файл")] = None,
+) -> None:
+    """Провести звонок без участия человека: по сценарию разговора или по репликам --caller."""
+    from ivr.channels.headless import run_headless
+
+    if (script is None) == (not caller):
+        raise UserError("укажите либо --script ФАЙЛ, либо одну или несколько реплик --caller \"…\"")
+    code = run_headless(flow, script, caller or [], as_json=as_json, now=now, transcript=transcript,
+                        console=out)
+    raise typer.Exit(code)
+
+
+@app.command("test")
+@user_errors
+def test_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Файлы или папки с разговорами")],
+    flow: Annotated[Optional[Path], typer.Option(help="Сценарий для файлов без flow:")] = None,
+    coverage: Annotated[bool, typer.Option("--coverage", help="Показать покрытие состояний и переходов")] = False,
+) -> None:
+    """Прогнать проверочные разговоры и показать, что пошло не так."""
+    from ivr.channels.testing import run_tests
+
+    raise typer.Exit(run_tests(paths, _flow_path(flow), coverage=coverage, console=out))
+
+
+@app.command()
+@user_errors
+def check(flows: Annotated[Optional[list[Path]], typer.Argument(help="Файлы сценариев")] = None) -> None:
+    """Проверить сценарии: все ошибки сразу, с файлом, строкой и столбцом."""
+    from ivr.flow.loader import load_flow
+
+    for path in flows or [_flow_path(None)]:
+        flow = load_flow(path)
+        out.print(f"{path}: ок — {len(flow.states)} состояний, {len(flow.edges)} переходов")
+
+
+@app.command("practice-data")
+def practice_data() -> None:
+    """Вымышленные, но корректные ФИО, СНИЛС, ИНН и телефон для тренировки."""
+    from ivr.personal.practice_data import generate_identity
+
+    for line in generate_identity().as_lines():
+        out.print(line)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

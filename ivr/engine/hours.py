@@ -1,0 +1,82 @@
+"""Opening hours of a line: is it open now, and when does it open next, in the line's time zone.
+
+The call's clock may be in any zone (tests pin it to a UTC instant); the schedule is always read in
+the flow's zone (Europe/Moscow for the Госуслуги flow), so "Saturday 19:00" means Moscow time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from ivr.flow.schema import Schedule
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_AT = ("в понедельник", "во вторник", "в среду", "в четверг", "в пятницу", "в субботу",
+           "в воскресенье")
+
+
+def _parse(span: str) -> tuple[time, time]:
+    start, end = span.split("-")
+    end_t = time(23, 59, 59) if end == "24:00" else time.fromisoformat(end)
+    return time.fromisoformat(start), end_t
+
+
+@dataclass(frozen=True)
+class Hours:
+    tz: ZoneInfo
+    week: tuple[tuple[time, time] | None, ...]  # Monday first; None = closed all day
+    source: str | None = None
+
+    @classmethod
+    def from_schedule(cls, schedule: Schedule, default_tz: str) -> "Hours":
+        week = tuple(_parse(v) if (v := getattr(schedule, d)) else None for d in DAYS)
+        return cls(ZoneInfo(schedule.timezone or default_tz), week, schedule.source)
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.tz)
+
+    def is_open(self, moment: datetime) -> bool:
+        now = self.local(moment)
+        span = self.week[now.weekday()]
+        return span is not None and span[0] <= now.time() < span[1]
+
+    def next_open(self, moment: datetime) -> datetime | None:
+        """The next opening instant strictly after ``moment`` (in the line's zone)."""
+        now = self.local(moment)
+        for ahead in range(8):
+            day: date = now.date() + timedelta(days=ahead)
+            span = self.week[day.weekday()]
+            if span is None:
+                continue
+            opening = datetime.combine(day, span[0], tzinfo=self.tz)
+            if opening > now:
+                return opening
+        return None
+
+    def describe_next_open(self, moment: datetime) -> str:
+        """"сегодня в 10:00", "завтра в 08:00", "в понедельник в 08:00"."""
+        opening = self.next_open(moment)
+        if opening is None:
+            return "по графику на официальном сайте"
+        days = (opening.date() - self.local(moment).date()).days
+        when = "сегодня" if days == 0 else "завтра" if days == 1 else _DAY_AT[opening.weekday()]
+        return f"{when} в {opening:%H:%M}"
+
+    def describe_week(self) -> str:
+        """The schedule in words, grouping equal days: "пн–пт 08:00–20:00, сб 09:00–18:00, …"."""
+        short = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
+        parts: list[str] = []
+        i = 0
+        while i < 7:
+            j = i
+            while j + 1 < 7 and self.week[j + 1] == self.week[i]:
+                j += 1
+            days = short[i] if i == j else f"{short[i]}–{short[j]}"
+            span = self.week[i]
+            hours = "выходной" if span is None else f"{span[0]:%H:%M}–{span[1]:%H:%M}"
+            parts.append(f"{days} {hours}")
+            i = j + 1
+        zone = " по московскому времени" if str(self.tz) == "Europe/Moscow" else f" ({self.tz})"
+        return ", ".join(parts) + zone

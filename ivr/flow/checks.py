@@ -1,0 +1,283 @@
+"""Cross-reference checks a structural schema cannot do: targets, menus, templates, schedules.
+
+Each check returns problems phrased for the flow author ("what is wrong — what to write instead");
+``ivr.flow.loader`` attaches the file positions.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import ValidationError
+
+from ivr.flow import schema
+from ivr.flow.templates import BUILTINS, lookup_data, placeholders
+from ivr.flow.yaml_source import Problem
+from ivr.understanding.normalize import normalize
+
+DIGIT_TYPES = frozenset({"digits", "number", "snils", "inn", "phone", "passport", "reference"})
+HOURS_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+
+
+def check_flow(spec: schema.FlowFile, declared: set[str] | None = None) -> list[Problem]:
+    """``declared``: every state name in the file, including states that failed the structure check
+    (they are reported already; a reference to one must not be reported a second time)."""
+    states = {**{n: None for n in declared or ()}, **spec.states}
+    slots = {s.collect.slot for s in spec.states.values() if s.collect}
+    problems: list[Problem] = []
+    problems += _check_meta(spec, states)
+    for name, glob in spec.globals.items():
+        problems += _check_global(name, glob, states)
+    for name, state in spec.states.items():
+        problems += _check_state(name, state, spec, slots, states)
+    problems += _check_templates(spec, slots)
+    problems += _check_auto_cycles(spec.states)
+    return problems
+
+
+def _target(path: tuple, target: str | None, states: dict) -> Iterator[Problem]:
+    if target is None or target in states:
+        return
+    guess = difflib.get_close_matches(target, list(states), n=1, cutoff=0.6)
+    hint = f"возможно, «{guess[0]}»" if guess else "добавьте его в states: или исправьте имя"
+    yield Problem(path, f"{_dotted(path)}: нет состояния «{target}» — {hint}")
+
+
+def _dotted(path: tuple) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def _check_meta(spec: schema.FlowFile, states: dict) -> Iterator[Problem]:
+    meta = spec.flow
+    yield from _target(("flow", "start"), meta.start, states)
+    yield from _target(("flow", "escalate"), meta.escalate, states)
+    try:
+        ZoneInfo(meta.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        yield Problem(("flow", "timezone"), f"flow.timezone: неизвестный часовой пояс «{meta.timezone}» "
+                                            "— напишите, например, Europe/Moscow")
+    if meta.hours is not None:
+        yield from _check_schedule(spec)
+
+
+def _check_schedule(spec: schema.FlowFile) -> Iterator[Problem]:
+    name = spec.flow.hours
+    block = spec.data.get(name)
+    if block is None:
+        yield Problem(("flow", "hours"), f"flow.hours: в data: нет блока «{name}» — добавьте "
+                                         f"data.{name} с часами работы (mon: \"08:00-20:00\" …)")
+        return
+    try:
+        sched = schema.Schedule.model_validate(block)
+    except ValidationError as err:
+        for e in err.errors():
+            field = e["loc"][0] if e["loc"] else ""
+            yield Problem(("data", name, *e["loc"]),
+                          f"data.{name}.{field}: в графике допустимы source, timezone и дни "
+                          "mon tue wed thu fri sat sun со значением \"ЧЧ:ММ-ЧЧ:ММ\"")
+        return
+    for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
+        value = getattr(sched, day)
+        if value is None:
+            continue
+        if not HOURS_RE.match(value) or value[:5] >= value[6:]:
+            yield Problem(("data", name, day), f"data.{name}.{day}: «{value}» — напишите часы как "
+                                               "\"08:00-20:00\" (начало раньше конца)")
+
+
+def _check_global(name: str, glob: schema.Global, states: dict) -> Iterator[Problem]:
+    path = ("globals", name)
+    if (glob.goto is None) == (glob.action is None):
+        yield Problem(path, f"globals.{name}: укажите ровно одно — goto: <состояние> или "
+                            "action: repeat | back")
+    if not glob.keys and not glob.phrases:
+        yield Problem(path, f"globals.{name}: команду нельзя вызвать — добавьте keys: или phrases:")
+    yield from _check_keys(path, glob.keys)
+    yield from _target((*path, "goto"), glob.goto, states)
+
+
+def _check_keys(path: tuple, keys: list[str]) -> Iterator[Problem]:
+    for i, key in enumerate(keys):
+        if len(key) != 1 or key not in schema.KEYPAD:
+            yield Problem((*path, "keys", i), f"{_dotted(path)}.keys: «{key}» не клавиша телефона — "
+                                              "одна из 0–9, * или #")
+
+
+def _enabled_globals(state: schema.State, spec: schema.FlowFile) -> dict[str, schema.Global]:
+    if state.globals is True:
+        return dict(spec.globals)
+    if state.globals is False:
+        return {}
+    return {g: spec.globals[g] for g in state.globals if g in spec.globals}
+
+
+def _check_state(name: str, state: schema.State, spec: schema.FlowFile, slots: set,
+                 states: dict) -> Iterator[Problem]:
+    path = ("states", name)
+    waits = bool(state.options or state.collect)
+    if state.options and state.collect:
+        yield Problem(path, f"states.{name}: и options, и collect в одном состоянии — разделите на два "
+                            "состояния")
+    if state.end and (waits or state.next):
+        yield Problem(path, f"states.{name}: конечное состояние (end: true) не может иметь options, "
+                            "collect или next — уберите их или end")
+    if not (waits or state.next or state.end):
+        yield Problem(path, f"states.{name}: из состояния нет выхода — добавьте options:, collect:, "
+                            "next: или end: true")
+    if not state.say and (waits or state.end):
+        yield Problem(path, f"states.{name}: нет текста для звонящего — добавьте say: \"…\"")
+    if isinstance(state.globals, tuple):
+        for g in state.globals:
+            if g not in spec.globals:
+                guess = difflib.get_close_matches(g, list(spec.globals), n=1)
+                hint = f"возможно, «{guess[0]}»" if guess else "объявите её в globals:"
+                yield Problem((*path, "globals"), f"states.{name}.globals: нет глобальной команды "
+                                                  f"«{g}» — {hint}")
+    yield from _check_menu(path, state, spec, states)
+    for i, branch in enumerate(state.next):
+        bpath = (*path, "next", i)
+        yield from _target((*bpath, "goto"), branch.goto, states)
+        if branch.if_ is not None:
+            yield from _check_condition(bpath, branch.if_, spec, slots)
+        elif i != len(state.next) - 1:
+            yield Problem(bpath, f"states.{name}.next: ветка без if должна быть последней — "
+                                 "ветки после неё никогда не сработают")
+    if state.next and state.next[-1].if_ is not None:
+        yield Problem((*path, "next"), f"states.{name}.next: добавьте последнюю ветку без if "
+                                       "(«- goto: …»), иначе звонок может застрять")
+    yield from _target((*path, "escalate"), state.escalate, states)
+    if state.collect is not None:
+        cpath = (*path, "collect")
+        yield from _target((*cpath, "on_fail"), state.collect.on_fail, states)
+        if not state.next:
+            yield Problem(cpath, f"states.{name}: после collect нужен next: — куда идти, когда "
+                                 "значение получено")
+        limits = state.collect.min_digits is not None or state.collect.max_digits is not None
+        if limits and state.collect.type not in ("digits", "number", "reference"):
+            yield Problem(cpath, f"states.{name}.collect: min_digits/max_digits только для type: digits "
+                                 f"или number, а здесь {state.collect.type}")
+    for i, item in enumerate(state.checklist):
+        if item.slot is not None and item.slot not in slots:
+            yield Problem((*path, "checklist", i), f"states.{name}.checklist: нет слота «{item.slot}» — "
+                                                   "его должен собирать какой-то collect")
+
+
+def _check_condition(path: tuple, cond: str, spec: schema.FlowFile, slots: set) -> Iterator[Problem]:
+    if not schema.CONDITION_RE.match(cond):
+        yield Problem(path, f"{_dotted(path)}.if: условие «{cond}» не понятно — допустимы open, closed, "
+                            "has <слот>, missing <слот>, invalid <слот>")
+        return
+    word, _, slot = cond.partition(" ")
+    if word in ("open", "closed") and spec.flow.hours is None:
+        yield Problem(path, f"{_dotted(path)}.if: «{cond}» требует графика — добавьте flow.hours: "
+                            "<имя блока data с часами работы>")
+    if slot and slot not in slots:
+        yield Problem(path, f"{_dotted(path)}.if: нет слота «{slot}» — его должен собирать какой-то "
+                            "collect")
+
+
+def _check_menu(path: tuple, state: schema.State, spec: schema.FlowFile, states: dict) -> Iterator[Problem]:
+    name = path[-1]
+    ids: dict[str, int] = {}
+    keys: dict[str, str] = {}
+    phrases: dict[str, str] = {}
+    if state.options:
+        for gname, glob in _enabled_globals(state, spec).items():
+            for key in glob.keys:
+                keys[key] = f"глобальной команды «{gname}»"
+    for i, option in enumerate(state.options):
+        opath = (*path, "options", i)
+        if option.id in ids:
+            yield Problem((*opath, "id"), f"states.{name}: пункт меню «{option.id}» уже есть — дайте "
+                                          "пунктам разные id")
+        ids[option.id] = i
+        if not option.keys and not option.phrases:
+            yield Problem(opath, f"states.{name}.options.{option.id}: пункт нельзя выбрать — добавьте "
+                                 "keys: или phrases:")
+        yield from _check_keys(opath, option.keys)
+        for key in option.keys:
+            if key in keys:
+                yield Problem((*opath, "keys"), f"states.{name}: клавиша «{key}» уже занята для "
+                                                f"{keys[key]} — выберите другую")
+            keys.setdefault(key, f"пункта «{option.id}»")
+        for phrase in option.phrases:
+            norm = normalize(phrase)
+            if norm in phrases and phrases[norm] != option.id:
+                yield Problem((*opath, "phrases"), f"states.{name}: фраза «{phrase}» есть и у пункта "
+                                                   f"«{phrases[norm]}» — звонящего нельзя будет понять "
+                                                   "однозначно; оставьте её у одного пункта")
+            phrases.setdefault(norm, option.id)
+        yield from _target((*opath, "goto"), option.goto, states)
+
+
+def _texts(spec: schema.FlowFile) -> Iterator[tuple[tuple, str]]:
+    meta = spec.flow
+    for field in ("closed_say", "ambiguous", "nomatch", "noinput"):
+        for i, text in enumerate(getattr(meta, field)):
+            yield ("flow", field, i), text
+    if meta.notice:
+        yield ("flow", "notice"), meta.notice
+    for gname, glob in spec.globals.items():
+        for i, text in enumerate(glob.say):
+            yield ("globals", gname, "say", i), text
+    for name, state in spec.states.items():
+        for field in ("say", "noinput", "nomatch"):
+            for i, text in enumerate(getattr(state, field)):
+                yield ("states", name, field, i), text
+        for j, option in enumerate(state.options):
+            for i, text in enumerate(option.say):
+                yield ("states", name, "options", j, "say", i), text
+        if state.collect:
+            for i, text in enumerate(state.collect.invalid):
+                yield ("states", name, "collect", "invalid", i), text
+
+
+def _check_templates(spec: schema.FlowFile, slots: set) -> Iterator[Problem]:
+    known = sorted(BUILTINS | slots)
+    for path, text in _texts(spec):
+        for ref in placeholders(text):
+            if ref.startswith("data."):
+                try:
+                    lookup_data(spec.data, ref[5:])
+                except KeyError:
+                    yield Problem(path, f"{_dotted(path)}: в data нет «{ref[5:]}» — проверьте путь "
+                                        "{data.блок.поле}")
+                continue
+            if ref in BUILTINS or ref in slots:
+                continue
+            guess = difflib.get_close_matches(ref, known, n=1, cutoff=0.6)
+            hint = f"возможно, {{{guess[0]}}}" if guess else (
+                "это должен быть слот из collect, {data.…} или одно из: " + ", ".join(sorted(BUILTINS)))
+            yield Problem(path, f"{_dotted(path)}: неизвестная подстановка {{{ref}}} — {hint}")
+
+
+def _check_auto_cycles(states: dict[str, schema.State]) -> Iterator[Problem]:
+    """States that only pass the call on (``next`` without waiting) must not loop forever.
+
+    An iterative depth-first search over those states; a back edge is a loop. Linear in the flow's
+    size, so a generated 1,000-state flow still loads fast.
+    """
+    passing = {n: [b.goto for b in s.next] for n, s in states.items()
+               if s.next and not (s.options or s.collect)}
+    done: set[str] = set()
+    for root in passing:
+        if root in done:
+            continue
+        trail = [root]
+        stack = [iter(passing[root])]
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                done.add(trail.pop())
+                stack.pop()
+            elif nxt in trail:
+                loop = " → ".join((*trail[trail.index(nxt):], nxt))
+                yield Problem(("states", nxt, "next"), f"states.{nxt}.next: звонок зациклится без ответа "
+                                                       f"звонящего ({loop}) — добавьте в цикл состояние "
+                                                       "с options или collect")
+            elif nxt in passing and nxt not in done:
+                trail.append(nxt)
+                stack.append(iter(passing[nxt]))

@@ -1,0 +1,177 @@
+"""The shape of a flow file, as pydantic models.
+
+The models only describe the structure (types, required and unknown fields); references between
+states, templates and menus are checked afterwards in ``ivr.flow.checks`` because they need the
+whole flow. See docs/flow-format.md for the user-facing description of every field.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def _as_list(value: object) -> object:
+    """Let authors write a single item where a list is expected (``keys: "1"``, ``say: "…"``)."""
+    if value is None:
+        return []
+    if isinstance(value, (str, int, float)) or isinstance(value, dict):
+        return [value]
+    return value
+
+
+def _key_text(value: object) -> object:
+    """``keys: 1`` is a number to YAML but a keypad key to us."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
+    return value
+
+
+def _globals_switch(value: object) -> object:
+    """``globals: false`` turns global commands off in a state; a list keeps only the named ones."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ValueError("здесь нужно true, false или список имён глобальных команд")
+
+
+TextList = Annotated[list[str], BeforeValidator(_as_list)]
+KeyList = Annotated[list[str], BeforeValidator(_key_text), BeforeValidator(_as_list)]
+
+KEYPAD = frozenset("0123456789*#")
+SLOT_TYPES = (
+    "text", "digits", "number", "yesno", "fio", "snils", "inn", "phone", "passport", "date",
+    "reference",
+)
+GLOBAL_ACTIONS = ("repeat", "back")
+CONDITION_RE = re.compile(r"^(open|closed|(has|missing|invalid) [a-z_][a-z0-9_]*)$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Option(Strict):
+    id: str
+    keys: KeyList = Field(default_factory=list)
+    phrases: TextList = Field(default_factory=list)
+    goto: str
+    say: TextList = Field(default_factory=list)
+    label: str | None = None
+
+
+class ChecklistItem(Strict):
+    item: str
+    slot: str | None = None
+
+
+def _checklist_item(value: object) -> object:
+    return {"item": value} if isinstance(value, str) else value
+
+
+Checklist = Annotated[
+    list[Annotated[ChecklistItem, BeforeValidator(_checklist_item)]], BeforeValidator(_as_list)
+]
+
+
+class Branch(Strict):
+    goto: str
+    if_: str | None = Field(default=None, alias="if")
+
+
+def _branches(value: object) -> object:
+    if isinstance(value, str):
+        return [{"goto": value}]
+    return value
+
+
+Next = Annotated[list[Branch], BeforeValidator(_branches)]
+
+
+class Collect(Strict):
+    slot: str
+    type: Literal[
+        "text", "digits", "number", "yesno", "fio", "snils", "inn", "phone", "passport", "date",
+        "reference",
+    ] = "text"
+    min_digits: int | None = Field(default=None, ge=1)
+    max_digits: int | None = Field(default=None, ge=1)
+    invalid: TextList = Field(default_factory=list)
+    on_fail: str | None = None
+    measure: bool = False
+
+
+class State(Strict):
+    say: TextList = Field(default_factory=list)
+    options: list[Option] = Field(default_factory=list)
+    collect: Collect | None = None
+    next: Next = Field(default_factory=list)
+    noinput: TextList = Field(default_factory=list)
+    nomatch: TextList = Field(default_factory=list)
+    retries: int | None = Field(default=None, ge=1, le=10)
+    escalate: str | None = None
+    checklist: Checklist = Field(default_factory=list)
+    topic: str | None = None
+    globals: Annotated[bool | tuple[str, ...], BeforeValidator(_globals_switch)] = True
+    end: bool = False
+    noinput_timeout: float | None = Field(default=None, gt=0, le=120)
+
+
+class Global(Strict):
+    keys: KeyList = Field(default_factory=list)
+    phrases: TextList = Field(default_factory=list)
+    goto: str | None = None
+    action: Literal["repeat", "back"] | None = None
+    say: TextList = Field(default_factory=list)
+
+
+class FlowMeta(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    title: str
+    start: str
+    notice: str | None = None
+    timezone: str = "Europe/Moscow"
+    retries: int = Field(default=3, ge=1, le=10)
+    escalate: str | None = None
+    noinput_timeout: float = Field(default=7.0, gt=0, le=120)
+    hours: str | None = None
+    closed_say: TextList = Field(default_factory=list)
+    ambiguous: TextList = Field(
+        default_factory=lambda: ["Уточните, пожалуйста: {candidates}?"]
+    )
+    nomatch: TextList = Field(
+        default_factory=lambda: ["Извините, я не понял. {menu_hint}"]
+    )
+    noinput: TextList = Field(
+        default_factory=lambda: ["Я вас не слышу. {menu_hint}"]
+    )
+
+
+class Schedule(Strict):
+    """A weekly schedule data block: ``mon: "08:00-20:00"``; a missing day means closed."""
+
+    source: str | None = None
+    timezone: str | None = None
+    mon: str | None = None
+    tue: str | None = None
+    wed: str | None = None
+    thu: str | None = None
+    fri: str | None = None
+    sat: str | None = None
+    sun: str | None = None
+
+
+class FlowFile(Strict):
+    flow: FlowMeta
+    data: dict[str, object] = Field(default_factory=dict)
+    globals: dict[str, Global] = Field(default_factory=dict)
+    states: dict[str, State]

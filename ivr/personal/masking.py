@@ -1,0 +1,109 @@
+"""Masking of personal data before anything is written to disk.
+
+Transcripts and reports outlive the rehearsal and get shared; a caller who practised with real
+data must not find their СНИЛС or passport in a file. Masks keep a few last digits so the caller
+can still tell which number a line is about.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+from ivr.personal.identifiers import (
+    Checked,
+    check_date,
+    check_inn,
+    check_passport,
+    check_phone,
+    check_snils,
+    format_passport,
+    format_phone,
+    format_snils,
+    is_number_word,
+    number_groups,
+)
+
+PERSONAL_KINDS: frozenset[str] = frozenset(
+    {"fio", "snils", "inn", "phone", "passport", "date_of_birth"}
+)
+
+# kind -> (check, format of the valid value, leading characters left visible, last digits kept)
+_DIGIT_KINDS: dict[str, tuple[Callable[[str], Checked], Callable[[str], str], int, int]] = {
+    "snils": (check_snils, format_snils, 0, 2),
+    "inn": (check_inn, str, 0, 2),
+    "phone": (check_phone, format_phone, 2, 2),  # "+7" says nothing about the person
+    "passport": (check_passport, format_passport, 0, 3),
+}
+
+
+def _mask_digits(text: str, keep_last: int) -> str:
+    """Star out digits but keep separators, so the masked value still looks like what it was."""
+    total = sum(ch.isdecimal() for ch in text)
+    seen = 0
+    masked = []
+    for ch in text:
+        if ch.isdecimal():
+            seen += 1
+            ch = ch if seen > total - keep_last else "*"
+        masked.append(ch)
+    return "".join(masked)
+
+
+def mask_value(kind: str, value: str) -> str:
+    """Mask one slot value; a value that failed its check is masked as heard, never shown."""
+    if kind == "fio":
+        return " ".join(f"{word[0]}." for word in value.split())
+    if kind in ("date", "date_of_birth"):
+        checked = check_date(value)
+        return f"**.**.{checked.value[:4]}" if checked.ok else "**.**.****"
+    if kind not in _DIGIT_KINDS:
+        return mask_text(value)
+    check, fmt, visible, keep_last = _DIGIT_KINDS[kind]
+    checked = check(value)
+    if not checked.ok:
+        return _mask_digits(mask_text(value), keep_last)
+    shown = fmt(checked.value)
+    return shown[:visible] + _mask_digits(shown[visible:], keep_last)
+
+
+# A run of digits as people write them: "112-233-445 95", "8 (912) 345-67-89", "+79123456789".
+_DIGIT_RUN = re.compile(r"(?P<lead>\+\d[ \-(]*)?\d(?:[ \t\-‐–—()]{0,3}\d)*")
+_CYRILLIC_WORD = re.compile(r"[а-яё]+", re.IGNORECASE)
+_WORD_GAP = re.compile(r"[\s,\-–—]+")
+# Shorter numbers are error codes, days and amounts that a transcript is useless without.
+MIN_MASKED_DIGITS = 6
+
+
+def _mask_digit_run(match: re.Match[str]) -> str:
+    run = match.group()
+    if sum(ch.isdecimal() for ch in run) < MIN_MASKED_DIGITS:
+        return run
+    lead = match.group("lead") or ""
+    return lead + _mask_digits(run[len(lead) :], 2)
+
+
+def _number_word_runs(text: str) -> Iterator[list[re.Match[str]]]:
+    """Stretches of consecutive number words, as a recogniser writes dictated digits."""
+    run: list[re.Match[str]] = []
+    for word in [*_CYRILLIC_WORD.finditer(text), None]:
+        is_number = word is not None and is_number_word(word.group())
+        if run and not (is_number and _WORD_GAP.fullmatch(text, run[-1].end(), word.start())):
+            yield run
+            run = []
+        if is_number:
+            run.append(word)
+
+
+def _mask_number_words(text: str) -> str:
+    """Speech recognition writes "сто двенадцать двести тридцать три…", not digits."""
+    for run in reversed(list(_number_word_runs(text))):
+        groups = number_groups([word.group() for word in run]) or []
+        if sum(len(str(group)) for group in groups) >= MIN_MASKED_DIGITS:
+            text = text[: run[0].start()] + "***" + text[run[-1].end() :]
+    return text
+
+
+def mask_text(text: str) -> str:
+    """Mask every long number in free speech, whether written as digits or as words."""
+    return _DIGIT_RUN.sub(_mask_digit_run, _mask_number_words(text))

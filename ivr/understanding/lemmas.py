@@ -1,0 +1,54 @@
+"""Dictionary forms of Russian words, so that «паролем», «пароля» and «пароль» compare equal.
+
+Building a ``MorphAnalyzer`` loads the dictionaries (tens of milliseconds and several megabytes),
+so there is exactly one per process, created on first use rather than at import time: importing
+the package for a DTMF-only flow or for ``--help`` must stay cheap. Callers repeat the same few
+hundred words all day long, so each word is analysed once and remembered.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+
+import pymorphy3
+from pymorphy3.analyzer import Parse
+
+from ivr.understanding.normalize import tokens
+
+# Large enough for the whole vocabulary of a long session (menu phrases, callers' words and the
+# concatenated word pairs the matcher tries), small enough to stay a few megabytes.
+CACHE_SIZE = 1 << 17
+
+_analyzer: pymorphy3.MorphAnalyzer | None = None
+_analyzer_lock = threading.Lock()
+
+
+def analyzer() -> pymorphy3.MorphAnalyzer:
+    """Return the process-wide analyzer; the lock keeps concurrent first calls from building two."""
+    global _analyzer
+    if _analyzer is None:
+        with _analyzer_lock:
+            if _analyzer is None:
+                _analyzer = pymorphy3.MorphAnalyzer()
+    return _analyzer
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def best_parse(word: str) -> Parse:
+    """Most probable analysis; callers that need the part of speech share this one cached parse."""
+    return analyzer().parse(word)[0]
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def lemma(word: str) -> str:
+    """Normal form of the most probable parse, with «ё» folded like ``normalize`` folds it.
+
+    pymorphy writes «ё» in normal forms («учётный»), while normalized text never contains it.
+    """
+    return best_parse(word).normal_form.replace("ё", "е")
+
+
+def lemmas(text: str) -> tuple[str, ...]:
+    """Lemmas of the normalized words of ``text``, in order."""
+    return tuple(lemma(word) for word in tokens(text))

@@ -1,0 +1,212 @@
+"""Russian number words to digits, read the way callers dictate numbers.
+
+A caller reads a СНИЛС, a phone number or an error code in chunks: «сто двенадцать двести
+тридцать три …», «восемь девятьсот двенадцать …», «два ноль один». Each chunk is an ordinary
+cardinal number; consecutive chunks are written one after another, so a dictated number becomes
+one run of digits. A word starts a new chunk when it cannot extend the current one: «двадцать»
+after «три», any «ноль», a unit after a unit, a hundred after anything except «тысяча».
+
+Ordinals are read only as the last word of a chunk that cardinals started («две тысячи двадцать
+четвёртом» → 2024, «тысяча девятьсот восьмидесятого» → 1980). A lone ordinal stays a word
+(«пятисотая ошибка», «второй раз», «первого числа»): on a hotline such words are far more often
+ordinary speech than a dictated number, and a slot filled with a wrong digit is worse than a
+reprompt.
+
+The word list is not written by hand: num2words names each value and pymorphy3 inflects the name,
+so every case form («двух», «пятью», «тремястами», «четырёхсот») is known.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import cache
+
+from num2words import num2words
+
+from ivr.understanding.lemmas import analyzer
+from ivr.understanding.normalize import tokens
+
+_CARDINAL_VALUES = (*range(20), *range(20, 100, 10), *range(100, 1000, 100), 1000)
+# Ordinals of thousands («двухтысячный») are never the last word of a cardinal chunk.
+_ORDINAL_VALUES = (*range(1, 20), *range(20, 100, 10), *range(100, 1000, 100))
+# Synonyms num2words does not produce.
+_EXTRA_CARDINALS = {"нуль": 0}
+_NON_DIGITS = re.compile(r"[^0-9]+")
+
+
+class _Rank(Enum):
+    ZERO = "zero"
+    UNIT = "unit"
+    TEEN = "teen"
+    TENS = "tens"
+    HUNDRED = "hundred"
+    THOUSAND = "thousand"
+
+    @classmethod
+    def of(cls, value: int) -> _Rank:
+        if value == 0:
+            return cls.ZERO
+        if value < 10:
+            return cls.UNIT
+        if value < 20:
+            return cls.TEEN
+        if value < 100:
+            return cls.TENS
+        if value < 1000:
+            return cls.HUNDRED
+        return cls.THOUSAND
+
+
+@dataclass(frozen=True)
+class _NumberWord:
+    value: int
+    rank: _Rank
+    ordinal: bool
+
+
+def _inflections(base: str, *, ordinal: bool) -> list[str]:
+    """Case forms of ``base`` that a listener would actually read as that number.
+
+    A form whose most probable parse is another word is left out: «семью» is far more often
+    «семья» than «семь». Plural forms of «один» and «ноль» («одни», «нули») are not dictation,
+    while «тысячи»/«тысяч» are needed for «две тысячи», «пять тысяч».
+    """
+    morph = analyzer()
+    parses = morph.parse(base)
+    if ordinal:
+        parse = next(p for p in parses if "Anum" in p.tag)
+    else:
+        parse = next((p for p in parses if p.tag.POS == "NUMR"), parses[0])
+    keep_plural = base.startswith("тысяч")
+    forms = []
+    for form in parse.lexeme:
+        if ordinal and "Anum" not in form.tag:
+            continue  # «первейший» and other degrees share the lexeme of «первый»
+        if "plur" in form.tag and not (ordinal or keep_plural):
+            continue
+        if morph.parse(form.word)[0].normal_form != parse.normal_form:
+            continue
+        forms.append(form.word.replace("ё", "е"))
+    return forms
+
+
+@cache
+def _vocabulary() -> dict[str, _NumberWord]:
+    """Every known number word, built once on first use (it needs the morphological analyzer)."""
+    names: list[tuple[str, int, bool]] = [
+        (num2words(value, lang="ru").split()[-1], value, False) for value in _CARDINAL_VALUES
+    ]
+    names += [(word, value, False) for word, value in _EXTRA_CARDINALS.items()]
+    names += [
+        (num2words(value, lang="ru", to="ordinal").split()[-1], value, True)
+        for value in _ORDINAL_VALUES
+    ]
+    table: dict[str, _NumberWord] = {}
+    for base, value, ordinal in names:
+        entry = _NumberWord(value, _Rank.of(value), ordinal)
+        for form in _inflections(base, ordinal=ordinal):
+            table.setdefault(form, entry)
+    return table
+
+
+def number_value(word: str) -> int | None:
+    """Value of a single normalized number word, cardinal or ordinal («пятисотая» → 500).
+
+    The matcher compares numbers by value, so a menu phrase «ошибка 500» or «ошибка пятьсот»
+    matches «пятисотая ошибка» and «ошибку пятьсот».
+    """
+    if word.isascii() and word.isdigit():
+        return int(word)
+    entry = _vocabulary().get(word)
+    return None if entry is None else entry.value
+
+
+_BELOW_TEN = frozenset({_Rank.UNIT, _Rank.TEEN})
+_TENS_OR_BELOW = frozenset({_Rank.UNIT, _Rank.TEEN, _Rank.TENS})
+
+
+@dataclass
+class _Chunk:
+    """One spoken cardinal («сто двенадцать», «две тысячи двадцать шесть») or one typed number."""
+
+    thousands: int | None = None
+    below_thousand: int = 0
+    ranks: set[_Rank] = field(default_factory=set)
+    typed: str | None = None
+    closed: bool = False
+
+    def accepts(self, word: _NumberWord) -> bool:
+        if word.rank is _Rank.ZERO:
+            return False
+        if word.rank is _Rank.THOUSAND:
+            if self.thousands is not None:
+                return False
+            if self.typed is not None:
+                return len(self.typed) <= 3 and not self.typed.startswith("0")
+            return not self.closed
+        if self.closed:
+            return False
+        if word.rank is _Rank.HUNDRED:
+            return not self.ranks and self.thousands is not None
+        if word.rank is _Rank.UNIT:
+            return not self.ranks & _BELOW_TEN
+        return not self.ranks & _TENS_OR_BELOW
+
+    def add(self, word: _NumberWord) -> None:
+        if word.rank is _Rank.THOUSAND:
+            multiplier = int(self.typed) if self.typed is not None else self.below_thousand
+            self.thousands = multiplier or 1
+            self.below_thousand, self.ranks, self.typed = 0, set(), None
+        else:
+            self.below_thousand += word.value
+            self.ranks.add(word.rank)
+        # A zero is a whole chunk; an ordinal ends the number it completes.
+        self.closed = word.rank is _Rank.ZERO or word.ordinal
+
+    def digits(self) -> str:
+        if self.typed is not None:
+            return self.typed
+        return str((self.thousands or 0) * 1000 + self.below_thousand)
+
+
+def words_to_digits(text: str) -> str:
+    """Replace each run of number words with the digits the caller dictated.
+
+    A run is a maximal sequence of number tokens; its chunks are concatenated into one digit
+    string. Digits typed as digits are kept: a run of typed digits only («1 2 3») stays as typed,
+    and typed digits inside a run of number words join it («плюс 7 девятьсот …» → «плюс 7900…»,
+    «2 тысячи двадцать шесть» → «2026»). Other words come back normalized and unchanged.
+    """
+    vocabulary = _vocabulary()
+    out: list[str] = []
+    run: list[_Chunk] = []
+
+    def flush() -> None:
+        if all(chunk.typed is not None for chunk in run):
+            out.extend(chunk.digits() for chunk in run)
+        else:
+            out.append("".join(chunk.digits() for chunk in run))
+        run.clear()
+
+    for token in tokens(text):
+        if token.isascii() and token.isdigit():
+            run.append(_Chunk(typed=token, closed=True))
+            continue
+        word = vocabulary.get(token)
+        if word is not None and run and run[-1].accepts(word):
+            run[-1].add(word)
+        elif word is not None and not word.ordinal:
+            run.append(_Chunk())
+            run[-1].add(word)
+        else:
+            flush()
+            out.append(token)
+    flush()
+    return " ".join(out)
+
+
+def extract_digits(text: str) -> str:
+    """All digits the caller said or typed, in order, for slots such as a СНИЛС or a phone number."""
+    return _NON_DIGITS.sub("", words_to_digits(text))

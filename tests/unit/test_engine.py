@@ -1,0 +1,195 @@
+"""The engine on the example flow: menus, slots, reprompts, escalation, globals, hours, transcripts."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from ivr.engine import Engine, ManualClock
+
+ROOT = Path(__file__).resolve().parents[2]
+WEDNESDAY_MORNING = datetime.fromisoformat("2026-11-25T10:00:00+03:00")
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine.from_file(ROOT / "flows" / "example.yaml")
+
+
+@pytest.fixture
+def call(engine):
+    return engine.start_call(clock=ManualClock(WEDNESDAY_MORNING), seed=1)
+
+
+def test_calls_share_one_machine_and_are_never_registered_in_it(engine):
+    machine = engine.machine
+    calls = [engine.start_call(clock=ManualClock(WEDNESDAY_MORNING)) for _ in range(50)]
+    for c in calls:
+        c.speech("продлить книгу")
+    assert engine.machine is machine
+    assert machine.models == []  # finished calls cannot pile up inside the machine
+    assert {c.state for c in calls} == {"renew_card"}
+
+
+def test_greeting_then_menu_by_phrase_with_a_wrong_ending(call):
+    assert call.state == "main"
+    assert "Главное меню" in call.greeting[-1]
+    turn = call.speech("мне бы продлением книги заняться")
+    assert turn.match == {"kind": "option", "id": "renew", "score": turn.match["score"]}
+    assert call.state == "renew_card"
+    assert call.topic == "Продление книги"
+    assert [e.item for e in call.checklist] == ["Номер читательского билета"]
+
+
+def test_slot_from_number_words_and_from_keys(engine):
+    by_voice = engine.start_call(clock=ManualClock(WEDNESDAY_MORNING))
+    by_voice.dtmf("1")
+    by_voice.speech("сто двадцать три четыреста пятьдесят шесть")
+    by_keys = engine.start_call(clock=ManualClock(WEDNESDAY_MORNING))
+    by_keys.dtmf("1")
+    by_keys.dtmf("123456#")
+    for c in (by_voice, by_keys):
+        assert c.slots["card"].value == "123456" and c.slots["card"].valid
+        assert c.ended and c.state == "renew_done"
+
+
+def test_keypad_type_ahead_carries_digits_into_the_next_slot(call):
+    call.dtmf("1123456")
+    assert call.state == "renew_done"
+    assert call.slots["card"].value == "123456"
+
+
+def test_invalid_value_is_read_back_and_asked_again(call):
+    call.dtmf("2")
+    turn = call.speech("восемь девятьсот двенадцать триста сорок пять")
+    assert turn.event == "invalid" and call.state == "signup"
+    assert any("Вы назвали" in s for s in turn.said)
+    turn = call.speech("восемь девятьсот двенадцать триста сорок пять шестьдесят семь восемьдесят девять")
+    assert call.slots["phone"].value == "+79123456789"
+    assert call.state == "signup_done"
+    assert "+7 912 345-67-89" in turn.said[0]
+
+
+def test_nomatch_reprompts_differ_then_escalate_to_operator(call):
+    first = call.speech("какая сегодня погода")
+    second = call.speech("ну вот это самое")
+    assert (first.event, second.event) == ("nomatch", "nomatch")
+    assert first.said != second.said
+    assert "Нажмите 1" in second.said[0]
+    third = call.speech("а")
+    assert third.event == "escalated"
+    assert call.state == "operator" and call.ended
+    assert [r.cause for r in call.reprompts] == ["nomatch", "nomatch", "nomatch"]
+
+
+def test_silence_counts_toward_the_same_limit(call):
+    assert call.silence(6).event == "noinput"
+    assert "не слышу" in call.turns[-1].said[0]
+    call.speech("что-то непонятное")
+    assert call.silence(6).event == "escalated"
+    assert call.state == "operator"
+
+
+def test_counters_reset_when_the_state_changes(call):
+    call.speech("абракадабра")
+    call.speech("абракадабра")
+    call.dtmf("1")
+    assert call.failures == 0
+    call.speech("не знаю")
+    call.speech("не помню")
+    assert call.state == "renew_card"  # two failures here, the limit is three
+
+
+def test_global_commands_from_a_deep_state(engine):
+    clock = ManualClock(WEDNESDAY_MORNING)
+    c = engine.start_call(clock=clock)
+    c.dtmf("1")
+    assert c.speech("повторите").said == ["Назовите номер читательского билета, шесть цифр."]
+    assert c.state == "renew_card"
+    c.speech("назад")
+    assert c.state == "main"
+    c.dtmf("2")
+    assert c.dtmf("#").match["id"] == "main_menu" and c.state == "main"
+    c.dtmf("1")
+    assert c.speech("соедините с оператором").match["id"] == "operator"
+    assert c.state == "operator" and c.ended
+
+
+def test_ambiguous_answer_gets_a_clarifying_question_not_a_guess(tmp_path):
+    flow = tmp_path / "amb.yaml"
+    flow.write_text("""
+flow: {id: amb, title: A, start: main}
+states:
+  main:
+    say: "Меню"
+    options:
+      - {id: pay, phrases: ["оплата", "платеж"], goto: a, label: "оплата"}
+      - {id: status, phrases: ["статус заявления"], goto: b, label: "статус заявления"}
+  a: {say: "A", end: true}
+  b: {say: "B", end: true}
+""", encoding="utf-8")
+    c = Engine.from_file(flow).start_call()
+    turn = c.speech("статус оплаты")
+    assert turn.event == "ambiguous" and c.state == "main"
+    assert turn.said == ["Уточните, пожалуйста: «оплата» или «статус заявления»?"]
+    c.speech("оплата")
+    assert c.state == "a"
+
+
+@pytest.mark.parametrize(("now", "opens"), [
+    ("2026-11-25T18:30:00+03:00", "завтра в 09:00"),  # Wednesday evening
+    ("2026-11-28T19:00:00+03:00", "в понедельник в 09:00"),  # Saturday evening, Sunday closed
+    ("2026-11-29T12:00:00+03:00", "завтра в 09:00"),  # Sunday
+    ("2026-11-25T04:00:00+00:00", "сегодня в 09:00"),  # 07:00 in Moscow, given in UTC
+])
+def test_out_of_hours_call_is_told_when_the_line_opens(engine, now, opens):
+    c = engine.start_call(clock=ManualClock(datetime.fromisoformat(now)))
+    assert c.state == "closed" and c.ended
+    assert opens in c.greeting[-1]
+
+
+def test_transcript_is_masked_and_complete(engine, tmp_path):
+    path = tmp_path / "t.jsonl"
+    c = engine.start_call(clock=ManualClock(WEDNESDAY_MORNING), transcript=path)
+    c.dtmf("2")
+    c.speech("восемь девятьсот двенадцать триста сорок пять шестьдесят семь восемьдесят девять")
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert [r["type"] for r in records] == ["call", "turn", "turn", "end"]
+    text = path.read_text(encoding="utf-8")
+    assert "9123456789" not in text and "912 345" not in text and "девятьсот двенадцать" not in text
+    assert records[2]["match"]["value"].endswith("89")
+
+
+def test_transcript_survives_a_killed_process(tmp_path):
+    """Kill -9 the chat mid-call: the turns typed so far are already on disk."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ivr", "chat", str(ROOT / "flows" / "example.yaml"),
+         "--now", "2026-11-25T10:00:00+03:00", "--reports", str(tmp_path)],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+    )
+    try:
+        proc.stdin.write("не понимаю\n2\n")
+        proc.stdin.flush()
+        deadline = time.monotonic() + 30
+        turns: list[dict] = []
+        while time.monotonic() < deadline:
+            files = list(tmp_path.glob("*.transcript.jsonl"))
+            if files:
+                lines = files[0].read_text(encoding="utf-8").splitlines()
+                turns = [json.loads(x) for x in lines if '"turn"' in x]
+                if len(turns) == 2:
+                    break
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=10)
+    assert [t["input"] for t in turns] == ["не понимаю", "2"]
+    assert turns[1]["state"] == "signup"

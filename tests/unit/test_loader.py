@@ -1,0 +1,167 @@
+"""Every class of flow-file mistake is reported with its position and what to write instead."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from ivr.errors import UserError
+from ivr.flow.loader import FlowError, load_flow, parse_flow
+
+ROOT = Path(__file__).resolve().parents[2]
+
+GOOD = """\
+flow:
+  id: t
+  title: Тест
+  start: main
+globals:
+  operator:
+    keys: "0"
+    phrases: ["оператор"]
+    goto: bye
+states:
+  main:
+    say: "Меню"
+    options:
+      - id: one
+        keys: "1"
+        phrases: ["первый"]
+        goto: bye
+  bye:
+    say: "Пока"
+    end: true
+"""
+
+
+def errors(text: str) -> list[str]:
+    with pytest.raises(FlowError) as info:
+        parse_flow(textwrap.dedent(text), "f.yaml")
+    return str(info.value).splitlines()
+
+
+def test_good_flow_loads():
+    flow = parse_flow(GOOD, "f.yaml")
+    assert set(flow.states) == {"main", "bye"}
+
+
+def test_yaml_syntax_error_points_at_line_and_column():
+    lines = errors("flow:\n  id: t\n  title: [unclosed\nstates: {}\n")
+    assert len(lines) == 1
+    assert lines[0].startswith("f.yaml:4:")
+    assert "не корректный YAML" in lines[0]
+
+
+def test_duplicate_yaml_key_is_reported_with_both_lines():
+    text = GOOD.replace("  bye:\n    say: \"Пока\"", "  bye:\n    say: \"Пока\"\n    say: \"Ещё\"")
+    (line,) = errors(text)
+    assert line.startswith("f.yaml:20:5:")
+    assert "ключ «say» повторяется (первый раз — строка 19)" in line
+
+
+def test_unknown_field_suggests_the_right_name():
+    (line,) = errors(GOOD.replace("    options:", "    optons:"))
+    assert line.startswith("f.yaml:13:5:")
+    assert "неизвестное поле «optons» — возможно, вы имели в виду «options»" in line
+
+
+def test_missing_required_field():
+    (line,) = errors(GOOD.replace("        goto: bye\n  bye:", "\n  bye:"))
+    assert line.startswith("f.yaml:14:9:")
+    assert "не хватает обязательного поля «goto»" in line
+
+
+def test_wrong_type_says_what_is_expected():
+    (line,) = errors(GOOD.replace("  start: main", "  start: main\n  retries: три"))
+    assert line.startswith("f.yaml:5:3:")
+    assert "здесь нужно целое число, а написано «три»" in line
+
+
+def test_unknown_target_state_with_did_you_mean():
+    (line,) = errors(GOOD.replace("        goto: bye\n  bye:", "        goto: byee\n  bye:"))
+    assert line.startswith("f.yaml:17:9:")
+    assert "нет состояния «byee» — возможно, «bye»" in line
+
+
+def test_duplicate_key_in_one_menu():
+    text = GOOD.replace("        goto: bye\n  bye:", "        goto: bye\n      - id: two\n        keys: \"1\"\n"
+                        "        phrases: [\"второй\"]\n        goto: bye\n  bye:")
+    (line,) = errors(text)
+    assert line.startswith("f.yaml:19:9:")
+    assert "клавиша «1» уже занята для пункта «one»" in line
+
+
+def test_menu_key_clashing_with_a_global_key():
+    (line,) = errors(GOOD.replace('keys: "1"', 'keys: "0"'))
+    assert "клавиша «0» уже занята для глобальной команды «operator»" in line
+
+
+def test_duplicate_option_id_and_shared_phrase():
+    text = GOOD.replace("        goto: bye\n  bye:", "        goto: bye\n      - id: one\n        keys: \"2\"\n"
+                        "        phrases: [\"другой\"]\n        goto: bye\n"
+                        "      - id: three\n        phrases: [\"Первый!\"]\n        goto: bye\n  bye:")
+    lines = errors(text)
+    assert any("пункт меню «one» уже есть" in line for line in lines)
+    assert any("фраза «Первый!» есть и у пункта «one»" in line for line in lines)
+
+
+def test_missing_prompt():
+    (line,) = errors(GOOD.replace('    say: "Меню"\n', ""))
+    assert line.startswith("f.yaml:11:3:")
+    assert "нет текста для звонящего — добавьте say:" in line
+
+
+def test_unknown_placeholder_and_data_path():
+    text = GOOD.replace('say: "Меню"', 'say: "Меню {menu_hnt} {data.contacts.phone}"')
+    lines = errors(text)
+    assert any("неизвестная подстановка {menu_hnt} — возможно, {menu_hint}" in line for line in lines)
+    assert any("в data нет «contacts.phone»" in line for line in lines)
+
+
+def test_wrong_literal_suggests_allowed_values():
+    text = GOOD.replace("  bye:\n", "  ask:\n    say: \"?\"\n    collect: {slot: s, type: snisl}\n"
+                        "    next: bye\n  bye:\n")
+    (line,) = errors(text)
+    assert "значение «snisl» не подходит — возможно, «snils»" in line
+
+
+def test_dead_end_state_and_pass_through_loop():
+    text = GOOD.replace("  bye:\n", "  stuck:\n    say: \"?\"\n  a:\n    next: b\n  b:\n    next: a\n  bye:\n")
+    lines = errors(text)
+    assert any("states.stuck: из состояния нет выхода" in line for line in lines)
+    assert any("звонок зациклится без ответа звонящего" in line for line in lines)
+
+
+def test_all_errors_are_reported_at_once_in_file_order():
+    text = GOOD.replace("    options:", "    optons:").replace("  start: main", "  start: mian")
+    lines = errors(text)
+    assert len(lines) == 2
+    assert [int(line.split(":")[1]) for line in lines] == [4, 13]
+
+
+def test_missing_and_non_utf8_files(tmp_path: Path):
+    with pytest.raises(UserError, match="файл сценария не найден"):
+        load_flow(tmp_path / "nope.yaml")
+    bad = tmp_path / "cp1251.yaml"
+    bad.write_bytes("flow: привет".encode("cp1251"))
+    with pytest.raises(UserError, match="не в кодировке UTF-8"):
+        load_flow(bad)
+
+
+def test_cli_check_exits_2_without_traceback(tmp_path: Path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(GOOD.replace("    options:", "    optons:"), encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "ivr", "check", str(broken)], capture_output=True,
+                          text=True, cwd=ROOT)
+    assert proc.returncode == 2
+    assert f"{broken}:13:5: states.main.optons: неизвестное поле" in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_shipped_flows_load():
+    for path in (ROOT / "flows").glob("*.yaml"):
+        assert load_flow(path).states
