@@ -26,7 +26,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from ivr.engine import Call, Engine, ManualClock, Turn, system_clock
 from ivr.engine.call import Input
 from ivr.errors import UserError
-from ivr.flow.loader import FlowError, _translate, load_flow
+from ivr.flow.loader import FlowError, load_flow, translate
 from ivr.flow.model import Flow
 from ivr.flow.yaml_source import Problem, YamlSyntaxError, load_with_positions
 from ivr.personal.identifiers import speak_digits
@@ -115,7 +115,7 @@ def load_convo(path: str | Path) -> ConvoFile:
     try:
         convo = ConvoFile.model_validate(raw)
     except ValidationError as err:
-        raise FlowError(path, problems + [_translate(e, smap) for e in err.errors()]) from None
+        raise FlowError(path, problems + [translate(e, smap, ConvoFile) for e in err.errors()]) from None
     if problems:
         raise FlowError(path, problems)
     return convo

@@ -8,6 +8,7 @@ code 2 without a traceback.
 from __future__ import annotations
 
 import difflib
+import typing
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
@@ -78,7 +79,7 @@ def _validate(raw: dict, smap: SourceMap) -> tuple[schema.FlowFile | None, list[
     try:
         head = schema.FlowFile.model_validate(top)
     except ValidationError as err:
-        problems += [_translate(e, smap) for e in err.errors()]
+        problems += [translate(e, smap) for e in err.errors()]
         head = None
     parts: dict[str, dict] = {}
     for section, (items, model) in sections.items():
@@ -89,7 +90,7 @@ def _validate(raw: dict, smap: SourceMap) -> tuple[schema.FlowFile | None, list[
             try:
                 parts[section][name] = model.model_validate(item)
             except ValidationError as err:
-                problems += [_translate({**e, "loc": (section, name, *e["loc"])}, smap) for e in err.errors()]
+                problems += [translate({**e, "loc": (section, name, *e["loc"])}, smap) for e in err.errors()]
     if head is None:
         return None, problems
     spec = schema.FlowFile.model_construct(flow=head.flow, data=head.data, **parts)
@@ -113,7 +114,8 @@ _TYPE_WORDS = {
 }
 
 
-def _translate(error: dict, smap: SourceMap) -> Problem:
+def translate(error: dict, smap: SourceMap, root: type[BaseModel] = schema.FlowFile) -> Problem:
+    """One pydantic error as a positioned problem in the author's words."""
     loc = tuple(error["loc"])
     kind = error["type"]
     value = error.get("input")
@@ -121,7 +123,7 @@ def _translate(error: dict, smap: SourceMap) -> Problem:
     if kind == "missing":
         message = f"не хватает обязательного поля «{field}» — добавьте «{field}: …»"
     elif kind == "extra_forbidden":
-        allowed = _allowed_fields(loc[:-1])
+        allowed = _allowed_fields(root, loc[:-1])
         guess = difflib.get_close_matches(str(field), allowed, n=1, cutoff=0.6)
         hint = f"возможно, вы имели в виду «{guess[0]}»" if guess else (
             "допустимые поля: " + ", ".join(allowed) if allowed else "уберите его")
@@ -158,30 +160,26 @@ def _show(value: object) -> str:
     return f"«{value}»"
 
 
-def _allowed_fields(loc: tuple) -> list[str]:
+def _allowed_fields(root: type[BaseModel], loc: tuple) -> list[str]:
     """Field names of the model at ``loc``, for the "did you mean" hint."""
-    model: type[BaseModel] | None = schema.FlowFile
+    model = root
     for part in loc:
-        if model is None:
-            return []
-        info = model.model_fields.get(str(part))
+        info = model.model_fields.get(str(part)) or next(
+            (f for f in model.model_fields.values() if f.alias == part), None)
         if info is None:
-            # dict values (states.<name>) and list items keep the same model
-            continue
-        model = _model_of(info.annotation)
-    if model is None:
-        return []
+            continue  # a list index or a dict key (a state's name): same model further down
+        inner = _model_in(info.annotation)
+        if inner is None:
+            return []
+        model = inner
     return [f.alias or name for name, f in model.model_fields.items()]
 
 
-def _model_of(annotation: object) -> type[BaseModel] | None:
+def _model_in(annotation: object) -> type[BaseModel] | None:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _model_of(arg)
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
         if found is not None:
             return found
-    for meta in getattr(annotation, "__metadata__", ()) or ():
-        pass
-    origin = getattr(annotation, "__origin__", None)
-    return _model_of(origin) if origin not in (None, list, dict, tuple) and origin is not annotation else None
+    return None

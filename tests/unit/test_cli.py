@@ -1,0 +1,88 @@
+"""The command line as a user meets it: JSON output, exit codes, failure reports, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = str(ROOT / "flows" / "example.yaml")
+MORNING = "2026-11-25T10:00:00+03:00"
+
+
+def ivr(*args: str, cwd: Path = ROOT, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ivr", *args], capture_output=True, text=True, cwd=cwd,
+                          input=stdin, timeout=60)
+
+
+def test_run_json_is_one_object_with_turns_and_final_state():
+    proc = ivr("run", EXAMPLE, "--now", MORNING, "--caller", "продлить книгу", "--caller", "",
+               "--caller", "123456", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert [t["kind"] for t in data["turns"]] == ["speech", "silence", "dtmf"]
+    assert data["turns"][0]["match"]["id"] == "renew"
+    assert data["turns"][1]["match"] is None and data["turns"][1]["state"] == "renew_card"
+    assert data["turns"][2]["match"] == {"kind": "digits", "slot": "card", "value": "123456", "valid": True}
+    assert data["final_state"] == "renew_done" and data["ended"] is True
+    assert all(isinstance(t["said"], list) for t in data["turns"])
+
+
+def test_run_script_exit_code_follows_expectations(tmp_path: Path):
+    script = tmp_path / "s.yaml"
+    script.write_text(f"flow: {EXAMPLE}\nnow: '{MORNING}'\nturns:\n  - dtmf: '2'\n"
+                      "    expect: {state: renew_card, says: ['нет такого текста']}\n", encoding="utf-8")
+    proc = ivr("run", "--script", str(script))
+    assert proc.returncode == 1
+    assert "НЕ СОВПАЛО в шаге 1 (dtmf: 2): ожидалось state: renew_card; вышло state: signup" in proc.stdout
+
+
+def test_ivr_test_prints_turn_expected_and_happened(tmp_path: Path):
+    (tmp_path / "good.yaml").write_text(f"flow: {EXAMPLE}\nnow: '{MORNING}'\nturns:\n  - dtmf: '1'\n"
+                                        "    expect: {state: renew_card}\n", encoding="utf-8")
+    (tmp_path / "bad.yaml").write_text(f"flow: {EXAMPLE}\nnow: '{MORNING}'\nturns:\n  - dtmf: '1'\n"
+                                       "  - caller: 'двенадцать'\n    expect: {slots: {card: '12'}}\n",
+                                       encoding="utf-8")
+    proc = ivr("test", str(tmp_path))
+    assert proc.returncode == 1
+    assert "ПРОВАЛ" in proc.stdout and "bad.yaml" in proc.stdout
+    assert "шаг 2 (caller: двенадцать):" in proc.stdout
+    assert "ожидалось: slots.card: 12" in proc.stdout
+    assert "вышло:     slots.card: 12 (неверно)" in proc.stdout
+    assert "1 passed, 1 failed" in proc.stdout
+
+
+def test_invalid_convo_file_is_exit_2_with_position(tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"flow: {EXAMPLE}\nturns:\n  - caler: 'да'\n", encoding="utf-8")
+    proc = ivr("run", "--script", str(bad))
+    assert proc.returncode == 2
+    assert f"{bad}:3:5: turns.0.caler: неизвестное поле «caler» — возможно, вы имели в виду «caller»" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_bad_arguments_are_exit_2():
+    assert ivr("run", EXAMPLE).returncode == 2
+    proc = ivr("run", EXAMPLE, "--caller", "да", "--now", "2026-11-25T10:00:00")
+    assert proc.returncode == 2 and "укажите часовой пояс" in proc.stderr
+    proc = ivr("chat", str(ROOT / "flows" / "nope.yaml"))
+    assert proc.returncode == 2 and "файл сценария не найден" in proc.stderr
+
+
+def test_chat_keys_silence_and_checklist(tmp_path: Path):
+    proc = ivr("chat", EXAMPLE, "--now", MORNING, "--reports", str(tmp_path), stdin="\n2\n")
+    assert proc.returncode == 0, proc.stderr
+    assert "Я вас не слышу" in proc.stdout
+    assert "Что подготовить" in proc.stdout and "Паспорт" in proc.stdout
+    assert list(tmp_path.glob("*.transcript.jsonl"))
+
+
+def test_practice_data_is_valid():
+    from ivr.personal.identifiers import check_inn, check_snils
+
+    proc = ivr("practice-data")
+    assert proc.returncode == 0
+    lines = dict(line.split(": ", 1) for line in proc.stdout.splitlines() if ": " in line)
+    assert check_snils(lines["СНИЛС"]).ok and check_inn(lines["ИНН"]).ok
