@@ -17,6 +17,7 @@ from rich.panel import Panel
 from ivr.engine import Call, Engine
 from ivr.engine.call import Input, Turn
 from ivr.engine.clock import Clock, system_clock
+from ivr.report import report
 
 KEYPAD_LINE = re.compile(r"^[0-9*#]+$")
 QUIT = {"/выход", "/exit", "/quit", "выход"}
@@ -85,6 +86,19 @@ def run_chat(engine: Engine, *, console: Console, read_line: Callable[[str], str
             break
         view.turn(call.handle(classify(line)), call)
     call.hang_up()
-    if transcript:
-        console.print(f"[dim]Расшифровка звонка: {transcript}[/]")
+    show_summary(call, console)
+    if reports_dir is not None:
+        md, _ = report.write(call, reports_dir, keep_personal_data)
+        console.print(f"[dim]Отчёт: {md}; расшифровка: {transcript}[/]")
     return call
+
+
+def show_summary(call: Call, console: Console) -> None:
+    """The one thing to take away from the rehearsal: what to have ready for the real call."""
+    lines = []
+    for line in report.checklist(call, keep=True):
+        mark = {"ready": "[green]✔[/]", "invalid": "[red]✘[/]", "missing": "[yellow]•[/]"}[line.status]
+        note = f" — {line.note}" if line.note else ""
+        lines.append(f"{mark} {line.item}{note}")
+    if lines:
+        console.print(Panel("\n".join(lines), title=f"Итог: {call.topic or 'что подготовить'}", expand=False))

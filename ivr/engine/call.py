@@ -102,6 +102,8 @@ class Call:
         self.slots: dict[str, SlotValue] = {}
         self.checklist: list[ChecklistEntry] = []
         self.topic: str | None = None
+        self.topic_state: str | None = None
+        self.term: str | None = None
         self.turns: list[Turn] = []
         self.reprompts: list[Reprompt] = []
         self.edges: list[Edge] = []
@@ -161,7 +163,9 @@ class Call:
         if state.options and (not self.menu_stack or self.menu_stack[-1] != self.state):
             self.menu_stack.append(self.state)
         if state.topic:
-            self.topic = state.topic
+            self.topic, self.topic_state = state.topic, self.state
+        if state.term:
+            self.term = state.term
         known = {entry.item for entry in self.checklist}
         for item in state.checklist:
             if item.item not in known:
@@ -221,10 +225,13 @@ class Call:
         state = self.flow.states[self.state]
         menu = self.flow.menu(self.state)
         if state.collect:
-            command = menu.matcher.decisive(text) if len(tokens(text)) <= 4 else None
+            short = menu.matcher is not None and len(tokens(text)) <= 4
+            command = menu.matcher.decisive(text) if short else None
             if command is not None:
                 return self._choose(command, 100.0)
             return self._collect(inp.text, inp, keyed=False)
+        if menu.matcher is None:
+            return None, self._fail("nomatch", text)
         result = menu.matcher.match(text)
         if result.kind == "match":
             return self._choose(result.choice, result.score)
@@ -336,9 +343,13 @@ class Call:
         return cause
 
     # ------------------------------------------------------------- speaking
+    def render(self, text: str) -> str:
+        """A prompt with its placeholders filled for this call."""
+        return render(text, self._resolve).strip()
+
     def _say(self, texts: list[str]) -> None:
         for text in texts:
-            said = render(text, self._resolve).strip()
+            said = self.render(text)
             if said:
                 self._said.append(said)
 

@@ -215,7 +215,7 @@ def _check_menu(path: tuple, state: schema.State, spec: schema.FlowFile, states:
 
 def _texts(spec: schema.FlowFile) -> Iterator[tuple[tuple, str]]:
     meta = spec.flow
-    for field in ("closed_say", "ambiguous", "nomatch", "noinput"):
+    for field in ("unsolved", "ambiguous", "nomatch", "noinput"):
         for i, text in enumerate(getattr(meta, field)):
             yield ("flow", field, i), text
     if meta.notice:

@@ -27,7 +27,7 @@ class Edge(NamedTuple):
 @dataclass(frozen=True)
 class Menu:
     keys: dict[str, str]  # keypad key → option id or "global:<name>"
-    matcher: Matcher
+    matcher: Matcher | None  # None when nothing in this state can be said (keys only)
     labels: dict[str, str]  # option id / "global:<name>" → how the caller would call it
 
 
@@ -75,7 +75,8 @@ class Flow:
                 keys.setdefault(key, gid)
             labels[gid] = glob.phrases[0] if glob.phrases else name
             choices.append(Choice(gid, tuple(glob.phrases)))
-        return Menu(keys, Matcher([c for c in choices if c.phrases]), labels)
+        spoken = [c for c in choices if c.phrases]
+        return Menu(keys, Matcher(spoken) if spoken else None, labels)
 
     @cached_property
     def edges(self) -> frozenset[Edge]:

@@ -121,6 +121,7 @@ class State(Strict):
     escalate: str | None = None
     checklist: Checklist = Field(default_factory=list)
     topic: str | None = None
+    term: str | None = None
     globals: Annotated[bool | tuple[str, ...], BeforeValidator(_globals_switch)] = True
     end: bool = False
     noinput_timeout: float | None = Field(default=None, gt=0, le=120)
@@ -144,7 +145,7 @@ class FlowMeta(Strict):
     escalate: str | None = None
     noinput_timeout: float = Field(default=7.0, gt=0, le=120)
     hours: str | None = None
-    closed_say: TextList = Field(default_factory=list)
+    unsolved: TextList = Field(default_factory=list)
     ambiguous: TextList = Field(
         default_factory=lambda: ["Уточните, пожалуйста: {candidates}?"]
     )

@@ -77,6 +77,9 @@ def test_chat_keys_silence_and_checklist(tmp_path: Path):
     assert "Я вас не слышу" in proc.stdout
     assert "Что подготовить" in proc.stdout and "Паспорт" in proc.stdout
     assert list(tmp_path.glob("*.transcript.jsonl"))
+    assert "Итог: Запись в библиотеку" in proc.stdout  # the take-away checklist at hang-up
+    (md,) = tmp_path.glob("*-zapis-v-biblioteku.md")
+    assert "- [ ] Телефон: **нет**" in md.read_text(encoding="utf-8")
 
 
 def test_practice_data_is_valid():

@@ -1,0 +1,153 @@
+"""The call report: what the caller should have ready, what went wrong, and what to do next.
+
+The point of a rehearsal is to leave it knowing exactly what to prepare, so the report lists every
+checklist item as ready / invalid / missing, how the problem statement went (time, phrases), every
+reprompt and its cause, the processing term and what to do if the problem is not solved. Personal
+data are masked unless the user asked to keep them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ivr.engine.call import Call, SlotValue
+from ivr.personal.masking import PERSONAL_KINDS, mask_text, mask_value
+
+STATUS_WORDS = {"ready": "готово", "invalid": "неверно", "missing": "нет"}
+CAUSE_WORDS = {"nomatch": "не понял ответ", "noinput": "молчание", "ambiguous": "ответ подходит к двум пунктам",
+               "invalid": "неверное значение"}
+MAX_PHRASES = 2  # the document: "сформулировать вопрос в одной-двух фразах"
+_SENTENCE_END = re.compile(r"[.!?…]+")
+_TRANSLIT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+                     ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r",
+                      "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya"]))
+
+
+@dataclass(frozen=True)
+class ChecklistLine:
+    item: str
+    status: str  # ready | invalid | missing
+    value: str | None
+    note: str | None
+
+
+def _slot_value(slot: SlotValue, keep: bool) -> str:
+    if keep:
+        return slot.display
+    if slot.kind in PERSONAL_KINDS:
+        return mask_value(slot.kind, slot.value or slot.display)
+    return mask_text(slot.display)
+
+
+def checklist(call: Call, keep: bool = False) -> list[ChecklistLine]:
+    lines = []
+    for entry in call.checklist:
+        slot = call.slots.get(entry.slot) if entry.slot else None
+        if slot is None:
+            lines.append(ChecklistLine(entry.item, "missing", None,
+                                       None if entry.slot else "подготовьте до звонка"))
+        elif slot.valid:
+            lines.append(ChecklistLine(entry.item, "ready", _slot_value(slot, keep), None))
+        else:
+            lines.append(ChecklistLine(entry.item, "invalid", _slot_value(slot, keep), slot.error))
+    return lines
+
+
+def count_phrases(text: str) -> int:
+    """Sentences in typed text; recognized speech has no punctuation and counts as one phrase
+    unless the recognizer reported several (``SlotValue.phrases``)."""
+    return max(1, len([p for p in _SENTENCE_END.split(text) if p.strip()]))
+
+
+def problem_statement(call: Call) -> dict | None:
+    """How the caller stated the problem: the first measured slot (``collect.measure: true``)."""
+    for turn in call.turns:
+        match = turn.match or {}
+        collect = call.flow.collects.get(match.get("slot", ""))
+        if collect is None or not collect.measure:
+            continue
+        slot = call.slots[collect.slot]
+        previous = call.turns[turn.n - 2].at if turn.n > 1 else call.started_at.isoformat()
+        waited = (datetime.fromisoformat(turn.at) - datetime.fromisoformat(previous)).total_seconds()
+        seconds = slot.seconds if slot.seconds is not None else waited
+        phrases = slot.phrases if slot.phrases is not None else count_phrases(turn.input)
+        return {"seconds": round(seconds, 1), "phrases": phrases, "words": len(turn.input.split()),
+                "fits": phrases <= MAX_PHRASES}
+    return None
+
+
+def build(call: Call, keep_personal_data: bool = False) -> dict:
+    keep = keep_personal_data
+    ended_at = datetime.fromisoformat(call.turns[-1].at) if call.turns else call.started_at
+    return {
+        "flow": call.flow.id,
+        "title": call.flow.meta.title,
+        "started": call.started_at.isoformat(),
+        "duration_s": round((ended_at - call.started_at).total_seconds(), 1),
+        "topic": call.topic,
+        "final_state": call.state,
+        "ended": call.ended,
+        "checklist": [line.__dict__ for line in checklist(call, keep)],
+        "problem_statement": problem_statement(call),
+        "reprompts": [{"state": r.state, "cause": r.cause, "heard": r.input if keep else mask_text(r.input)}
+                      for r in call.reprompts],
+        "term": call.term,
+        "reference": call.reference,
+        "if_unsolved": [call.render(t) for t in call.flow.meta.unsolved],
+        "masked": not keep,
+    }
+
+
+def to_markdown(report: dict) -> str:
+    lines = [f"# Отчёт о тренировочном звонке: {report['topic'] or 'тема не выбрана'}", "",
+             f"Сценарий: {report['title']}. Начало: {report['started']}, длительность {report['duration_s']} с.",
+             "Это тренажёр: номера и часы работы проверяйте на официальном сайте gosuslugi.ru.", "",
+             "## Что подготовить", ""]
+    if not report["checklist"]:
+        lines.append("Список не сформирован: звонок закончился до выбора темы.")
+    for item in report["checklist"]:
+        value = f" — {item['value']}" if item["value"] else ""
+        note = f" ({item['note']})" if item["note"] else ""
+        lines.append(f"- [{'x' if item['status'] == 'ready' else ' '}] {item['item']}: "
+                     f"**{STATUS_WORDS[item['status']]}**{value}{note}")
+    lines += ["", "## Как вы изложили проблему", ""]
+    ps = report["problem_statement"]
+    if ps is None:
+        lines.append("Проблема в этом звонке не излагалась.")
+    else:
+        verdict = "уложились в одну-две фразы" if ps["fits"] else "больше двух фраз — сократите"
+        lines.append(f"{ps['seconds']} с, {ps['phrases']} фраз(ы), {ps['words']} слов: {verdict}.")
+    lines += ["", "## Переспросы", ""]
+    if not report["reprompts"]:
+        lines.append("Ни одного — автоответчик понимал вас с первого раза.")
+    for r in report["reprompts"]:
+        heard = f" («{r['heard']}»)" if r["heard"] else ""
+        lines.append(f"- {r['state']}: {CAUSE_WORDS.get(r['cause'], r['cause'])}{heard}")
+    lines += ["", "## Сроки и дальнейшие шаги", ""]
+    lines.append(f"Срок рассмотрения: {report['term'] or 'не определён для этой темы'}.")
+    if report["reference"]:
+        lines.append(f"Номер обращения в этом звонке: {report['reference']} (тренировочный).")
+    for text in report["if_unsolved"]:
+        lines.append(f"- {text}")
+    if report["masked"]:
+        lines += ["", "_Персональные данные замаскированы (--keep-personal-data, чтобы сохранить)._"]
+    return "\n".join(lines) + "\n"
+
+
+def slug(text: str | None) -> str:
+    ascii_text = "".join(_TRANSLIT.get(ch, ch) for ch in (text or "no-topic").lower())
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:40] or "call"
+
+
+def write(call: Call, reports_dir: Path, keep_personal_data: bool = False) -> tuple[Path, Path]:
+    report = build(call, keep_personal_data)
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    stem = reports_dir / f"{call.started_at.astimezone():%Y%m%d-%H%M%S}-{slug(call.topic)}"
+    md, js = stem.with_suffix(".md"), stem.with_suffix(".json")
+    md.write_text(to_markdown(report), encoding="utf-8")
+    js.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    return md, js
