@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from ivr.flow import schema
 from ivr.flow.templates import BUILTINS, lookup_data, placeholders
 from ivr.flow.yaml_source import Problem
+from ivr.understanding.matcher import has_words
 from ivr.understanding.normalize import normalize
 
 DIGIT_TYPES = frozenset({"digits", "number", "snils", "inn", "phone", "passport", "reference"})
@@ -96,7 +97,15 @@ def _check_global(name: str, glob: schema.Global, states: dict) -> Iterator[Prob
     if not glob.keys and not glob.phrases:
         yield Problem(path, f"globals.{name}: команду нельзя вызвать — добавьте keys: или phrases:")
     yield from _check_keys(path, glob.keys)
+    yield from _check_phrases(path, glob.phrases)
     yield from _target((*path, "goto"), glob.goto, states)
+
+
+def _check_phrases(path: tuple, phrases: list[str]) -> Iterator[Problem]:
+    for i, phrase in enumerate(phrases):
+        if not has_words(phrase):
+            yield Problem((*path, "phrases", i), f"{_dotted(path)}.phrases: во фразе «{phrase}» нет слов, "
+                                                 "по которым можно узнать ответ — напишите слово или фразу")
 
 
 def _check_keys(path: tuple, keys: list[str]) -> Iterator[Problem]:
@@ -198,6 +207,7 @@ def _check_menu(path: tuple, state: schema.State, spec: schema.FlowFile, states:
             yield Problem(opath, f"states.{name}.options.{option.id}: пункт нельзя выбрать — добавьте "
                                  "keys: или phrases:")
         yield from _check_keys(opath, option.keys)
+        yield from _check_phrases(opath, option.phrases)
         for key in option.keys:
             if key in keys:
                 yield Problem((*opath, "keys"), f"states.{name}: клавиша «{key}» уже занята для "

@@ -33,7 +33,7 @@ leaves unexplained, weighing at least ``RIVAL_SHARE`` of what the best choice ex
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, NamedTuple
@@ -90,12 +90,22 @@ MatchKind = Literal["match", "ambiguous", "none"]
 
 @dataclass(frozen=True)
 class Choice:
+    """A menu option as the flow author wrote it.
+
+    Phrases are compared by lemma, so one form of each word is enough («забыл пароль» also
+    catches «забыла пароля»); different words with the same meaning («войти», «зайти», «вход»)
+    need a phrase each.
+    """
+
     id: str
     phrases: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Match:
+    """What the engine does next: route on "match", ask between ``candidates`` on "ambiguous",
+    reprompt on "none". ``score`` (0..100, of the best choice) is for logs and reports."""
+
     kind: MatchKind
     choice: str | None
     candidates: tuple[str, ...]
@@ -182,6 +192,21 @@ def _in_order(needles: Sequence[tuple[str, bool]], haystack: Sequence[tuple[str,
     return all(needle in remaining for needle in needles)
 
 
+class _Phrase(NamedTuple):
+    choice: int
+    terms: range  # indices into Matcher._terms: the content words that must be found
+    weight: float
+    sequence: tuple[tuple[str, bool], ...]  # every word with its negation, for decisive()
+    needed: frozenset[tuple[str, bool]]  # the same words as a set, to skip most order checks
+
+
+def has_words(phrase: str) -> bool:
+    """Whether a flow phrase contains anything a caller's answer can be matched on («!!!» or a lone
+    «не» does not); the flow loader rejects such phrases instead of failing mid-call."""
+    every, _ = _read(phrase, frozenset())
+    return bool(every)
+
+
 class Matcher:
     """One menu, prepared once when the flow loads and used for every turn of every call."""
 
@@ -203,69 +228,79 @@ class Matcher:
         self.margin = margin
         self._ids = tuple(ids)
 
-        phrase_terms: list[list[_Term]] = []
-        self._sequences: list[tuple[tuple[str, bool], ...]] = []
-        phrase_choice: list[int] = []
-        choice_start: list[int] = []
+        self._terms: list[_Term] = []
+        self._phrases: list[_Phrase] = []
         for index, choice in enumerate(choices):
             if not choice.phrases:
                 raise ValueError(f"choice {choice.id!r} has no phrases")
-            choice_start.append(len(phrase_terms))
             for phrase in choice.phrases:
                 every, content = _read(phrase, frozenset())
                 if not every:
                     raise ValueError(f"phrase {phrase!r} of choice {choice.id!r} has no words")
                 # A phrase made only of filler words («да», «вот это») is matched on all of them.
-                phrase_terms.append(content or every)
-                self._sequences.append(tuple((t.key, t.negated) for t in every))
-                phrase_choice.append(index)
+                terms = content or every
+                sequence = tuple((t.key, t.negated) for t in every)
+                first = len(self._terms)
+                self._terms.extend(terms)
+                span = range(first, len(self._terms))
+                weight = sum(t.weight for t in terms)
+                self._phrases.append(_Phrase(index, span, weight, sequence, frozenset(sequence)))
+        self._term_phrase = [p for p, phrase in enumerate(self._phrases) for _ in phrase.terms]
+        # Filler or function words that a phrase consists of stay content in utterances too.
+        self._keep = frozenset(term.key for term in self._terms)
 
-        vocabulary = sorted({(t.key, t.surface) for terms in phrase_terms for t in terms})
-        column = {entry: i for i, entry in enumerate(vocabulary)}
-        self._keep = frozenset(key for key, _ in vocabulary)
-        self._vocab_keys = [key for key, _ in vocabulary]
-        self._vocab_surfaces = [surface for _, surface in vocabulary]
-        self._exact_only = np.array(
-            [len(key) < FUZZY_MIN_LENGTH or key.isdigit() for key in self._vocab_keys]
-        )
-
-        flat = [(i, t) for i, terms in enumerate(phrase_terms) for t in terms]
-        self._term_column = np.array([column[(t.key, t.surface)] for _, t in flat])
-        self._term_negated = np.array([t.negated for _, t in flat])
-        self._term_weight = np.array([t.weight for _, t in flat])
-        self._phrase_start = np.cumsum([0] + [len(terms) for terms in phrase_terms[:-1]])
-        self._phrase_weight = np.array([sum(t.weight for t in terms) for terms in phrase_terms])
-        self._choice_start = np.array(choice_start)
-        self._phrase_choice = np.array(phrase_choice)
+        self._exact: dict[tuple[str, bool], list[int]] = {}
+        fuzzy: dict[tuple[str, str], list[int]] = {}
+        for i, term in enumerate(self._terms):
+            self._exact.setdefault((term.key, term.negated), []).append(i)
+            if len(term.key) >= FUZZY_MIN_LENGTH and not term.key.isdigit():
+                fuzzy.setdefault((term.key, term.surface), []).append(i)
+        # Misspelled words are compared with both the lemma and the spelling of long phrase words.
+        self._fuzzy_terms = list(fuzzy.values())
+        self._fuzzy_strings = [key for key, _ in fuzzy] + [surface for _, surface in fuzzy]
 
     def match(self, text: str) -> Match:
         _, content = _read(text, self._keep)
-        if not content:
+        evidence = self._phrase_evidence(content)
+        if not evidence:
             return Match("none", None, (), 0.0)
-        present, covered = self._phrase_evidence(content)
-        weights = np.array([t.weight for t in content])
-        explained = weights @ covered / weights.sum()
-        phrase_score = present * (PRESENCE_FLOOR + (100.0 - PRESENCE_FLOOR) * explained)
-        choice_score = np.maximum.reduceat(phrase_score, self._choice_start)
-        # Utterance words explained by each choice's evidence (words × choices), and their weight.
-        explains = np.logical_or.reduceat(covered & (present >= EVIDENCE), self._choice_start, axis=1)
-        evidence = weights @ explains
+        weights = [term.weight for term in content]
+        total = sum(weights)
 
-        # Of equal scores, the choice explaining more is the one rivals are measured against.
-        best = int(np.lexsort((-evidence, -choice_score))[0])
-        best_score = float(choice_score[best])
-        if best_score < self.threshold:
-            return Match("none", None, (), round(best_score, 2))
+        def weight_of(rows: set[int]) -> float:
+            return sum(weights[row] for row in rows)
 
-        novel = weights @ (explains & ~explains[:, best : best + 1])
-        rival = (novel > 0) & (novel >= RIVAL_SHARE * evidence[best])
-        close = choice_score >= best_score - self.margin
-        candidates = np.flatnonzero(rival | close)
+        scores: dict[int, float] = {}
+        explains: dict[int, set[int]] = {}
+        for p, (present, rows) in evidence.items():
+            choice = self._phrases[p].choice
+            explained = weight_of(rows) / total
+            score = present * (PRESENCE_FLOOR + (100.0 - PRESENCE_FLOOR) * explained)
+            scores[choice] = max(score, scores.get(choice, 0.0))
+            if present >= EVIDENCE:
+                explains.setdefault(choice, set()).update(rows)
+
+        def strength(choice: int) -> tuple[float, float, int]:
+            # Of equal scores, the choice explaining more words ranks first, then menu order.
+            return scores[choice], weight_of(explains.get(choice, set())), -choice
+
+        best = max(scores, key=strength)
+        best_score = round(scores[best], 2)
+        if scores[best] < self.threshold:
+            return Match("none", None, (), best_score)
+        explained_by_best = explains.get(best, set())
+        floor = RIVAL_SHARE * weight_of(explained_by_best)
+        candidates = [
+            choice
+            for choice in scores
+            if choice == best
+            or scores[choice] >= scores[best] - self.margin
+            or 0.0 < floor <= weight_of(explains.get(choice, set()) - explained_by_best)
+        ]
         if len(candidates) > 1:
-            ranked = sorted(candidates, key=lambda i: (-choice_score[i], -evidence[i]))
-            ids = tuple(self._ids[i] for i in ranked)
-            return Match("ambiguous", None, ids, round(best_score, 2))
-        return Match("match", self._ids[best], (self._ids[best],), round(best_score, 2))
+            ranked = sorted(candidates, key=strength, reverse=True)
+            return Match("ambiguous", None, tuple(self._ids[c] for c in ranked), best_score)
+        return Match("match", self._ids[best], (self._ids[best],), best_score)
 
     def decisive(self, text: str) -> str | None:
         """Choice to act on before the caller has finished speaking, or None when unsure.
@@ -275,11 +310,12 @@ class Matcher:
         still being recognised («паро») is not the word.
         """
         every, _ = _read(text, self._keep)
-        said = [(t.key, t.negated) for t in every]
+        said = [(term.key, term.negated) for term in every]
+        said_set = set(said)
         present = {
-            self._phrase_choice[i]
-            for i, sequence in enumerate(self._sequences)
-            if _in_order(sequence, said)
+            phrase.choice
+            for phrase in self._phrases
+            if phrase.needed <= said_set and _in_order(phrase.sequence, said)
         }
         if len(present) != 1:
             return None
@@ -287,31 +323,47 @@ class Matcher:
         result = self.match(text)
         return chosen if result.kind == "match" and result.choice == chosen else None
 
-    def _phrase_evidence(self, content: list[_Term]) -> tuple[np.ndarray, np.ndarray]:
-        """How much of each phrase is present, and which utterance words each phrase matched.
+    def _phrase_evidence(self, content: list[_Term]) -> dict[int, tuple[float, set[int]]]:
+        """For each phrase with a word in the utterance: how present it is, and which words it matched.
 
-        Returns ``present`` (phrases,) in 0..1 and ``covered`` (words × phrases) booleans.
+        Presence is the weighted share of the phrase's words found, 0..1, a misspelled word
+        counting by its similarity.
         """
-        n_words = len(content)
-        n_vocab = len(self._vocab_keys)
-        similarity = process.cdist(
-            [t.key for t in content] + [t.surface for t in content],
-            self._vocab_keys + self._vocab_surfaces,
+        found: dict[int, float] = {}
+        rows: dict[int, set[int]] = {}
+        for row, term_index, similarity in self._hits(content):
+            found[term_index] = max(similarity, found.get(term_index, 0.0))
+            rows.setdefault(self._term_phrase[term_index], set()).add(row)
+        evidence = {}
+        for p, matched in rows.items():
+            phrase = self._phrases[p]
+            share = sum(found.get(i, 0.0) * self._terms[i].weight for i in phrase.terms)
+            evidence[p] = (share / phrase.weight, matched)
+        return evidence
+
+    def _hits(self, content: list[_Term]) -> Iterator[tuple[int, int, float]]:
+        """(utterance word, phrase word, similarity 0..1) for every pair taken as the same word."""
+        misspelled = []
+        for row, term in enumerate(content):
+            for term_index in self._exact.get((term.key, term.negated), ()):
+                yield row, term_index, 1.0
+            if not term.known:
+                misspelled.append(row)
+        if not misspelled or not self._fuzzy_terms:
+            return
+        scores = process.cdist(
+            [content[row].key for row in misspelled] + [content[row].surface for row in misspelled],
+            self._fuzzy_strings,
             scorer=fuzz.ratio,
             score_cutoff=TOKEN_CUTOFF,
             dtype=np.uint8,
         )
-        # Best of lemma/surface against lemma/surface, per (word, vocabulary entry).
-        similarity = np.maximum(similarity[:n_words], similarity[n_words:])
-        similarity = np.maximum(similarity[:, :n_vocab], similarity[:, n_vocab:])
-        known = np.array([t.known for t in content])
-        fuzzy_allowed = ~known[:, None] & ~self._exact_only[None, :]
-        similarity = np.where(fuzzy_allowed | (similarity == 100), similarity, 0)
-
-        negated = np.array([t.negated for t in content])
-        per_term = similarity[:, self._term_column].astype(np.float32)
-        per_term *= negated[:, None] == self._term_negated[None, :]
-        best = per_term.max(axis=0) / 100.0
-        present = np.add.reduceat(best * self._term_weight, self._phrase_start) / self._phrase_weight
-        covered = np.logical_or.reduceat(per_term > 0, self._phrase_start, axis=1)
-        return present, covered
+        # Best of lemma/spelling against lemma/spelling, per (misspelled word, phrase word).
+        n_rows, n_entries = len(misspelled), len(self._fuzzy_terms)
+        scores = np.maximum(scores[:n_rows], scores[n_rows:])
+        scores = np.maximum(scores[:, :n_entries], scores[:, n_entries:])
+        for i, entry in zip(*np.nonzero(scores)):
+            row = misspelled[i]
+            for term_index in self._fuzzy_terms[entry]:
+                if self._terms[term_index].negated == content[row].negated:
+                    yield row, term_index, float(scores[i, entry]) / 100.0

@@ -182,29 +182,31 @@ def words_to_digits(text: str) -> str:
     vocabulary = _vocabulary()
     out: list[str] = []
     run: list[_Chunk] = []
-
-    def flush() -> None:
-        if all(chunk.typed is not None for chunk in run):
-            out.extend(chunk.digits() for chunk in run)
-        else:
-            out.append("".join(chunk.digits() for chunk in run))
-        run.clear()
-
     for token in tokens(text):
+        word = vocabulary.get(token)
         if token.isascii() and token.isdigit():
             run.append(_Chunk(typed=token, closed=True))
-            continue
-        word = vocabulary.get(token)
-        if word is not None and run and run[-1].accepts(word):
+        elif word is not None and run and run[-1].accepts(word):
             run[-1].add(word)
         elif word is not None and not word.ordinal:
             run.append(_Chunk())
             run[-1].add(word)
         else:
-            flush()
+            if run:
+                _flush(run, out)
             out.append(token)
-    flush()
+    if run:
+        _flush(run, out)
     return " ".join(out)
+
+
+def _flush(run: list[_Chunk], out: list[str]) -> None:
+    """Write a finished run to ``out``: typed digits as typed, anything spoken as one number."""
+    if all(chunk.typed is not None for chunk in run):
+        out.extend(chunk.typed for chunk in run if chunk.typed is not None)
+    else:
+        out.append("".join(chunk.digits() for chunk in run))
+    run.clear()
 
 
 def extract_digits(text: str) -> str:

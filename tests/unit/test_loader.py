@@ -109,6 +109,12 @@ def test_duplicate_option_id_and_shared_phrase():
     assert any("фраза «Первый!» есть и у пункта «one»" in line for line in lines)
 
 
+def test_phrase_without_words():
+    (line,) = errors(GOOD.replace('phrases: ["первый"]', 'phrases: ["первый", "!!!"]'))
+    assert line.startswith("f.yaml:16:29:")
+    assert "во фразе «!!!» нет слов" in line
+
+
 def test_missing_prompt():
     (line,) = errors(GOOD.replace('    say: "Меню"\n', ""))
     assert line.startswith("f.yaml:11:3:")

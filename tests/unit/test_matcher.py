@@ -296,6 +296,23 @@ def test_numbers_in_phrases_match_by_value() -> None:
     assert matcher.match("ошибка пятьсот два").kind == "none"
 
 
+def test_split_compound_is_rejoined_on_both_sides() -> None:
+    joined = Matcher([Choice("portal", ("госуслуги",)), Choice("other", ("справка",))])
+    split = Matcher([Choice("portal", ("гос услуги",)), Choice("other", ("справка",))])
+
+    assert joined.match("гос услуги").choice == "portal"
+    assert split.match("госуслуги").choice == "portal"
+
+
+def test_only_unknown_words_are_taken_for_misspellings() -> None:
+    matcher = Matcher([Choice("suggestion", ("предложение",)), Choice("code", ("код",))])
+
+    assert matcher.match("предлажение").choice == "suggestion"
+    # Real words one or two letters apart are different words.
+    assert matcher.match("приложение").kind == "none"
+    assert matcher.match("кот").kind == "none"
+
+
 def test_threshold_and_margin_are_respected() -> None:
     strict = Matcher(MAIN_MENU, threshold=99.0)
     wide = Matcher(MAIN_MENU, margin=30.0)
