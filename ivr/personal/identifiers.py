@@ -14,6 +14,9 @@ from itertools import chain, repeat
 
 from num2words import num2words
 
+from ivr.understanding.normalize import normalize
+from ivr.understanding.numbers import is_number_word, number_groups
+
 ASCII_DIGITS = "0123456789"
 
 
@@ -127,81 +130,6 @@ def check_passport(text: str) -> Checked:
     return Checked(error is None, digits, error)
 
 
-# --- numbers spoken as words -------------------------------------------------------------------
-
-_CARDINALS = {
-    num2words(n, lang="ru"): n for n in (*range(20), *range(20, 100, 10), *range(100, 1000, 100))
-} | {"одна": 1, "одно": 1, "две": 2}
-_THOUSANDS = frozenset({"тысяча", "тысячи", "тысяч", "тысячу"})
-# Ordinals come in every gender and case ("третье", "пятого", "первом"); num2words gives the stem.
-_ORDINAL_STEMS = sorted(
-    (
-        (num2words(n, lang="ru", to="ordinal").replace("ё", "е")[:-2], n)
-        for n in (*range(1, 20), *range(20, 100, 10), *range(100, 1000, 100), 1000, 2000)
-    ),
-    key=lambda stem_value: -len(stem_value[0]),
-)
-_ORDINAL_ENDINGS = frozenset(
-    "ый ий ой ая ое ого ому ом ую ые ых ым ей ее его ему ем "  # пятый, пятого, пятом…
-    "ье ья ьего ьему ьем ьей ью ьи ьих".split()  # третье, третьего…
-)
-
-
-def _word_number(word: str) -> tuple[int, bool] | None:
-    """(value, is_ordinal) of one number word; an ordinal always ends the number it belongs to."""
-    if word in _CARDINALS:
-        return _CARDINALS[word], False
-    for stem, value in _ORDINAL_STEMS:
-        if word.startswith(stem) and word[len(stem) :] in _ORDINAL_ENDINGS:
-            return value, True
-    return None
-
-
-def _normalized(word: str) -> str:
-    return word.lower().replace("ё", "е")
-
-
-def is_number_word(word: str) -> bool:
-    """Lets callers of ``number_groups`` find where a spoken number starts and stops."""
-    word = _normalized(word)
-    return word in _THOUSANDS or _word_number(word) is not None
-
-
-def number_groups(words: Sequence[str]) -> list[int] | None:
-    """Numbers in a run of Russian number words, split where one number cannot continue.
-
-    People dictate long numbers in chunks, and recognisers write the chunks as words:
-    "сто двенадцать двести тридцать три" is [112, 233], "ноль ноль семь" is [0, 0, 7],
-    "две тысячи двадцать шестого" is [2026]. None when a word is not a number word.
-    """
-    groups: list[int] = []
-    limit = 0  # the current number can still take a part smaller than this
-    scalable = False  # "тысяча" may multiply the current number
-    for raw in words:
-        word = _normalized(raw)
-        if word in _THOUSANDS:
-            if scalable:
-                groups[-1] *= 1000
-            else:
-                groups.append(1000)
-            limit, scalable = 1000, False
-            continue
-        found = _word_number(word)
-        if found is None:
-            return None
-        value, ordinal = found
-        if 0 < value < limit:
-            groups[-1] += value
-        else:
-            groups.append(value)
-        if ordinal or value < 20:
-            limit = 0
-        else:
-            limit = 100 if value >= 100 else 10
-        scalable = not ordinal and 0 < groups[-1] < 1000
-    return groups
-
-
 # --- dates ----------------------------------------------------------------------------------------
 
 _MONTHS_GENITIVE = (
@@ -230,7 +158,7 @@ def _one_number(tokens: Sequence[str]) -> int | None:
 
 def _parse_date(text: str) -> date | str:
     """The date, or the Russian explanation of why there is none."""
-    tokens = re.findall(r"[0-9]+|[а-я]+", _normalized(text))
+    tokens = re.findall(r"[0-9]+|[а-я]+", normalize(text))
     month_at = next((i for i, token in enumerate(tokens) if token in _MONTHS_GENITIVE), None)
     if month_at is not None:
         day_tokens = _number_run(tokens[:month_at][::-1])[::-1]  # the number words just before

@@ -20,9 +20,8 @@ from ivr.personal.identifiers import (
     format_passport,
     format_phone,
     format_snils,
-    is_number_word,
-    number_groups,
 )
+from ivr.understanding.numbers import is_number_word, number_groups
 
 PERSONAL_KINDS: frozenset[str] = frozenset(
     {"fio", "snils", "inn", "phone", "passport", "date_of_birth"}

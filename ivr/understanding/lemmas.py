@@ -37,7 +37,13 @@ def analyzer() -> pymorphy3.MorphAnalyzer:
 @lru_cache(maxsize=CACHE_SIZE)
 def best_parse(word: str) -> Parse:
     """Most probable analysis; callers that need the part of speech share this one cached parse."""
-    return analyzer().parse(word)[0]
+    try:
+        return analyzer().parse(word)[0]
+    except ValueError:
+        # pymorphy3 looks up Unicode character names for unknown words and fails on characters
+        # that have none (seen: U+17000). A caller's odd character must not crash the call, so the
+        # word is treated as unknown, exactly like pymorphy3 treats an emoji.
+        return analyzer().parse("🙂")[0]._replace(word=word, normal_form=word)
 
 
 @lru_cache(maxsize=CACHE_SIZE)

@@ -10,7 +10,9 @@ Ordinals are read only as the last word of a chunk that cardinals started («д�
 четвёртом» → 2024, «тысяча девятьсот восьмидесятого» → 1980). A lone ordinal stays a word
 («пятисотая ошибка», «второй раз», «первого числа»): on a hotline such words are far more often
 ordinary speech than a dictated number, and a slot filled with a wrong digit is worse than a
-reprompt.
+reprompt. Code that already knows it holds a number, such as the day of a spoken date
+(«двадцать пятое ноября», «первое сентября двухтысячного года»), uses ``number_groups``, which
+reads lone ordinals too.
 
 The word list is not written by hand: num2words names each value and pymorphy3 inflects the name,
 so every case form («двух», «пятью», «тремястами», «четырёхсот») is known.
@@ -19,6 +21,7 @@ so every case form («двух», «пятью», «тремястами», «ч
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cache
@@ -26,11 +29,12 @@ from functools import cache
 from num2words import num2words
 
 from ivr.understanding.lemmas import analyzer
-from ivr.understanding.normalize import tokens
+from ivr.understanding.normalize import normalize, tokens
 
 _CARDINAL_VALUES = (*range(20), *range(20, 100, 10), *range(100, 1000, 100), 1000)
-# Ordinals of thousands («двухтысячный») are never the last word of a cardinal chunk.
-_ORDINAL_VALUES = (*range(1, 20), *range(20, 100, 10), *range(100, 1000, 100))
+# An ordinal of thousands is one word that names its own multiplier («двухтысячного года»): it is
+# never the last word of a cardinal chunk and is read only where lone ordinals are (dates).
+_ORDINAL_VALUES = (*range(1, 20), *range(20, 100, 10), *range(100, 1000, 100), 1000, 2000)
 # Synonyms num2words does not produce.
 _EXTRA_CARDINALS = {"нуль": 0}
 _NON_DIGITS = re.compile(r"[^0-9]+")
@@ -69,9 +73,11 @@ class _NumberWord:
 def _inflections(base: str, *, ordinal: bool) -> list[str]:
     """Case forms of ``base`` that a listener would actually read as that number.
 
-    A form whose most probable parse is another word is left out: «семью» is far more often
-    «семья» than «семь». Plural forms of «один» and «ноль» («одни», «нули») are not dictation,
-    while «тысячи»/«тысяч» are needed for «две тысячи», «пять тысяч».
+    A cardinal form whose most probable parse is another word is left out: «семью» is far more
+    often «семья» than «семь». Ordinal forms are all kept: an ordinal is read only after a
+    cardinal or where the caller's code knows a number stands (the day of a date), and there
+    «второе» is «двадцать второе», not the main course. Plural forms of «один» and «ноль» («одни»,
+    «нули») are not dictation, while «тысячи»/«тысяч» are needed for «две тысячи», «пять тысяч».
     """
     morph = analyzer()
     parses = morph.parse(base)
@@ -86,7 +92,7 @@ def _inflections(base: str, *, ordinal: bool) -> list[str]:
             continue  # «первейший» and other degrees share the lexeme of «первый»
         if "plur" in form.tag and not (ordinal or keep_plural):
             continue
-        if morph.parse(form.word)[0].normal_form != parse.normal_form:
+        if not ordinal and morph.parse(form.word)[0].normal_form != parse.normal_form:
             continue
         forms.append(form.word.replace("ё", "е"))
     return forms
@@ -141,7 +147,7 @@ class _Chunk:
         if word.rank is _Rank.ZERO:
             return False
         if word.rank is _Rank.THOUSAND:
-            if self.thousands is not None:
+            if word.ordinal or self.thousands is not None:
                 return False
             if self.typed is not None:
                 return len(self.typed) <= 3 and not self.typed.startswith("0")
@@ -156,7 +162,12 @@ class _Chunk:
 
     def add(self, word: _NumberWord) -> None:
         if word.rank is _Rank.THOUSAND:
-            multiplier = int(self.typed) if self.typed is not None else self.below_thousand
+            if word.ordinal:  # «двухтысячный» starts its own chunk and names the multiplier
+                multiplier = word.value // 1000
+            elif self.typed is not None:
+                multiplier = int(self.typed)
+            else:
+                multiplier = self.below_thousand
             self.thousands = multiplier or 1
             self.below_thousand, self.ranks, self.typed = 0, set(), None
         else:
@@ -165,10 +176,60 @@ class _Chunk:
         # A zero is a whole chunk; an ordinal ends the number it completes.
         self.closed = word.rank is _Rank.ZERO or word.ordinal
 
+    def value(self) -> int:
+        """The spoken number; only ``digits`` knows a typed chunk, whose leading zeros an int loses."""
+        return (self.thousands or 0) * 1000 + self.below_thousand
+
     def digits(self) -> str:
         if self.typed is not None:
             return self.typed
-        return str((self.thousands or 0) * 1000 + self.below_thousand)
+        return str(self.value())
+
+
+def _extend(run: list[_Chunk], word: _NumberWord, *, lone_ordinals: bool) -> bool:
+    """Add a spoken number word to ``run``, continuing its last chunk or starting a new one.
+
+    False, with ``run`` untouched, when the word cannot be read as part of a number here: an
+    ordinal that no cardinal started, unless the caller asked for lone ordinals.
+    """
+    if run and run[-1].accepts(word):
+        run[-1].add(word)
+    elif lone_ordinals or not word.ordinal:
+        run.append(_Chunk())
+        run[-1].add(word)
+    else:
+        return False
+    return True
+
+
+def is_number_word(word: str) -> bool:
+    """Whether ``word`` (any case, with or without «ё») is a number word, ordinals included.
+
+    Lets code that scans free text (masking) find where a run of dictated number words starts and
+    stops before handing the run to ``number_groups``. Typed digits are not words and give False.
+    """
+    return normalize(word) in _vocabulary()
+
+
+def number_groups(words: Sequence[str]) -> list[int] | None:
+    """The chunks a run of number words was dictated in, as numbers; None if a word is not one.
+
+    «сто двенадцать двести тридцать три сорок пять» is [112, 233, 45] and «ноль ноль семь» is
+    [0, 0, 7]: the chunks are split exactly as ``words_to_digits`` splits them, but kept apart, so
+    a date can tell the day from the year and masking can count digits. Unlike ``words_to_digits``
+    a lone ordinal is a number of its own («двадцатого пятого» → [20, 5], «двухтысячного» →
+    [2000]): the caller has already decided these words are a number (the words around a month
+    name, a run of number words in a transcript), so the free-speech caution does not apply.
+    Words are normalized here; typed digits are not number words.
+    """
+    vocabulary = _vocabulary()
+    run: list[_Chunk] = []
+    for raw in words:
+        word = vocabulary.get(normalize(raw))
+        if word is None:
+            return None
+        _extend(run, word, lone_ordinals=True)
+    return [chunk.value() for chunk in run]
 
 
 def words_to_digits(text: str) -> str:
@@ -186,15 +247,12 @@ def words_to_digits(text: str) -> str:
         word = vocabulary.get(token)
         if token.isascii() and token.isdigit():
             run.append(_Chunk(typed=token, closed=True))
-        elif word is not None and run and run[-1].accepts(word):
-            run[-1].add(word)
-        elif word is not None and not word.ordinal:
-            run.append(_Chunk())
-            run[-1].add(word)
-        else:
-            if run:
-                _flush(run, out)
-            out.append(token)
+            continue
+        if word is not None and _extend(run, word, lone_ordinals=False):
+            continue
+        if run:
+            _flush(run, out)
+        out.append(token)
     if run:
         _flush(run, out)
     return " ".join(out)

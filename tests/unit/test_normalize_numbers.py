@@ -9,7 +9,13 @@ from num2words import num2words
 
 from ivr.understanding.lemmas import analyzer, lemma, lemmas
 from ivr.understanding.normalize import normalize, tokens
-from ivr.understanding.numbers import extract_digits, number_value, words_to_digits
+from ivr.understanding.numbers import (
+    extract_digits,
+    is_number_word,
+    number_groups,
+    number_value,
+    words_to_digits,
+)
 
 
 @pytest.mark.parametrize(
@@ -153,3 +159,68 @@ def test_an_ordinal_is_read_only_when_it_ends_a_longer_number(number: int) -> No
     expected = str(number) if len(spoken.split()) > 1 else normalize(spoken)
 
     assert words_to_digits(spoken) == expected
+
+
+@pytest.mark.parametrize(
+    ("words", "groups"),
+    [
+        ("сто двенадцать двести тридцать три сорок пять", [112, 233, 45]),
+        ("ноль ноль семь", [0, 0, 7]),
+        ("две тысячи двадцать шестого", [2026]),
+        ("сто тысяч пятьсот", [100500]),
+        ("двадцать пять двадцать", [25, 20]),
+        # a lone ordinal is a number here: the caller already knows these words are one
+        ("двадцатого пятого", [20, 5]),
+        ("пятого тысяча девятьсот восьмидесятого", [5, 1980]),
+        ("двухтысячного", [2000]),
+        ("второе", [2]),
+        # case forms, capitals and «ё»
+        ("двух тысяч двадцати", [2020]),
+        ("Двадцать Четвёртого", [24]),
+        ("", []),
+        ("ноябрь", None),
+        ("две тысячи 26", None),  # typed digits are not number words
+    ],
+)
+def test_number_groups_splits_as_dictated(words: str, groups: list[int] | None) -> None:
+    assert number_groups(words.split()) == groups
+
+
+@given(st.lists(st.integers(min_value=0, max_value=999_999), min_size=1, max_size=4))
+def test_number_groups_splits_where_words_to_digits_does(chunks: list[int]) -> None:
+    spoken = " ".join(num2words(chunk, lang="ru") for chunk in chunks)
+    groups = number_groups(spoken.split())
+
+    assert groups is not None
+    assert "".join(map(str, groups)) == words_to_digits(spoken)
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("тысяча", True),
+        ("Четвёртого", True),
+        ("двухтысячного", True),
+        ("нуль", True),
+        ("пятью", True),
+        ("семью", False),  # far more often «семья»
+        ("пароль", False),
+        ("2026", False),
+    ],
+)
+def test_is_number_word(word: str, expected: bool) -> None:
+    assert is_number_word(word) is expected
+
+
+def test_an_ordinal_homonym_is_read_after_a_cardinal() -> None:
+    # «второе» is also the main course, but never after «двадцать»; alone it stays a word.
+    assert words_to_digits("двадцать второе") == "22"
+    assert words_to_digits("на второе") == "на второе"
+    # An ordinal of thousands names its own multiplier and never ends a cardinal chunk.
+    assert words_to_digits("сто двухтысячного") == "100 двухтысячного"
+
+
+def test_characters_without_unicode_names_do_not_crash_lemmas():
+    from ivr.understanding.lemmas import lemmas
+
+    assert lemmas("пароль \U00017000") == ("пароль", "\U00017000")
