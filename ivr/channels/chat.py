@@ -35,7 +35,7 @@ def classify(line: str) -> Input:
 
 
 def transcript_path(reports_dir: Path, flow_id: str, started: datetime) -> Path:
-    return reports_dir / f"{started.astimezone():%Y%m%d-%H%M%S}-{flow_id}.transcript.jsonl"
+    return reports_dir / f"{started:%Y%m%d-%H%M%S}-{flow_id}.transcript.jsonl"
 
 
 class ChatView:
@@ -53,12 +53,9 @@ class ChatView:
         if len(call.checklist) == self._shown_items:
             return
         self._shown_items = len(call.checklist)
-        lines = []
-        for entry in call.checklist:
-            slot = call.slots.get(entry.slot) if entry.slot else None
-            mark = "✔" if slot and slot.valid else "✘" if slot else "•"
-            lines.append(f"{mark} {entry.item}")
-        self.console.print(Panel("\n".join(lines), title="Что подготовить", expand=False))
+        marks = {"ready": "✔", "invalid": "✘", "missing": "•"}
+        lines = [f"{marks[call.item_status(entry)[0]]} {entry.item}" for entry in call.checklist]
+        self.console.print(Panel("\n".join(lines), title="Что подготовить", expand=False), soft_wrap=False)
 
     def turn(self, turn: Turn, call: Call) -> None:
         self.said(turn.said)
@@ -68,7 +65,7 @@ class ChatView:
 def run_chat(engine: Engine, *, console: Console, read_line: Callable[[str], str] = input,
              clock: Clock = system_clock, reports_dir: Path | None = Path("reports"),
              keep_personal_data: bool = False) -> Call:
-    started = clock()
+    started = engine.local_time(clock())
     transcript = transcript_path(reports_dir, engine.flow.id, started) if reports_dir else None
     call = engine.start_call(clock=clock, transcript=transcript, keep_personal_data=keep_personal_data)
     view = ChatView(console)
@@ -101,4 +98,5 @@ def show_summary(call: Call, console: Console) -> None:
         note = f" — {line.note}" if line.note else ""
         lines.append(f"{mark} {line.item}{note}")
     if lines:
-        console.print(Panel("\n".join(lines), title=f"Итог: {call.topic or 'что подготовить'}", expand=False))
+        console.print(Panel("\n".join(lines), title=f"Итог: {call.topic or 'что подготовить'}", expand=False),
+                      soft_wrap=False)

@@ -68,7 +68,7 @@ class SlotValue:
 @dataclass
 class ChecklistEntry:
     item: str
-    slot: str | None
+    slots: tuple[str, ...]  # any one valid makes the item ready
     state: str
 
 
@@ -98,7 +98,8 @@ class Call:
         self.transcript = transcript
         self.state = self.flow.meta.start  # the machine's model attribute
         self.started_at: datetime = clock()
-        self.reference = reference or "".join(random.Random(seed).choice("0123456789") for _ in range(8))
+        rng = random.Random(seed)
+        self.reference = reference or "".join(rng.choice("0123456789") for _ in range(8))
         self.slots: dict[str, SlotValue] = {}
         self.checklist: list[ChecklistEntry] = []
         self.topic: str | None = None
@@ -175,6 +176,19 @@ class Call:
         if state.end:
             self.ended = True
 
+    def local_time(self, moment: datetime) -> datetime:
+        return self.engine.local_time(moment)
+
+    def item_status(self, entry: ChecklistEntry) -> tuple[str, SlotValue | None]:
+        """ready / invalid / missing, with the slot value that decided it."""
+        given = [self.slots[s] for s in entry.slots if s in self.slots]
+        valid = [v for v in given if v.valid]
+        if valid:
+            return "ready", valid[0]
+        if given:
+            return "invalid", given[-1]
+        return "missing", None
+
     def holds(self, condition: str) -> bool:
         word, _, slot = condition.partition(" ")
         if word in ("open", "closed"):
@@ -225,8 +239,10 @@ class Call:
         state = self.flow.states[self.state]
         menu = self.flow.menu(self.state)
         if state.collect:
-            short = menu.matcher is not None and len(tokens(text)) <= 4
-            command = menu.matcher.decisive(text) if short else None
+            # Free speech may mention a command word in passing ("оператор не ответил"); there a
+            # command counts only as a short utterance of its own.
+            free = state.collect.type == "text" and len(tokens(text)) > 4
+            command = menu.matcher.decisive(text) if menu.matcher is not None and not free else None
             if command is not None:
                 return self._choose(command, 100.0)
             return self._collect(inp.text, inp, keyed=False)
@@ -268,6 +284,7 @@ class Call:
             glob = self.flow.globals[name]
             self._say(glob.say)
             if glob.goto:
+                self.menu_stack.clear()  # a jump starts a new path: "назад" must not return past it
                 self._fire(f"global>{name}")
             elif glob.action == "repeat":
                 self._say(self.flow.states[self.state].say)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from ivr.engine.call import Call
 from ivr.engine.clock import Clock, system_clock
@@ -21,6 +23,11 @@ class Engine:
         self.hours = (Hours.from_schedule(Schedule.model_validate(flow.data[meta.hours]), meta.timezone)
                       if meta.hours else None)
         self.machine = build_machine(flow)
+
+    def local_time(self, moment: datetime) -> datetime:
+        """A moment in the line's time zone: file names and reports use the caller's wall clock
+        of the simulated line, not the machine's zone."""
+        return moment.astimezone(ZoneInfo(self.flow.meta.timezone))
 
     @classmethod
     def from_file(cls, path: str | Path) -> "Engine":

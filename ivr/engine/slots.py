@@ -38,6 +38,8 @@ def parse_slot(collect: Collect, text: str, *, keyed: bool, reference: str = "")
             return Parsed(False, "", normalize(text), "Я не услышал цифр.")
         return _digits(collect, digits, reference)
     if kind == "date":
+        if keyed and len(digits := re.sub(r"\D", "", text)) == 8:  # DDMMYYYY on the keypad
+            text = f"{digits[:2]}.{digits[2:4]}.{digits[4:]}"
         checked = ids.check_date(text)
         shown = ".".join(reversed(checked.value.split("-"))) if checked.ok else normalize(text)
         return Parsed(checked.ok, checked.value, shown, checked.error)

@@ -169,9 +169,10 @@ def _check_state(name: str, state: schema.State, spec: schema.FlowFile, slots: s
             yield Problem(cpath, f"states.{name}.collect: min_digits/max_digits только для type: digits "
                                  f"или number, а здесь {state.collect.type}")
     for i, item in enumerate(state.checklist):
-        if item.slot is not None and item.slot not in slots:
-            yield Problem((*path, "checklist", i), f"states.{name}.checklist: нет слота «{item.slot}» — "
-                                                   "его должен собирать какой-то collect")
+        for slot in item.slot:
+            if slot not in slots:
+                yield Problem((*path, "checklist", i), f"states.{name}.checklist: нет слота «{slot}» — "
+                                                       "его должен собирать какой-то collect")
 
 
 def _check_condition(path: tuple, cond: str, spec: schema.FlowFile, slots: set) -> Iterator[Problem]:

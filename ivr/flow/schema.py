@@ -69,9 +69,16 @@ class Option(Strict):
     label: str | None = None
 
 
+def _slot_names(value: object) -> object:
+    """``slot: snils`` or ``slot: [snils, inn]`` (ready when any of them is valid: "СНИЛС или ИНН")."""
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else value
+
+
 class ChecklistItem(Strict):
     item: str
-    slot: str | None = None
+    slot: Annotated[tuple[str, ...], BeforeValidator(_slot_names)] = ()
 
 
 def _checklist_item(value: object) -> object:

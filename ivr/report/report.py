@@ -46,14 +46,13 @@ def _slot_value(slot: SlotValue, keep: bool) -> str:
 def checklist(call: Call, keep: bool = False) -> list[ChecklistLine]:
     lines = []
     for entry in call.checklist:
-        slot = call.slots.get(entry.slot) if entry.slot else None
+        status, slot = call.item_status(entry)
         if slot is None:
-            lines.append(ChecklistLine(entry.item, "missing", None,
-                                       None if entry.slot else "подготовьте до звонка"))
-        elif slot.valid:
-            lines.append(ChecklistLine(entry.item, "ready", _slot_value(slot, keep), None))
+            note = None if entry.slots else "подготовьте до звонка"
+            lines.append(ChecklistLine(entry.item, status, None, note))
         else:
-            lines.append(ChecklistLine(entry.item, "invalid", _slot_value(slot, keep), slot.error))
+            note = slot.error if status == "invalid" else None
+            lines.append(ChecklistLine(entry.item, status, _slot_value(slot, keep), note))
     return lines
 
 
@@ -86,6 +85,8 @@ def build(call: Call, keep_personal_data: bool = False) -> dict:
     return {
         "flow": call.flow.id,
         "title": call.flow.meta.title,
+        "notice": call.flow.meta.notice or "Это тренажёр, а не настоящая линия: контакты и часы работы "
+                                           "проверяйте на официальном сайте.",
         "started": call.started_at.isoformat(),
         "duration_s": round((ended_at - call.started_at).total_seconds(), 1),
         "topic": call.topic,
@@ -105,7 +106,7 @@ def build(call: Call, keep_personal_data: bool = False) -> dict:
 def to_markdown(report: dict) -> str:
     lines = [f"# Отчёт о тренировочном звонке: {report['topic'] or 'тема не выбрана'}", "",
              f"Сценарий: {report['title']}. Начало: {report['started']}, длительность {report['duration_s']} с.",
-             "Это тренажёр: номера и часы работы проверяйте на официальном сайте gosuslugi.ru.", "",
+             report["notice"], "",
              "## Что подготовить", ""]
     if not report["checklist"]:
         lines.append("Список не сформирован: звонок закончился до выбора темы.")
@@ -146,7 +147,7 @@ def slug(text: str | None) -> str:
 def write(call: Call, reports_dir: Path, keep_personal_data: bool = False) -> tuple[Path, Path]:
     report = build(call, keep_personal_data)
     reports_dir.mkdir(parents=True, exist_ok=True)
-    stem = reports_dir / f"{call.started_at.astimezone():%Y%m%d-%H%M%S}-{slug(call.topic)}"
+    stem = reports_dir / f"{call.local_time(call.started_at):%Y%m%d-%H%M%S}-{slug(call.topic)}"
     md, js = stem.with_suffix(".md"), stem.with_suffix(".json")
     md.write_text(to_markdown(report), encoding="utf-8")
     js.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")

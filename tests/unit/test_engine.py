@@ -193,3 +193,59 @@ def test_transcript_survives_a_killed_process(tmp_path):
         proc.wait(timeout=10)
     assert [t["input"] for t in turns] == ["не понимаю", "2"]
     assert turns[1]["state"] == "signup"
+
+
+def test_seeded_reference_is_reproducible_and_not_one_repeated_digit(engine):
+    a = engine.start_call(clock=ManualClock(WEDNESDAY_MORNING), seed=13).reference
+    b = engine.start_call(clock=ManualClock(WEDNESDAY_MORNING), seed=13).reference
+    assert a == b and len(a) == 8 and len(set(a)) > 1
+
+
+def test_main_menu_jump_starts_a_new_path_for_back(call):
+    call.dtmf("1")
+    call.dtmf("#")
+    turn = call.speech("назад")
+    assert call.state == "main" and turn.said[0] == "Это начало меню."
+    assert call.menu_stack == ["main"]
+
+
+MULTI = """
+flow: {id: m, title: M, start: pick}
+globals:
+  operator: {phrases: ["оператор"], goto: bye}
+states:
+  pick:
+    say: "СНИЛС или ИНН?"
+    checklist: [{item: "ИНН или СНИЛС", slot: [inn, snils]}]
+    options:
+      - {id: snils, keys: "1", phrases: ["снилс"], goto: ask_snils}
+      - {id: inn, keys: "2", phrases: ["инн"], goto: ask_inn}
+  ask_snils: {say: "СНИЛС?", collect: {slot: snils, type: snils}, next: ask_date}
+  ask_inn: {say: "ИНН?", collect: {slot: inn, type: inn}, next: ask_date}
+  ask_date: {say: "Дата?", collect: {slot: when, type: date}, next: bye}
+  bye: {say: "Пока", end: true}
+"""
+
+
+def test_checklist_item_with_alternative_slots_and_keyed_date():
+    from ivr.flow.loader import parse_flow
+
+    call = Engine(parse_flow(MULTI)).start_call()
+    entry = call.checklist[0]
+    assert call.item_status(entry)[0] == "missing"
+    call.dtmf("1")
+    call.dtmf("11223344596")
+    assert call.item_status(entry)[0] == "invalid"
+    call.dtmf("11223344595")
+    assert call.item_status(entry)[0] == "ready"
+    call.dtmf("25112026")
+    assert call.slots["when"].value == "2026-11-25" and call.ended
+
+
+def test_long_utterance_with_a_command_works_in_a_digit_slot():
+    from ivr.flow.loader import parse_flow
+
+    call = Engine(parse_flow(MULTI)).start_call()
+    call.dtmf("1")
+    call.speech("знаете что соедините меня пожалуйста с оператором")
+    assert call.state == "bye"
