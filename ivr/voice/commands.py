@@ -1,0 +1,122 @@
+"""What the ``ivr models``/``say``/``transcribe``/``doctor`` commands do, without any CLI framework.
+
+The CLI only parses arguments and calls these; each prints its own result with rich and returns
+what a script would want (a path, a text, an exit code). Errors are raised as ``UserError``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from ivr.voice import models
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def models_list() -> list[models.ModelEntry]:
+    entries = models.list_models()
+    table = Table(title=f"Модели распознавания речи (папка: {models.models_dir()})")
+    table.add_column("Модель")
+    table.add_column("Состояние")
+    table.add_column("Размер", justify="right")
+    table.add_column("Описание")
+    for e in entries:
+        name = f"{e.name} [dim](по умолчанию)[/dim]" if e.is_default else e.name
+        state = f"[green]установлена[/green]\n[dim]{e.path}[/dim]" if e.installed else "[yellow]не установлена[/yellow]"
+        size = models.format_size(e.size_bytes) if e.installed else _approx_size(e.name)
+        table.add_row(name, state, size, e.description)
+    console.print(table)
+    if not any(e.installed for e in entries):
+        console.print(f"Скачать модель по умолчанию: [bold]{models.download_command()}[/bold]")
+    return entries
+
+
+def _approx_size(name: str) -> str:
+    info = models.KNOWN_MODELS.get(name)
+    return f"≈ {info.approx_size}" if info else "—"
+
+
+def models_download(name: str = models.DEFAULT_MODEL, progress: bool = True) -> Path:
+    info = models.KNOWN_MODELS.get(name)
+    if info is not None:
+        err_console.print(f"Модель {name} ({info.approx_size}) → {models.models_dir()}")
+    path = models.download(name, progress=progress)
+    console.print(f"[green]Модель установлена:[/green] {path}")
+    return path
+
+
+def models_path(name: str = models.DEFAULT_MODEL) -> Path:
+    path = models.find_model(None, name=name)
+    console.print(str(path), highlight=False, soft_wrap=True)
+    return path
+
+
+def say(text: str, out_path: str | os.PathLike[str], voice: str = "ru", rate: int | None = None) -> Path:
+    """Synthesize a prompt into a WAV file (through the cache, so repeated prompts are instant)."""
+    import shutil
+
+    from ivr.errors import AudioFileError
+    from ivr.voice.audio import duration_s
+    from ivr.voice.oserrors import describe
+    from ivr.voice.tts import Synthesizer
+
+    synth = Synthesizer(voice=voice, rate=rate)
+    cached = synth.synth(text)
+    out = Path(out_path)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cached, out)
+    except OSError as exc:
+        raise AudioFileError(f"Не удалось записать аудиофайл {out}: {describe(exc)}.") from exc
+    console.print(f"Озвучено: {out} ({duration_s(out):.1f} с)")
+    return out
+
+
+def transcribe(
+    path: str | os.PathLike[str], model_path: str | os.PathLike[str] | None = None, grammar: list[str] | None = None
+) -> str:
+    """Recognise a whole WAV file (open vocabulary unless a grammar is given)."""
+    from ivr.voice.audio import RATE, read_audio
+    from ivr.voice.stt import Final, VoskRecognizer, strip_unk
+
+    samples = read_audio(path)
+    recognizer = VoskRecognizer(models.find_model(str(model_path) if model_path else None))
+    recognizer.start(grammar)
+    pieces: list[str] = []
+    data = samples.tobytes()
+    step = RATE // 5 * 2  # 200 ms
+    for i in range(0, len(data), step):
+        result = recognizer.accept(data[i : i + step])
+        if isinstance(result, Final) and result.text:
+            pieces.append(result.text)
+    tail = recognizer.finish()
+    if tail.text:
+        pieces.append(tail.text)
+    text = strip_unk(" ".join(pieces))
+    console.print(text if text else "[dim](речь не распознана)[/dim]", highlight=False)
+    return text
+
+
+def doctor(model: str | None = None) -> int:
+    from ivr.voice.doctor import run_doctor
+
+    checks = run_doctor(model)
+    table = Table(title="Проверка голосового режима")
+    table.add_column("Проверка")
+    table.add_column("Результат")
+    table.add_column("Подробности")
+    table.add_column("Как исправить")
+    for c in checks:
+        table.add_row(c.name, "[green]OK[/green]" if c.ok else "[red]нет[/red]", c.detail, c.fix)
+    console.print(table)
+    failed = [c for c in checks if not c.ok]
+    if failed:
+        console.print(f"[yellow]Проблем: {len(failed)}.[/yellow] Текстовый режим (клавиатура) работает и без них.")
+        return 1
+    console.print("[green]Всё готово к голосовой тренировке.[/green]")
+    return 0

@@ -1,0 +1,114 @@
+"""Pre-flight check of everything the voice mode needs, with a fix for each missing piece.
+
+A rehearsal that fails halfway because the microphone or the model is missing is worse than
+no rehearsal; ``ivr doctor`` says up front what works, what does not, and the command to fix it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ivr.errors import UserError
+from ivr.voice import models
+from ivr.voice.devices import PORTAUDIO_FIX
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def _portaudio() -> tuple[Check, object | None]:
+    try:
+        from ivr.voice.devices import import_sounddevice
+
+        sd = import_sounddevice()
+    except UserError:
+        return Check("PortAudio", False, "библиотека PortAudio не найдена", PORTAUDIO_FIX), None
+    return Check("PortAudio", True, sd.get_portaudio_version()[1].split(",")[0]), sd
+
+
+def _device(sd, kind: str) -> Check:
+    label = "Микрофон" if kind == "input" else "Динамик"
+    if sd is None:
+        return Check(label, False, "недоступен без PortAudio", PORTAUDIO_FIX)
+    fix = (
+        "Подключите микрофон или выберите устройство ввода в настройках звука; "
+        "без микрофона можно отвечать с клавиатуры"
+        if kind == "input"
+        else "Подключите динамики или наушники; без них подсказки будут показаны текстом"
+    )
+    try:
+        info = sd.query_devices(kind=kind)
+    except (sd.PortAudioError, ValueError):
+        return Check(label, False, "устройство по умолчанию не найдено", fix)
+    channels = info.get("max_input_channels" if kind == "input" else "max_output_channels", 0)
+    if channels <= 0:
+        return Check(label, False, "устройство по умолчанию не найдено", fix)
+    try:
+        if kind == "input":
+            stream = sd.RawInputStream(samplerate=16000, channels=1, dtype="int16")
+        else:
+            stream = sd.RawOutputStream(samplerate=22050, channels=1, dtype="int16")
+        stream.close()
+    except (sd.PortAudioError, ValueError):
+        rate = "16 кГц моно" if kind == "input" else "22 кГц моно"
+        return Check(label, False, f"«{info['name']}» не открывается в режиме {rate}", fix)
+    return Check(label, True, f"«{info['name']}»")
+
+
+def _voice() -> Check:
+    from ivr.voice.tts import ESPEAK_FIX, find_voice
+
+    try:
+        voice = find_voice("ru")
+    except UserError:
+        return Check("Голос TTS", False, "русский голос espeak-ng не найден", ESPEAK_FIX)
+    return Check("Голос TTS", True, f"{voice.name} ({voice.id})")
+
+
+def _model(explicit: str | None) -> list[Check]:
+    try:
+        path = models.find_model(explicit)
+    except UserError as exc:
+        return [
+            Check(
+                "Модель распознавания",
+                False,
+                str(exc).splitlines()[0],
+                f"Скачайте модель: {models.download_command()}",
+            )
+        ]
+    checks = [Check("Модель распознавания", True, str(path))]
+    start = time.perf_counter()
+    try:
+        models.load_model(path)
+    except UserError as exc:
+        checks.append(
+            Check("Загрузка модели", False, str(exc).splitlines()[0], f"Скачайте модель заново: {models.download_command(path.name)}")
+        )
+        return checks
+    checks.append(Check("Загрузка модели", True, f"{time.perf_counter() - start:.1f} с"))
+    if models.supports_grammar(path):
+        checks.append(Check("Грамматики меню", True, "есть Gr.fst и HCLr.fst"))
+    elif models.has_graph(path):
+        checks.append(
+            Check(
+                "Грамматики меню",
+                False,
+                "статический граф HCLG.fst: пункты меню не подсказываются распознавателю",
+                f"Для точного распознавания меню используйте {models.DEFAULT_MODEL}",
+            )
+        )
+    else:
+        checks.append(Check("Грамматики меню", False, "в модели нет графа распознавания", f"Скачайте модель заново: {models.download_command(path.name)}"))
+    return checks
+
+
+def run_doctor(model: str | None = None) -> list[Check]:
+    portaudio, sd = _portaudio()
+    return [portaudio, _device(sd, "input"), _device(sd, "output"), _voice(), *_model(model)]

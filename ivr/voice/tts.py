@@ -1,0 +1,267 @@
+"""Speech synthesis of the simulator's prompts, cached on disk.
+
+pyttsx3 drives espeak-ng in-process, and espeak-ng runs its commands on its own thread. pyttsx3
+cancels that thread's queue whenever it is still busy as ``runAndWait`` starts, which silently
+drops a just-set voice or rate (the prompt comes out at the previous speed) and, on a fresh
+engine, the synthesis itself (the call returns and no file appears). So every property change
+is flushed through espeak-ng (``espeak_Synchronize``) before synthesis starts. As a second line
+of defence each prompt is written to a temporary name, checked (exists, valid WAV, sound
+present, length plausible for the text), retried with a fresh engine if not, and only then
+moved into the cache. pyttsx3 also prints «Audio saved to …» after every file; that is kept
+off stdout. Identical prompts are synthesized once.
+"""
+
+from __future__ import annotations
+
+import atexit
+import gc
+import hashlib
+import json
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ivr.errors import UserError
+from ivr.voice.oserrors import describe
+from ivr.voice.speakable import speakable
+from ivr.voice.stdio import quiet_stdout
+
+ENV_CACHE_DIR = "IVR_CACHE_DIR"
+DEFAULT_RATE = 175  # espeak-ng's own default, words per minute
+ESPEAK_FIX = "Установите синтезатор: sudo apt-get install espeak-ng"
+
+# espeak-ng at 175 wpm speaks about 16 characters of Russian text per second.
+_CHARS_PER_S_AT_DEFAULT = 16.0
+
+_engine_lock = threading.RLock()
+_engine = None
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    id: str
+    name: str
+    languages: tuple[str, ...]
+
+
+def _engine_id() -> str:
+    try:
+        from importlib.metadata import version
+
+        return f"pyttsx3-{version('pyttsx3')}-espeak-ng"
+    except Exception:  # pragma: no cover - metadata missing in odd installs
+        return "pyttsx3-espeak-ng"
+
+
+def _espeak_settle() -> None:
+    """Wait until espeak-ng has carried out every queued command (voice, rate, synthesis)."""
+    try:
+        from pyttsx3.drivers import _espeak
+
+        _espeak.Synchronize()
+    except (ImportError, AttributeError, OSError):  # a pyttsx3 without this module: best effort
+        time.sleep(0.05)
+
+
+def _get_engine():
+    global _engine
+    with _engine_lock:
+        if _engine is None:
+            try:
+                import pyttsx3
+
+                engine = pyttsx3.init("espeak")
+            except (ImportError, OSError, RuntimeError) as exc:
+                raise UserError(f"Не удалось запустить синтезатор речи espeak-ng.\n{ESPEAK_FIX}") from exc
+            # A new engine queues commands until its first run loop; one empty loop makes later
+            # property changes take effect immediately, so they can be flushed before synthesis.
+            with quiet_stdout():
+                _espeak_settle()
+                engine.runAndWait()
+                _espeak_settle()
+            _engine = engine
+        return _engine
+
+
+@atexit.register
+def _drop_engine_at_exit() -> None:
+    """pyttsx3's destructor fails noisily if it runs during interpreter teardown."""
+    global _engine
+    _engine = None
+    gc.collect()
+
+
+def _reset_engine() -> None:
+    """Drop the engine so the next call builds a fresh one.
+
+    The old driver must be collected *before* the new one registers its callback: its
+    destructor clears espeak's (process-wide) synthesis callback, and if that ran after the new
+    engine was set up, the new engine would silently produce nothing.
+    """
+    global _engine
+    with _engine_lock:
+        _engine = None
+        gc.collect()
+
+
+def list_voices() -> list[VoiceInfo]:
+    with _engine_lock:
+        engine = _get_engine()
+        voices = engine.getProperty("voices")
+    return [VoiceInfo(v.id, v.name or v.id, tuple(v.languages or ())) for v in voices]
+
+
+def find_voice(voice: str = "ru") -> VoiceInfo:
+    """Resolve a language code («ru»), an espeak voice id («zle/ru») or a voice name."""
+    voices = list_voices()
+    want = voice.strip().lower()
+    for match in (
+        lambda v: v.id.lower() == want,
+        lambda v: any(lang.lower() == want for lang in v.languages),
+        lambda v: v.name.lower() == want,
+        lambda v: any(lang.lower().startswith(want + "-") for lang in v.languages),
+    ):
+        for v in voices:
+            if match(v):
+                return v
+    raise UserError(
+        f"Голос «{voice}» не найден в espeak-ng. Для русского нужен голос с языком ru.\n{ESPEAK_FIX}"
+    )
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get(ENV_CACHE_DIR)
+    if env:
+        return Path(env).expanduser() / "tts"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "ivr" / "tts"
+
+
+def expected_duration_s(text: str, rate: int) -> float:
+    return len(text) / (_CHARS_PER_S_AT_DEFAULT * rate / DEFAULT_RATE)
+
+
+class SynthesisError(UserError):
+    """espeak-ng kept producing no or implausible audio for a prompt."""
+
+
+class Synthesizer:
+    """Prompt text → cached WAV file, spoken by a pyttsx3/espeak-ng voice."""
+
+    def __init__(
+        self,
+        voice: str = "ru",
+        rate: int | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
+        numbers_as_words: bool = True,
+        attempts: int = 3,
+    ) -> None:
+        self.voice = voice
+        self.rate = int(rate) if rate else DEFAULT_RATE
+        if not 50 <= self.rate <= 450:
+            raise UserError(f"Скорость речи {self.rate} вне допустимого диапазона 50–450 слов в минуту.")
+        self.cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+        self.numbers_as_words = numbers_as_words
+        self.attempts = max(1, attempts)
+        self.engine = _engine_id()
+        self.synthesized = 0
+        self.cache_hits = 0
+        self.retries = 0
+        self._voice: VoiceInfo | None = None
+
+    @property
+    def voice_info(self) -> VoiceInfo:
+        if self._voice is None:
+            self._voice = find_voice(self.voice)
+        return self._voice
+
+    def spoken_text(self, text: str) -> str:
+        text = " ".join(text.split())
+        russian = any(lang.lower().startswith("ru") for lang in self.voice_info.languages)
+        return speakable(text) if self.numbers_as_words and russian else text
+
+    def cache_key(self, text: str) -> str:
+        spoken = self.spoken_text(text)
+        payload = json.dumps([spoken, self.voice_info.id, self.rate, self.engine], ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    def cache_path(self, text: str) -> Path:
+        return self.cache_dir / f"{self.cache_key(text)}.wav"
+
+    def synth(self, text: str) -> Path:
+        """The WAV file of ``text``; synthesized on first use, then served from the cache."""
+        spoken = self.spoken_text(text)
+        if not re.search(r"\w", spoken):
+            raise UserError("Нечего озвучивать: текст подсказки пуст.")
+        target = self.cache_path(text)
+        if _valid_wav(target, spoken, self.rate):
+            self.cache_hits += 1
+            return target
+        try:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"Не удалось создать папку кэша озвучки {self.cache_dir}: {describe(exc)}") from exc
+        with _engine_lock:
+            for attempt in range(self.attempts):
+                tmp = self.cache_dir / f".{target.stem}.{os.getpid()}.{threading.get_ident()}.{attempt}.tmp.wav"
+                try:
+                    self._write(spoken, tmp)
+                    if _valid_wav(tmp, spoken, self.rate):
+                        os.replace(tmp, target)
+                        self.synthesized += 1
+                        return target
+                except OSError as exc:
+                    raise UserError(f"Не удалось записать озвучку в {self.cache_dir}: {describe(exc)}") from exc
+                finally:
+                    tmp.unlink(missing_ok=True)
+                self.retries += 1
+                _reset_engine()
+        raise SynthesisError(
+            f"espeak-ng не смог озвучить подсказку «{text[:60]}» ({self.attempts} попытки).\n{ESPEAK_FIX}"
+        )
+
+    def _write(self, spoken: str, path: Path) -> None:
+        engine = _get_engine()
+        with quiet_stdout():
+            engine.setProperty("voice", self.voice_info.id)
+            engine.setProperty("rate", self.rate)
+            _espeak_settle()  # see the module docstring: otherwise runAndWait may cancel these
+            engine.save_to_file(spoken, str(path))
+            engine.runAndWait()
+        # The file is written from espeak's callback; give a late write a moment to land.
+        deadline = time.monotonic() + 0.5
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def synth_samples(self, text: str) -> tuple[np.ndarray, int]:
+        """Prompt audio as int16 samples with their sample rate, ready for a Player."""
+        import soundfile as sf
+
+        path = self.synth(text)
+        data, rate = sf.read(str(path), dtype="int16", always_2d=False)
+        return np.asarray(data, dtype=np.int16), int(rate)
+
+
+def _valid_wav(path: Path, spoken: str, rate: int) -> bool:
+    """A real, sounding WAV whose length fits the text (catches empty and mixed-up files)."""
+    import soundfile as sf
+
+    try:
+        if not path.is_file() or path.stat().st_size <= 44:
+            return False
+        data, sr = sf.read(str(path), dtype="int16", always_2d=False)
+    except (OSError, RuntimeError):
+        return False
+    if sr <= 0 or data.size == 0:
+        return False
+    duration = data.shape[0] / sr
+    expected = expected_duration_s(spoken, rate)
+    if not (0.3 * expected - 0.2 <= duration <= 3.0 * expected + 1.0):
+        return False
+    return int(np.abs(data.astype(np.int32)).max()) > 300

@@ -1,0 +1,98 @@
+"""The plain functions behind `ivr models …`, `ivr say`, `ivr transcribe` and `ivr doctor`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from tests.voice.helpers import HELLO, THANKS
+from ivr.errors import AudioFileError, ModelMissingError
+from ivr.voice import commands, models
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def no_model(monkeypatch, tmp_path):
+    monkeypatch.delenv(models.ENV_MODEL, raising=False)
+    monkeypatch.setenv(models.ENV_MODELS_DIR, str(tmp_path / "models"))
+
+
+def test_say_writes_a_prompt_wav(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("IVR_CACHE_DIR", str(tmp_path / "cache"))
+    out = commands.say("Добро пожаловать на портал Госуслуги!", tmp_path / "prompt.wav", voice="ru", rate=180)
+    info = sf.info(out)
+    assert info.duration > 1.0
+    printed = capsys.readouterr().out
+    assert "prompt.wav" in printed and "Audio saved" not in printed
+
+
+def test_say_to_an_unwritable_place(tmp_path, monkeypatch):
+    monkeypatch.setenv("IVR_CACHE_DIR", str(tmp_path / "cache"))
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(AudioFileError) as err:
+        commands.say("Проверка.", blocker / "out.wav")
+    assert str(blocker / "out.wav") in str(err.value)
+
+
+def test_transcribe_open_vocabulary_and_grammar(korean_wav, ko_model_path, ko_model, capsys):
+    free = commands.transcribe(korean_wav(HELLO), ko_model_path)
+    assert free.strip()
+    assert commands.transcribe(korean_wav(THANKS), ko_model_path, grammar=[HELLO, THANKS]) == THANKS
+    assert THANKS in capsys.readouterr().out
+
+
+def test_transcribe_bad_file(tmp_path, ko_model_path):
+    bad = tmp_path / "bad.wav"
+    bad.write_text("not audio")
+    with pytest.raises(AudioFileError) as err:
+        commands.transcribe(bad, ko_model_path)
+    assert str(bad) in str(err.value)
+
+
+def test_transcribe_without_a_model_names_the_download_command(korean_wav, no_model):
+    with pytest.raises(ModelMissingError) as err:
+        commands.transcribe(korean_wav(HELLO))
+    assert "ivr models download vosk-model-small-ru-0.22" in str(err.value)
+
+
+def test_models_list_and_path(no_model, tmp_path, capsys):
+    entries = commands.models_list()
+    out = capsys.readouterr().out
+    assert models.DEFAULT_MODEL in out and "ivr models download" in out
+    assert any(e.name == models.DEFAULT_MODEL for e in entries)
+    with pytest.raises(ModelMissingError):
+        commands.models_path()
+
+
+def test_models_path_prints_the_installed_model(monkeypatch, ko_model_path, capsys):
+    monkeypatch.setenv(models.ENV_MODEL, str(ko_model_path))
+    assert commands.models_path() == ko_model_path
+    assert str(ko_model_path) in capsys.readouterr().out.replace("\n", "")
+
+
+def test_doctor_without_devices_or_model_reports_fixes(tmp_path):
+    """In a subprocess with no sound server at all, as on a headless machine."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PULSE", "IVR_"))}
+    env.update(
+        PULSE_SERVER=f"unix:{tmp_path / 'none'}",
+        PULSE_RUNTIME_PATH=str(tmp_path),
+        XDG_RUNTIME_DIR=str(tmp_path),
+        IVR_MODELS_DIR=str(tmp_path / "models"),
+        PYTHONPATH=str(ROOT),
+        COLUMNS="200",
+    )
+    code = "import sys; from ivr.voice.commands import doctor; sys.exit(doctor())"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "ivr models download vosk-model-small-ru-0.22" in result.stdout
+    assert "Голос TTS" in result.stdout
+    if not any(Path("/dev/snd").glob("pcmC*")):
+        assert "Микрофон" in result.stdout and "устройство по умолчанию не найдено" in result.stdout
+    assert "Traceback" not in result.stderr

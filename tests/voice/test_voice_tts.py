@@ -1,0 +1,151 @@
+"""pyttsx3 on espeak-ng, for real: 50 prompts in a row, the cache, and a clean stdout."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from ivr.errors import UserError
+from ivr.voice import tts
+from ivr.voice.tts import Synthesizer
+
+SUBJECTS = [
+    "паспорт", "СНИЛС", "ИНН", "полис ОМС", "водительское удостоверение", "загранпаспорт",
+    "пособие", "выписку", "запись к врачу", "штраф", "налоговый вычет", "прописку",
+    "электронную подпись", "справку о несудимости", "пенсию", "материнский капитал",
+    "заявление в ЗАГС", "госпошлину", "больничный", "субсидию", "пропуск", "лицензию",
+    "восстановление пароля", "подтверждение учётной записи", "смену телефона",
+]
+
+
+def prompts() -> list[str]:
+    out = []
+    for i, subject in enumerate(SUBJECTS):
+        out.append(f"Чтобы узнать про {subject}, нажмите {i % 9 + 1}.")
+        out.append(f"Вы выбрали {subject}. Если всё верно, скажите «да»; если нет, скажите «нет» или дождитесь оператора.")
+    return out
+
+
+@pytest.fixture
+def synth(tmp_path) -> Synthesizer:
+    return Synthesizer(voice="ru", cache_dir=tmp_path / "tts")
+
+
+def test_russian_voice_is_found_by_language(synth):
+    assert "ru" in synth.voice_info.languages
+    assert synth.voice_info.id.endswith("ru")
+
+
+def test_fifty_prompts_in_a_row_each_give_a_plausible_wav(synth, capfd):
+    texts = prompts()
+    assert len(texts) == 50 and len(set(texts)) == 50
+    paths = [synth.synth(t) for t in texts]
+    assert len(set(paths)) == 50
+    digests = set()
+    for text, path in zip(texts, paths):
+        data, rate = sf.read(path, dtype="int16")
+        assert rate > 8000 and data.ndim == 1
+        duration = data.size / rate
+        spoken = synth.spoken_text(text)
+        # espeak-ng at its default rate says ~16 characters a second
+        assert 0.4 * len(spoken) / 16 <= duration <= 2.5 * len(spoken) / 16 + 0.8, (text, duration)
+        assert np.abs(data.astype(np.int32)).max() > 1000, f"silent audio for {text!r}"
+        digests.add(data.tobytes().__hash__())
+    assert len(digests) == 50, "two prompts got the same audio"
+    assert synth.synthesized == 50
+    out, _ = capfd.readouterr()
+    assert out == "", f"the speech engine wrote to stdout: {out[:200]!r}"
+
+
+def test_cache_hit_does_not_synthesize_again(synth, capfd):
+    first = synth.synth("Соединяю с оператором, оставайтесь на линии.")
+    mtime = first.stat().st_mtime_ns
+    count = synth.synthesized
+    again = synth.synth("Соединяю с оператором, оставайтесь на линии.")
+    assert again == first and again.stat().st_mtime_ns == mtime
+    assert synth.synthesized == count and synth.cache_hits == 1
+    other = Synthesizer(voice="ru", cache_dir=synth.cache_dir)  # a new process would do the same
+    assert other.synth("Соединяю с оператором, оставайтесь на линии.") == first and other.synthesized == 0
+    assert capfd.readouterr().out == ""
+
+
+def test_cache_key_depends_on_text_voice_and_rate(tmp_path):
+    a = Synthesizer(cache_dir=tmp_path)
+    b = Synthesizer(cache_dir=tmp_path, rate=220)
+    assert a.cache_path("Добрый день") != a.cache_path("Добрый вечер")
+    assert a.cache_path("Добрый день") != b.cache_path("Добрый день")
+    assert a.cache_path("Нажмите 1") == a.cache_path("Нажмите один"), "numbers are spoken as words"
+
+
+def test_faster_rate_gives_shorter_audio(tmp_path):
+    text = "Здравствуйте! Вы позвонили в службу поддержки портала Госуслуги."
+    slow = sf.info(Synthesizer(cache_dir=tmp_path, rate=130).synth(text)).duration
+    fast = sf.info(Synthesizer(cache_dir=tmp_path, rate=260).synth(text)).duration
+    assert fast < 0.7 * slow
+
+
+def test_damaged_cache_entry_is_replaced(synth):
+    path = synth.synth("Ваш запрос принят.")
+    path.write_bytes(path.read_bytes()[:100])
+    assert synth.synth("Ваш запрос принят.") == path
+    assert sf.info(path).duration > 0.5
+    assert synth.synthesized == 2
+
+
+def test_survives_engine_reinitialisation(synth):
+    """A fresh engine must not be disabled by the old one being garbage-collected."""
+    synth.synth("Первая подсказка.")
+    tts._reset_engine()
+    path = synth.synth("Вторая подсказка после перезапуска движка.")
+    assert sf.info(path).duration > 1.0
+
+
+def test_cache_dir_from_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("IVR_CACHE_DIR", str(tmp_path / "cache"))
+    synth = Synthesizer()
+    assert synth.cache_dir == tmp_path / "cache" / "tts"
+    assert synth.synth("Проверка кэша.").parent == tmp_path / "cache" / "tts"
+
+
+def test_samples_for_playback(synth):
+    samples, rate = synth.synth_samples("До свидания!")
+    assert samples.dtype == np.int16 and rate == 22050 and samples.size > rate // 4
+
+
+def test_unknown_voice_is_a_russian_error(tmp_path):
+    with pytest.raises(UserError) as err:
+        Synthesizer(voice="xx-nonexistent", cache_dir=tmp_path).synth("текст")
+    assert "xx-nonexistent" in str(err.value) and "espeak-ng" in str(err.value)
+
+
+def test_empty_prompt_is_refused(synth):
+    with pytest.raises(UserError):
+        synth.synth("   ")
+    with pytest.raises(UserError):
+        synth.synth("…")
+
+
+def test_rate_out_of_range(tmp_path):
+    with pytest.raises(UserError):
+        Synthesizer(rate=5, cache_dir=tmp_path)
+
+
+def test_no_temporary_files_left(synth):
+    for text in ("Раз.", "Два.", "Три."):
+        synth.synth(text)
+    assert not [p for p in os.listdir(synth.cache_dir) if p.startswith(".")]
+
+
+def test_rate_changes_always_take_effect(tmp_path):
+    """Regression: pyttsx3 could cancel a queued rate change, speaking at the previous speed."""
+    text = "Для связи с оператором оставайтесь на линии."
+    durations = []
+    for i, rate in enumerate([130, 260, 130, 260, 130, 260]):
+        synth = Synthesizer(cache_dir=tmp_path / str(i), rate=rate)
+        durations.append(sf.info(synth.synth(text)).duration)
+    slow, fast = durations[0::2], durations[1::2]
+    assert max(fast) < 0.7 * min(slow), durations
+    assert max(slow) - min(slow) < 0.05 and max(fast) - min(fast) < 0.05, durations
