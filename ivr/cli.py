@@ -114,13 +114,117 @@ def test_cmd(
 
 @app.command()
 @user_errors
-def check(flows: Annotated[Optional[list[Path]], typer.Argument(help="Файлы сценариев")] = None) -> None:
+def check(
+    flows: Annotated[Optional[list[Path]], typer.Argument(help="Файлы сценариев")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="Проверить и словарь этой модели Vosk")] = None,
+) -> None:
     """Проверить сценарии: все ошибки сразу, с файлом, строкой и столбцом."""
     from ivr.flow.loader import load_flow
 
+    loaded = []
     for path in flows or [_flow_path(None)]:
         flow = load_flow(path)
+        loaded.append(flow)
         out.print(f"{path}: ок — {len(flow.states)} состояний, {len(flow.edges)} переходов")
+    if model is not None:
+        from ivr.channels.practice import print_missing_vocabulary
+        from ivr.voice.models import find_model
+        from ivr.voice.stt import VoskRecognizer
+
+        recognizer = VoskRecognizer(find_model(model))
+        for flow in loaded:
+            print_missing_vocabulary(flow, recognizer, out)
+
+
+ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Папка модели Vosk или её имя")]
+
+
+@app.command()
+@user_errors
+def practice(
+    flow: FlowArg = None,
+    model: ModelOpt = None,
+    now: NowOpt = None,
+    reports: Annotated[Path, typer.Option(help="Куда писать расшифровку и отчёт")] = Path("reports"),
+    keep_personal_data: Annotated[bool, typer.Option(help="Не маскировать персональные данные в файлах")] = False,
+    voice: Annotated[str, typer.Option(help="Голос синтеза речи (язык espeak-ng)")] = "ru",
+    rate: Annotated[Optional[int], typer.Option(help="Скорость речи, слов в минуту")] = None,
+    barge_in: Annotated[bool, typer.Option(help="Перебивать автоответчик голосом (нужна гарнитура)")] = True,
+) -> None:
+    """Голосовая тренировка: микрофон и динамик. Без модели или микрофона — звонок текстом."""
+    from ivr.channels.practice import run_practice
+    from ivr.engine import Engine
+
+    engine = Engine.from_file(_flow_path(flow))
+    run_practice(engine, console=out, model=model, clock=_clock(now), reports_dir=reports,
+                 keep_personal_data=keep_personal_data, voice=voice, rate=rate, barge_in=barge_in)
+
+
+models_app = typer.Typer(help="Модели распознавания речи Vosk.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(models_app, name="models")
+NameArg = Annotated[str, typer.Argument(help="Имя модели")]
+
+
+@models_app.command("list")
+@user_errors
+def models_list() -> None:
+    """Известные и установленные модели."""
+    from ivr.voice import commands
+
+    commands.models_list()
+
+
+@models_app.command("download")
+@user_errors
+def models_download(name: Annotated[str, typer.Argument(help="Имя модели")] = "vosk-model-small-ru-0.22") -> None:
+    """Скачать модель в models/ (докачивается после обрыва, проверяется целостность)."""
+    from ivr.voice import commands
+
+    commands.models_download(name)
+
+
+@models_app.command("path")
+@user_errors
+def models_path(name: Annotated[str, typer.Argument(help="Имя модели")] = "vosk-model-small-ru-0.22") -> None:
+    """Где лежит модель (--model, IVR_VOSK_MODEL, models/)."""
+    from ivr.voice import commands
+
+    commands.models_path(name)
+
+
+@app.command()
+@user_errors
+def say(
+    text: Annotated[str, typer.Argument(help="Текст реплики")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="WAV-файл")],
+    voice: Annotated[str, typer.Option(help="Голос (язык espeak-ng)")] = "ru",
+    rate: Annotated[Optional[int], typer.Option(help="Скорость речи, слов в минуту")] = None,
+) -> None:
+    """Озвучить реплику в WAV-файл."""
+    from ivr.voice import commands
+
+    commands.say(text, output, voice=voice, rate=rate)
+
+
+@app.command()
+@user_errors
+def transcribe(
+    audio: Annotated[Path, typer.Argument(help="WAV-файл")],
+    model: ModelOpt = None,
+) -> None:
+    """Показать, что Vosk слышит в аудиофайле."""
+    from ivr.voice import commands
+
+    commands.transcribe(audio, model)
+
+
+@app.command()
+@user_errors
+def doctor(model: ModelOpt = None) -> None:
+    """Проверить микрофон, динамик, голос синтеза и модель; подсказать, что исправить."""
+    from ivr.voice import commands
+
+    raise typer.Exit(commands.doctor(model))
 
 
 @app.command("practice-data")

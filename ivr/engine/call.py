@@ -414,6 +414,12 @@ class Call:
         return "Скажите, что вас интересует, или нажмите клавишу: " + ", ".join(parts) + "."
 
     # ------------------------------------------------------------- for channels
+    def decisive(self, text: str) -> str | None:
+        """The one menu choice a partial recognition already names in whole words, if any: the
+        voice channel may act on it before the caller's trailing silence ends."""
+        matcher = self.flow.menu(self.state).matcher
+        return matcher.decisive(text) if matcher is not None else None
+
     def expecting(self) -> Expectation:
         state = self.flow.states[self.state]
         timeout = state.noinput_timeout or self.flow.meta.noinput_timeout

@@ -202,6 +202,13 @@ def _extend(run: list[_Chunk], word: _NumberWord, *, lone_ordinals: bool) -> boo
     return True
 
 
+def dictation_words() -> list[str]:
+    """The words a caller dictates digits with, in their base form («ноль» … «девятьсот»,
+    «тысяча», «одна», «две»), for a speech recognizer's grammar when a slot expects digits."""
+    words = [num2words(n, lang="ru") for n in _CARDINAL_VALUES if n < 1000]
+    return [*words, *_EXTRA_CARDINALS, "одна", "две", "тысяча", "тысячи", "тысяч", "плюс"]
+
+
 def is_number_word(word: str) -> bool:
     """Whether ``word`` (any case, with or without «ё») is a number word, ordinals included.
 

@@ -12,9 +12,10 @@ EXAMPLE = str(ROOT / "flows" / "example.yaml")
 MORNING = "2026-11-25T10:00:00+03:00"
 
 
-def ivr(*args: str, cwd: Path = ROOT, stdin: str | None = None) -> subprocess.CompletedProcess:
+def ivr(*args: str, cwd: Path = ROOT, stdin: str | None = None, env: dict | None = None
+        ) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "ivr", *args], capture_output=True, text=True, cwd=cwd,
-                          input=stdin, timeout=60)
+                          input=stdin, timeout=60, env=env)
 
 
 def test_run_json_is_one_object_with_turns_and_final_state():
@@ -89,3 +90,16 @@ def test_practice_data_is_valid():
     assert proc.returncode == 0
     lines = dict(line.split(": ", 1) for line in proc.stdout.splitlines() if ": " in line)
     assert check_snils(lines["СНИЛС"]).ok and check_inn(lines["ИНН"]).ok
+
+
+def test_practice_without_a_model_explains_and_falls_back_to_typing(tmp_path: Path):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "IVR_VOSK_MODEL"}
+    env["IVR_MODELS_DIR"] = str(tmp_path / "models")
+    proc = ivr("practice", EXAMPLE, "--now", MORNING, "--reports", str(tmp_path), stdin="1\n", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "Голосовой режим недоступен" in proc.stdout
+    assert "ivr models download vosk-model-small-ru-0.22" in proc.stdout
+    assert "Продолжаем звонок текстом" in proc.stdout
+    assert "Назовите номер читательского билета" in proc.stdout  # the typed call went on

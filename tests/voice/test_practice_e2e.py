@@ -1,0 +1,108 @@
+"""The spoken rehearsal end to end, on real components: the caller's speech enters through the
+(virtual) microphone, Vosk recognizes it with the state's grammar, the engine routes it, pyttsx3
+speaks the answer to the (virtual) speaker. Also ``audio:`` convo steps through the same code."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+from ivr.channels.convo import Runner
+from ivr.channels.practice import VoiceCall, VoiceIO, grammar_for
+from ivr.engine import Engine
+from ivr.voice.keypad import KeypadQueue
+from ivr.voice.playback import open_player
+from ivr.voice.sources import MicrophoneSource, WavSource
+from ivr.voice.stt import VoskRecognizer
+from ivr.voice.tts import Synthesizer
+from tests.voice.helpers import HELLO, THANKS, silence
+
+FLOW = Path(__file__).parent / "flows" / "ko_menu.yaml"
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine.from_file(FLOW)
+
+
+def test_menu_grammar_is_the_options_and_globals(engine):
+    call = engine.start_call()
+    assert grammar_for(call.expecting()) == [HELLO, THANKS]
+    call.dtmf("1")
+    digits = grammar_for(call.expecting())
+    assert "девятьсот" in digits and "ноль" in digits and HELLO not in digits
+
+
+@pytest.mark.usefixtures("pulse_server")
+def test_spoken_call_through_microphone_and_speaker(engine, ko_model_path, ko_model, mic_feeder,
+                                                    korean_samples, pulse_server, tmp_path):
+    call = engine.start_call()
+    player = open_player()
+    keypad = KeypadQueue()
+    with MicrophoneSource() as mic:
+        io = VoiceIO(mic, VoskRecognizer(ko_model_path), player, Synthesizer(cache_dir=tmp_path), keypad)
+        voice = VoiceCall(engine, io, console=Console(quiet=True))
+        since = time.monotonic()
+        playing = voice.speak(call.greeting)
+        assert playing > 1.0 and player.is_playing
+        mic_feeder.say(np.concatenate([silence(0.5), korean_samples(HELLO)]))  # barge in
+        inp = voice.hear(call, playing)
+        assert player.last.interrupted, "the caller's speech stops the prompt"
+        assert (inp.kind, inp.text) == ("speech", HELLO)
+        turn = call.handle(inp)
+        assert turn.match["id"] == "hello" and call.state == "hello"
+        playing = voice.speak(turn.said)
+        keypad.push("123456#")  # keys pressed while listening
+        inp = voice.hear(call, playing)
+        assert (inp.kind, inp.text) == ("dtmf", "123456")  # "#" ends the entry
+        call.handle(inp)
+    assert call.state == "done" and call.slots["code"].value == "123456"
+    assert pulse_server.speaker.loud_times(since=since), "the answers reached the speaker"
+
+
+def test_silence_from_the_microphone_raises_noinput(engine, ko_model_path, ko_model, pulse_server, mic_feeder):
+    call = engine.start_call()
+    with MicrophoneSource() as mic:
+        voice = VoiceCall(engine, VoiceIO(mic, VoskRecognizer(ko_model_path)), console=Console(quiet=True))
+        inp = voice.hear(call, 0.0)
+    assert inp.kind == "silence"
+    assert call.handle(inp).event == "noinput"
+
+
+def test_recorded_caller_in_a_convo_file(tmp_path, korean_wav, ko_model_path, ko_model, monkeypatch):
+    monkeypatch.setenv("IVR_VOSK_MODEL", str(ko_model_path))
+    (tmp_path / "hello.wav").write_bytes(korean_wav(HELLO).read_bytes())
+    convo = tmp_path / "spoken.yaml"
+    convo.write_text(f"flow: {FLOW}\nturns:\n"
+                     "  - audio: hello.wav\n    expect: {state: hello, match: hello}\n"
+                     "  - dtmf: '654321'\n    expect: {state: done, slots: {code: '654321'}}\n",
+                     encoding="utf-8")
+    result = Runner(FLOW).run_file(convo)
+    assert result.ok, result.failures
+    assert result.turns[0].input == HELLO and result.turns[0].kind == "speech"
+
+
+def test_broken_audio_in_a_convo_names_the_file(tmp_path, ko_model_path, monkeypatch):
+    from ivr.errors import AudioFileError
+
+    monkeypatch.setenv("IVR_VOSK_MODEL", str(ko_model_path))
+    (tmp_path / "bad.wav").write_text("not audio", encoding="utf-8")
+    convo = tmp_path / "bad.yaml"
+    convo.write_text(f"flow: {FLOW}\nturns:\n  - audio: bad.wav\n", encoding="utf-8")
+    with pytest.raises(AudioFileError, match="bad.wav"):
+        Runner(FLOW).run_file(convo)
+
+
+def test_check_reports_menu_words_the_model_lacks(ko_model_path):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-m", "ivr", "check", str(root / "flows" / "example.yaml"),
+                           "--model", str(ko_model_path)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "В словаре модели нет" in proc.stdout and "продлить" in proc.stdout
