@@ -150,6 +150,7 @@ def practice(
     voice: Annotated[str, typer.Option(help="Голос синтеза речи (язык espeak-ng)")] = "ru",
     rate: Annotated[Optional[int], typer.Option(help="Скорость речи, слов в минуту")] = None,
     barge_in: Annotated[bool, typer.Option(help="Перебивать автоответчик голосом (нужна гарнитура)")] = True,
+    early_commit: Annotated[bool, typer.Option(help="В меню отвечать, не дожидаясь паузы после фразы")] = True,
 ) -> None:
     """Голосовая тренировка: микрофон и динамик. Без модели или микрофона — звонок текстом."""
     from ivr.channels.practice import run_practice
@@ -157,7 +158,8 @@ def practice(
 
     engine = Engine.from_file(_flow_path(flow))
     run_practice(engine, console=out, model=model, clock=_clock(now), reports_dir=reports,
-                 keep_personal_data=keep_personal_data, voice=voice, rate=rate, barge_in=barge_in)
+                 keep_personal_data=keep_personal_data, voice=voice, rate=rate, barge_in=barge_in,
+                 early_commit=early_commit)
 
 
 models_app = typer.Typer(help="Модели распознавания речи Vosk.", no_args_is_help=True, rich_markup_mode=None)

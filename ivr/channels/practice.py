@@ -64,6 +64,7 @@ class VoiceIO:
     synthesizer: object | None = None
     keypad: KeypadQueue | None = None
     barge_in: bool = True
+    early_commit: bool = True  # act on a stable, decisive partial result in menus
     heard: list[Heard] = field(default_factory=list)
 
 
@@ -104,7 +105,8 @@ class VoiceCall:
             grammar=grammar_for(expect),
             # the silence timer starts when the prompt ends, not while it is still playing
             noinput_timeout=expect.noinput_timeout + playing_s,
-            early_commit=(lambda text: call.decisive(text) is not None) if expect.mode == "menu" else None,
+            early_commit=((lambda text: call.decisive(text) is not None)
+                          if expect.mode == "menu" and self.io.early_commit else None),
             max_digits=1 if expect.mode == "menu" else None,
         )
         stop = self.io.player.stop if (self.io.player is not None and self.io.barge_in) else None
@@ -213,7 +215,7 @@ def _ask(console: Console, question: str) -> bool:
 def run_practice(engine: Engine, *, console: Console, model: str | None = None, clock: Clock = system_clock,
                  reports_dir: Path | None = Path("reports"), keep_personal_data: bool = False,
                  voice: str = "ru", rate: int | None = None, barge_in: bool = True,
-                 offer_download: bool = True) -> Call:
+                 early_commit: bool = True, offer_download: bool = True) -> Call:
     from ivr.voice.models import load_model
 
     path, problems = _voice_problems(model, console, offer_download)
@@ -245,7 +247,7 @@ def run_practice(engine: Engine, *, console: Console, model: str | None = None, 
     print_missing_vocabulary(engine.flow, recognizer, console)
     with MicrophoneSource() as mic, _terminal_keys(keypad):
         io = VoiceIO(mic, recognizer, player, Synthesizer(voice=voice, rate=rate) if player else None,
-                     keypad, barge_in)
+                     keypad, barge_in, early_commit)
         try:
             VoiceCall(engine, io, console=console, clock=clock, on_partial=_partial_printer(console)).run(call)
         except KeyboardInterrupt:

@@ -391,7 +391,8 @@ class Call:
             moment = hours.local(self.clock()) if hours else self.clock()
             return f"{moment:%H:%M}"
         if name == "reference":
-            return f"{self.reference[:4]}-{self.reference[4:]}"
+            # in pairs, as people read out long numbers: "48-17-30-52"
+            return "-".join(self.reference[i:i + 2] for i in range(0, len(self.reference), 2))
         if name == "menu_hint":
             return self.menu_hint()
         if name == "topic":

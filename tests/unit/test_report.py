@@ -68,7 +68,7 @@ def test_problem_statement_reprompts_term_and_next_steps():
     assert rep["problem_statement"] == {"seconds": 12.0, "phrases": 3, "words": 12, "fits": False}
     assert [r["cause"] for r in rep["reprompts"]] == ["invalid", "invalid"]
     assert rep["term"] == "1 рабочий день"
-    assert rep["if_unsolved"] == ["Позвоните повторно и назовите номер 1234-5678."]
+    assert rep["if_unsolved"] == ["Позвоните повторно и назовите номер 12-34-56-78."]
 
 
 def test_report_files_are_written_masked(tmp_path: Path):
