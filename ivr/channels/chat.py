@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -16,8 +15,8 @@ from rich.panel import Panel
 
 from ivr.engine import Call, Engine
 from ivr.engine.call import Input, Turn
+from ivr.channels.session import close_call, open_call
 from ivr.engine.clock import Clock, system_clock
-from ivr.report import report
 
 KEYPAD_LINE = re.compile(r"^[0-9*#]+$")
 QUIT = {"/выход", "/exit", "/quit", "выход"}
@@ -32,10 +31,6 @@ def classify(line: str) -> Input:
     if KEYPAD_LINE.match(compact):
         return Input("dtmf", compact)
     return Input("speech", text)
-
-
-def transcript_path(reports_dir: Path, flow_id: str, started: datetime) -> Path:
-    return reports_dir / f"{started:%Y%m%d-%H%M%S}-{flow_id}.transcript.jsonl"
 
 
 class ChatView:
@@ -65,9 +60,7 @@ class ChatView:
 def run_chat(engine: Engine, *, console: Console, read_line: Callable[[str], str] = input,
              clock: Clock = system_clock, reports_dir: Path | None = Path("reports"),
              keep_personal_data: bool = False) -> Call:
-    started = engine.local_time(clock())
-    transcript = transcript_path(reports_dir, engine.flow.id, started) if reports_dir else None
-    call = engine.start_call(clock=clock, transcript=transcript, keep_personal_data=keep_personal_data)
+    call = open_call(engine, clock, reports_dir, keep_personal_data)
     view = ChatView(console)
     console.print(f"[dim]Сценарий: {engine.flow.meta.title}. Цифры, * и # — кнопки телефона; "
                   "пустая строка — молчание; /выход — положить трубку.[/]")
@@ -82,21 +75,5 @@ def run_chat(engine: Engine, *, console: Console, read_line: Callable[[str], str
         if line.strip().lower() in QUIT:
             break
         view.turn(call.handle(classify(line)), call)
-    call.hang_up()
-    show_summary(call, console)
-    if reports_dir is not None:
-        md, _ = report.write(call, reports_dir, keep_personal_data)
-        console.print(f"[dim]Отчёт: {md}; расшифровка: {transcript}[/]")
+    close_call(call, console, reports_dir, keep_personal_data)
     return call
-
-
-def show_summary(call: Call, console: Console) -> None:
-    """The one thing to take away from the rehearsal: what to have ready for the real call."""
-    lines = []
-    for line in report.checklist(call, keep=True):
-        mark = {"ready": "[green]✔[/]", "invalid": "[red]✘[/]", "missing": "[yellow]•[/]"}[line.status]
-        note = f" — {line.note}" if line.note else ""
-        lines.append(f"{mark} {line.item}{note}")
-    if lines:
-        console.print(Panel("\n".join(lines), title=f"Итог: {call.topic or 'что подготовить'}", expand=False),
-                      soft_wrap=False)

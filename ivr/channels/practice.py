@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 
-from ivr.channels.chat import ChatView, run_chat, show_summary, transcript_path
+from ivr.channels.chat import ChatView, run_chat
+from ivr.channels.session import close_call, open_call
 from ivr.engine import Call, Engine
 from ivr.engine.call import Expectation, Input
 from ivr.engine.clock import Clock, system_clock
 from ivr.errors import UserError
-from ivr.report import report
 from ivr.understanding.normalize import tokens
 from ivr.understanding.numbers import dictation_words
 from ivr.voice.keypad import KeypadQueue
@@ -237,9 +237,7 @@ def run_practice(engine: Engine, *, console: Console, model: str | None = None, 
     player = open_player()
     if player is None:
         console.print("[yellow]Динамик не найден: ответы будут только на экране.[/]")
-    started = engine.local_time(clock())
-    transcript = transcript_path(reports_dir, engine.flow.id, started) if reports_dir else None
-    call = engine.start_call(clock=clock, transcript=transcript, keep_personal_data=keep_personal_data)
+    call = open_call(engine, clock, reports_dir, keep_personal_data)
     keypad = KeypadQueue()
     console.print("[dim]Говорите после ответа автоответчика; кнопки телефона — цифры, * и # на "
                   "клавиатуре; Ctrl+C — положить трубку.[/]")
@@ -255,11 +253,7 @@ def run_practice(engine: Engine, *, console: Console, model: str | None = None, 
         finally:
             if player is not None:
                 player.stop()
-    call.hang_up()
-    show_summary(call, console)
-    if reports_dir is not None:
-        md, _ = report.write(call, reports_dir, keep_personal_data)
-        console.print(f"[dim]Отчёт: {md}; расшифровка: {transcript}[/]")
+    close_call(call, console, reports_dir, keep_personal_data)
     return call
 
 

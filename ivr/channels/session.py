@@ -1,0 +1,45 @@
+"""What every interactive rehearsal does around the conversation itself, typed or spoken: start a
+call with its transcript file, and at hang-up show the take-away checklist and write the report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.panel import Panel
+
+from ivr.engine import Call, Engine
+from ivr.engine.clock import Clock
+from ivr.report import report
+
+
+def transcript_path(reports_dir: Path, flow_id: str, started: datetime) -> Path:
+    return reports_dir / f"{started:%Y%m%d-%H%M%S}-{flow_id}.transcript.jsonl"
+
+
+def open_call(engine: Engine, clock: Clock, reports_dir: Path | None, keep_personal_data: bool) -> Call:
+    transcript = (transcript_path(reports_dir, engine.flow.id, engine.local_time(clock()))
+                  if reports_dir is not None else None)
+    return engine.start_call(clock=clock, transcript=transcript, keep_personal_data=keep_personal_data)
+
+
+def close_call(call: Call, console: Console, reports_dir: Path | None, keep_personal_data: bool) -> None:
+    call.hang_up()
+    show_summary(call, console)
+    if reports_dir is not None:
+        md, _ = report.write(call, reports_dir, keep_personal_data)
+        transcript = call.transcript.path if call.transcript else None
+        console.print(f"[dim]Отчёт: {md}; расшифровка: {transcript}[/]")
+
+
+def show_summary(call: Call, console: Console) -> None:
+    """The one thing to take away from the rehearsal: what to have ready for the real call."""
+    lines = []
+    for line in report.checklist(call, keep=True):
+        mark = {"ready": "[green]✔[/]", "invalid": "[red]✘[/]", "missing": "[yellow]•[/]"}[line.status]
+        note = f" — {line.note}" if line.note else ""
+        lines.append(f"{mark} {line.item}{note}")
+    if lines:
+        console.print(Panel("\n".join(lines), title=f"Итог: {call.topic or 'что подготовить'}", expand=False),
+                      soft_wrap=False)
