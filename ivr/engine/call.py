@@ -111,6 +111,7 @@ class Call:
         self.visits: Counter[str] = Counter()
         self.menu_stack: list[str] = []
         self.ended = False
+        self.reference_given = False  # the caller has heard the application number
         self.failures = 0
         self._said: list[str] = []
         self._context: dict[str, str] = {}
@@ -366,6 +367,8 @@ class Call:
 
     def _say(self, texts: list[str]) -> None:
         for text in texts:
+            if "{reference}" in text:
+                self.reference_given = True
             said = self.render(text)
             if said:
                 self._said.append(said)

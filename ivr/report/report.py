@@ -97,7 +97,7 @@ def build(call: Call, keep_personal_data: bool = False) -> dict:
         "reprompts": [{"state": r.state, "cause": r.cause, "heard": r.input if keep else mask_text(r.input)}
                       for r in call.reprompts],
         "term": call.term,
-        "reference": call.reference,
+        "reference": call.reference if call.reference_given else None,
         "if_unsolved": [call.render(t) for t in call.flow.meta.unsolved],
         "masked": not keep,
     }

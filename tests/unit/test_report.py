@@ -34,7 +34,7 @@ states:
     collect: {slot: problem, type: text, measure: true}
     next: bye
   ask_phone: {say: "Телефон?", collect: {slot: phone, type: phone}, next: bye}
-  bye: {say: "Спасибо.", end: true}
+  bye: {say: "Спасибо. Номер обращения {reference}.", end: true}
 """
 
 
@@ -69,6 +69,14 @@ def test_problem_statement_reprompts_term_and_next_steps():
     assert [r["cause"] for r in rep["reprompts"]] == ["invalid", "invalid"]
     assert rep["term"] == "1 рабочий день"
     assert rep["if_unsolved"] == ["Позвоните повторно и назовите номер 12-34-56-78."]
+    assert rep["reference"] == "12345678"  # named in the call, so the report keeps it
+
+
+def test_no_application_number_in_the_report_when_the_call_never_gave_one():
+    clock = ManualClock(datetime.fromisoformat("2026-11-25T10:00:00+03:00"))
+    call = Engine(parse_flow(FLOW.replace("{reference}", "из СМС"))).start_call(clock=clock)
+    call.speech("иванов иван иванович")
+    assert report.build(call)["reference"] is None
 
 
 def test_report_files_are_written_masked(tmp_path: Path):
