@@ -106,3 +106,30 @@ def test_check_reports_menu_words_the_model_lacks(ko_model_path):
                            "--model", str(ko_model_path)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "В словаре модели нет" in proc.stdout and "продлить" in proc.stdout
+
+
+@pytest.mark.usefixtures("pulse_server")
+def test_ivr_practice_command_end_to_end(ko_model_path, pulse_server, mic_feeder, korean_samples, tmp_path):
+    """The real command: loads the model, greets through the speaker, hears the caller through the
+    microphone, ends the call, prints the take-away summary and writes the report."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, **pulse_server.env_client(), "IVR_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ivr", "practice", str(FLOW), "--model", str(ko_model_path),
+         "--reports", str(tmp_path / "reports")],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    deadline = time.monotonic() + 90
+    while proc.poll() is None and time.monotonic() < deadline:
+        mic_feeder.say(np.concatenate([silence(0.5), korean_samples(THANKS), silence(2.0)]))
+        mic_feeder.wait_idle(10)
+    if proc.poll() is None:
+        proc.kill()
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Главное меню" in out and f"Вы: {THANKS}" in out and "До свидания" in out
+    assert "Голосовой режим недоступен" not in out
+    assert list((tmp_path / "reports").glob("*.md")) and list((tmp_path / "reports").glob("*.transcript.jsonl"))
