@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from num2words import num2words
 from rich.console import Console
 
 from ivr.channels.chat import ChatView, run_chat
@@ -51,7 +52,8 @@ def grammar_for(expect: Expectation) -> list[str] | None:
     if expect.slot_type == "date":
         phrases += dictation_words() + MONTHS
     words = [w for p in expect.phrases for w in tokens(p)]
-    return list(dict.fromkeys(phrases + words))
+    keys = [num2words(int(k), lang="ru") for k in expect.keys if k.isdigit()]  # «один» for key 1
+    return list(dict.fromkeys(phrases + words + keys))
 
 
 @dataclass

@@ -17,6 +17,7 @@ from ivr.engine.slots import DIGIT_SLOTS, Parsed, parse_slot
 from ivr.flow.model import GLOBAL_PREFIX, Edge
 from ivr.flow.templates import lookup_data, render
 from ivr.understanding.normalize import normalize, tokens
+from ivr.understanding.numbers import number_value
 
 if TYPE_CHECKING:
     from ivr.engine.engine import Engine
@@ -87,6 +88,22 @@ class Expectation:
     phrases: tuple[str, ...] = ()
     noinput_timeout: float = 7.0
     slot_type: str | None = None
+    keys: tuple[str, ...] = ()  # keypad keys of a menu (callers also say them: «один»)
+
+
+KEY_WORDS = frozenset({"цифра", "цифру", "кнопка", "кнопку", "клавиша", "клавишу", "пункт", "номер",
+                       "нажимаю", "нажму", "выбираю", "давайте", "ну", "наверное", "пожалуйста"})
+
+
+def spoken_key(text: str) -> str | None:
+    """A keypad key said aloud instead of pressed: the whole answer is one digit word, maybe with
+    «цифра»/«кнопка»/«пункт» («один», «цифра два», «третий пункт»). Numbers inside a sentence
+    («ошибка пятьсот два», «второй раз») never count."""
+    words = [w for w in tokens(text) if w not in KEY_WORDS]
+    if len(words) != 1:
+        return None
+    value = number_value(words[0])
+    return str(value) if value is not None and 0 <= value <= 9 else None
 
 
 class Call:
@@ -247,6 +264,9 @@ class Call:
             if command is not None:
                 return self._choose(command, 100.0)
             return self._collect(inp.text, inp, keyed=False)
+        key = spoken_key(text)
+        if key is not None and key in menu.keys:  # «один», «цифра два», «третий пункт»
+            return self._choose(menu.keys[key], 100.0)
         if menu.matcher is None:
             return None, self._fail("nomatch", text)
         result = menu.matcher.match(text)
@@ -435,4 +455,4 @@ class Call:
             mode = "digits" if kind in DIGIT_SLOTS else "free"
             return Expectation(mode, globals_, timeout, kind)
         phrases = tuple(p for o in state.options for p in o.phrases)
-        return Expectation("menu", phrases + globals_, timeout)
+        return Expectation("menu", phrases + globals_, timeout, keys=tuple(self.flow.menu(self.state).keys))

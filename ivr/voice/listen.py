@@ -2,27 +2,75 @@
 
 Time is counted in audio consumed, not wall-clock time, so a recorded caller gives the same
 result on any machine and the microphone runs through exactly the same code. Three things can
-end a turn early: a key press (DTMF), Vosk's own end-of-utterance detection, or a partial
-result that the menu logic already finds decisive and that has stayed unchanged for
-``stable_ms`` (answering without waiting for the caller's trailing silence).
+end a turn early: a key press (DTMF), Vosk's own end-of-utterance detection (about 1 s after the
+caller stops: 0.5 s of decoded trailing silence, found a decoder step late), or an *early
+commit* in menus.
 
-Vosk refreshes partial results in decoder steps of about 0.24 s of audio, whatever the chunk
-size fed to it. A partial can only be called stable once it has survived a refresh, so the
-default ``stable_ms`` is 300: with 150 ms a passing guess (e.g. «нет» on the way to «нет,
-оператора») would be committed before the decoder had a chance to revise it.
+Early commit: the caller paused, and what they said already decides the menu
+---------------------------------------------------------------------------------
+When ``early_commit`` is given, the turn ends as soon as all of this holds:
+
+1. the caller spoke (at least ``MIN_SPEECH_S`` of loud audio since the last check) and then
+   stayed quiet for ``commit_silence_ms`` of audio (10 ms frames of the int16 chunks; a frame is
+   quiet below ``SILENCE_RMS``, or below ``NOISE_MARGIN`` × the quietest frame of the turn when
+   the line is noisy, but never above ``PEAK_RATIO`` × the loudest one — so in heavy noise nothing
+   is quiet and the turn simply waits for Vosk's endpoint);
+2. the recognizer is *flushed* (``finish()``: decode every frame fed so far, as at the end of a
+   turn), and the final text is decisive for ``early_commit``;
+3. Vosk agrees the caller has stopped: its last word ends at least half of ``commit_silence_ms``
+   before now.
+
+If the flushed text is not decisive (or the check fails), the recognizer is restarted and fed the
+turn's audio again, so the turn continues exactly as if nothing had happened: a later word can
+still change the answer, and Vosk's endpoint still ends the turn. With a grammar this costs
+≈ 8 ms + 12 ms per second of turn audio, once per pause; with open vocabulary it is ≈ 0.1 s +
+0.45 s per second, so there a pause is only checked once the partial result is itself decisive.
+
+Why not act on the partial result (as the previous rule did: commit when a decisive partial had
+stayed unchanged for ``stable_ms`` = 300 ms)? Because partials lag. Vosk refreshes them in decoder
+steps of 0.24 s of audio, whatever the chunk size (10, 20 and 40 ms chunks give identical steps),
+and each one reflects audio ≈ 0.2 s older than the step. On «안녕하세요» (speech ends at 1.50 s)
+the partials are «아니요» at 1.32 s (a passing guess) and «안녕하세요» at 1.56 s; for «네» (ends
+0.80 s) the first partial appears at 1.08 s. So a partial-stability rule is both slow (300 ms of
+stability after a late partial: the answer started 380–415 ms after the caller stopped) and
+unsafe with a shorter window (150 ms committed «아니요»). A flush has no lag: cut 50 ms or more
+after the end of speech, it gave the same text as Vosk's endpoint on every phrase we tried, and
+the only way a passing guess could be committed is a pause inside a word.
+
+Why 160 ms of silence: the longest quiet gap inside an utterance in espeak-ng Korean is 80–90 ms
+even at 80–90 words/min (stop closures such as «딱딱해», «갑자기», between-word joins), so 160 ms is
+about twice that while leaving room under the 300 ms budget: the decision comes 160–200 ms after
+the caller stops (40 ms chunks), the flush takes ≈ 8 ms, a cold synthesis of the answer ≈ 40 ms
+(benchmarks/bench_voice.py: ≈ 220–260 ms from end of speech to the first answer sample, against
+≈ 1,020–1,060 ms on the endpoint path). A pause of 160 ms or more after a decisive word does end
+the turn — that is what early commit is for; a caller who keeps talking is never cut off
+(the check only runs after a pause).
+
+Not used, measured: ``SetPartialWords(True)`` (Vosk's word end times in partials) gives no
+partial at all with a grammar on this model, and without one reports each word only once it is
+fully aligned, about 1.4 s after it ended.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from ivr.voice.keypad import KeypadQueue
 from ivr.voice.stt import Final, Partial, SpeechRecognizer, Word, strip_unk
 
 HeardKind = Literal["speech", "dtmf", "silence"]
+
+FRAME_S = 0.01  # energy is judged on 10 ms frames, whatever the chunk size
+SILENCE_RMS = 100.0  # int16 RMS, ≈ −50 dBFS: a frame this quiet is silence on any line
+NOISE_MARGIN = 3.0  # on a noisy line: quiet = within ≈ 10 dB of the quietest frame of the turn…
+PEAK_RATIO = 0.1  # …and at least 20 dB below the loudest one (else nothing counts as quiet)
+MIN_SPEECH_S = 0.1  # loud audio needed before a pause is worth checking (not a click)
 
 
 @dataclass(frozen=True)
@@ -30,7 +78,7 @@ class ListenSpec:
     grammar: list[str] | None = None
     noinput_timeout: float = 5.0
     early_commit: Callable[[str], bool] | None = None
-    stable_ms: float = 300.0
+    commit_silence_ms: float = 160.0
     max_speech_s: float = 20.0
     dtmf_pause_s: float = 2.0
     max_digits: int | None = None
@@ -52,6 +100,51 @@ class Heard:
     words: tuple[Word, ...] = ()
 
 
+class PauseDetector:
+    """Loud and quiet audio of one turn, from the int16 chunks (see the module docstring).
+
+    ``speech_s`` is the loud audio since the last :meth:`checked`, ``silence_s`` the quiet audio
+    since the last loud frame, ``silence_started_at`` where that quiet run began.
+    """
+
+    def __init__(self, rate: int) -> None:
+        self.frame = max(1, int(round(rate * FRAME_S)))
+        self.rate = rate
+        self.floor = math.inf
+        self.peak = 0.0
+        self.speech_s = 0.0
+        self.silence_s = 0.0
+        self.silence_started_at = 0.0
+        self._pos = 0
+
+    def threshold(self) -> float:
+        return max(SILENCE_RMS, min(NOISE_MARGIN * self.floor, PEAK_RATIO * self.peak))
+
+    def feed(self, chunk: bytes) -> None:
+        x = np.frombuffer(chunk, dtype="<i2").astype(np.float32)
+        for i in range(0, x.size, self.frame):
+            piece = x[i : i + self.frame]
+            rms = float(np.sqrt(np.mean(piece * piece)))
+            self.floor = min(self.floor, rms)
+            self.peak = max(self.peak, rms)
+            seconds = piece.size / self.rate
+            if rms < self.threshold():
+                if self.silence_s == 0.0:
+                    self.silence_started_at = self._pos / self.rate
+                self.silence_s += seconds
+            else:
+                self.silence_s = 0.0
+                self.speech_s += seconds
+            self._pos += piece.size
+
+    def paused(self, silence_s: float) -> bool:
+        return self.speech_s >= MIN_SPEECH_S and self.silence_s >= silence_s
+
+    def checked(self) -> None:
+        """The current pause has been looked at: the next check needs new speech first."""
+        self.speech_s = 0.0
+
+
 def listen(
     source: Iterable[bytes],
     recognizer: SpeechRecognizer,
@@ -67,21 +160,30 @@ def listen(
     recognizer.start(spec.grammar)
     samples = 0
     partial = ""  # raw text of the latest partial result
-    changed_at = 0.0  # audio time the partial last changed
     started_at: float | None = None
-    judged = None  # the partial text early_commit was last asked about
-    stable_s = spec.stable_ms / 1000.0
+    commit_silence_s = spec.commit_silence_ms / 1000.0
+    early = spec.early_commit
+    pauses = PauseDetector(rate) if early is not None else None
+    fed: list[bytes] = []  # the turn's audio, to replay after a flush that did not decide
+    # A flush + replay is cheap with a grammar; with open vocabulary wait for a decisive partial.
+    cheap_flush = getattr(recognizer, "active_grammar", spec.grammar) is not None
+    decisive: dict[str, bool] = {}
 
-    def speech(final: Final, now: float, early: bool, text_raw: str) -> Heard:
+    def is_decisive(text: str) -> bool:
+        if text not in decisive:
+            decisive[text] = bool(text) and early is not None and early(text)
+        return decisive[text]
+
+    def speech(final: Final, now: float, text_raw: str, committed_early: bool = False) -> Heard:
         words = final.words
         begin = min((w.start for w in words), default=started_at)
-        end = max((w.end for w in words), default=changed_at if early else now)
+        end = max((w.end for w in words), default=now)
         return Heard(
             kind="speech",
             text=strip_unk(text_raw),
             speech_started_at=begin,
             speech_ended_at=end,
-            committed_early=early,
+            committed_early=committed_early,
             decided_at=now,
             raw_text=text_raw,
             decided_clock=clock(),
@@ -100,23 +202,25 @@ def listen(
             if started_at is not None:
                 final = recognizer.finish()
                 if final.text.strip():
-                    return speech(final, now, False, final.text)
+                    return speech(final, now, final.text)
             return Heard("silence", "", decided_at=now, decided_clock=clock())
         samples += len(chunk) // 2
         now = samples / rate
         result = recognizer.accept(chunk)
+        if pauses is not None:
+            fed.append(chunk)
+            pauses.feed(chunk)
 
         if isinstance(result, Final):
             if result.text.strip():
                 if started_at is None:
                     started_at = min((w.start for w in result.words), default=now)
-                return speech(result, now, False, result.text)
+                return speech(result, now, result.text)
             # An endpoint with nothing recognised (noise, or Vosk's long-silence rule): the turn
             # goes on as if nothing had been said, so the no-input timer applies again.
-            partial, judged, started_at = "", None, None
+            partial, started_at = "", None
         elif isinstance(result, Partial) and result.text != partial:
             partial = result.text
-            changed_at = now
             if started_at is None:
                 started_at = now
                 if on_speech_start is not None:
@@ -126,27 +230,37 @@ def listen(
                 if clean:
                     on_partial(clean)
 
-        if spec.early_commit is not None and partial and partial != judged and now - changed_at >= stable_s:
-            judged = partial
-            clean = strip_unk(partial)
-            if clean and spec.early_commit(clean):
-                # The recognizer's unfinished turn is simply abandoned: the next start() resets it.
-                return Heard(
-                    kind="speech",
-                    text=clean,
-                    speech_started_at=started_at,
-                    speech_ended_at=changed_at,
-                    committed_early=True,
-                    decided_at=now,
-                    raw_text=partial,
-                    decided_clock=clock(),
-                )
+        if (
+            pauses is not None
+            and pauses.paused(commit_silence_s)
+            and (cheap_flush or is_decisive(strip_unk(partial)))
+        ):
+            pauses.checked()
+            final = recognizer.finish()
+            clean = strip_unk(final.text)
+            last_end = max((w.end for w in final.words), default=pauses.silence_started_at)
+            if clean and now - last_end >= commit_silence_s / 2 and is_decisive(clean):
+                if started_at is None:
+                    started_at = min((w.start for w in final.words), default=pauses.silence_started_at)
+                # The recognizer's turn is over; the next start() opens a new one.
+                return speech(final, now, final.text, committed_early=True)
+            # Not decided: reopen the turn and replay its audio, which puts the recognizer back
+            # exactly where it was (decoding is deterministic), then carry on listening.
+            recognizer.start(spec.grammar)
+            for old in fed:
+                replayed = recognizer.accept(old)
+                if isinstance(replayed, Partial):
+                    partial = replayed.text
+                elif isinstance(replayed, Final):
+                    if replayed.text.strip():  # not expected: the first pass had no endpoint here
+                        return speech(replayed, now, replayed.text)
+                    partial = ""
 
         if started_at is None and now >= spec.noinput_timeout:
             return Heard("silence", "", decided_at=now, decided_clock=clock())
         if started_at is not None and now - started_at >= spec.max_speech_s:
             final = recognizer.finish()
-            return speech(final, now, False, final.text or partial)
+            return speech(final, now, final.text or partial)
 
 
 def _collect_dtmf(

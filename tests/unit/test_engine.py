@@ -249,3 +249,14 @@ def test_long_utterance_with_a_command_works_in_a_digit_slot():
     call.dtmf("1")
     call.speech("знаете что соедините меня пожалуйста с оператором")
     assert call.state == "bye"
+
+
+@pytest.mark.parametrize(("said", "state"), [
+    ("один", "renew_card"), ("цифра два", "signup"), ("первый пункт", "renew_card"), ("нажимаю два", "signup"),
+    ("второй раз звоню", "main"),  # a number inside a sentence is not a key
+    ("пять", "main"),  # no such key in this menu
+])
+def test_keys_said_aloud(engine, said, state):
+    call = engine.start_call(clock=ManualClock(WEDNESDAY_MORNING))
+    call.speech(said)
+    assert call.state == state

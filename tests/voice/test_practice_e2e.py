@@ -31,7 +31,7 @@ def engine() -> Engine:
 
 def test_menu_grammar_is_the_options_and_globals(engine):
     call = engine.start_call()
-    assert grammar_for(call.expecting()) == [HELLO, THANKS]
+    assert grammar_for(call.expecting()) == [HELLO, THANKS, "один", "два"]
     call.dtmf("1")
     digits = grammar_for(call.expecting())
     assert "девятьсот" in digits and "ноль" in digits and HELLO not in digits
