@@ -66,7 +66,7 @@ class VoiceIO:
     synthesizer: object | None = None
     keypad: KeypadQueue | None = None
     barge_in: bool = True
-    early_commit: bool = True  # act on a stable, decisive partial result in menus
+    early_commit: bool = True  # in menus, answer after a short pause once the words are decisive
     heard: list[Heard] = field(default_factory=list)
 
 

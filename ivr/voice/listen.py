@@ -2,53 +2,55 @@
 
 Time is counted in audio consumed, not wall-clock time, so a recorded caller gives the same
 result on any machine and the microphone runs through exactly the same code. Three things can
-end a turn early: a key press (DTMF), Vosk's own end-of-utterance detection (about 1 s after the
-caller stops: 0.5 s of decoded trailing silence, found a decoder step late), or an *early
-commit* in menus.
+end a turn early: a key press (DTMF), Vosk's own end-of-utterance detection (≈ 1 s after the
+caller stops), or an *early commit* in menus.
 
 Early commit: the caller paused, and what they said already decides the menu
----------------------------------------------------------------------------------
+---------------------------------------------------------------------------
 When ``early_commit`` is given, the turn ends as soon as all of this holds:
 
-1. the caller spoke (at least ``MIN_SPEECH_S`` of loud audio since the last check) and then
-   stayed quiet for ``commit_silence_ms`` of audio (10 ms frames of the int16 chunks; a frame is
-   quiet below ``SILENCE_RMS``, or below ``NOISE_MARGIN`` × the quietest frame of the turn when
-   the line is noisy, but never above ``PEAK_RATIO`` × the loudest one — so in heavy noise nothing
-   is quiet and the turn simply waits for Vosk's endpoint);
-2. the recognizer is *flushed* (``finish()``: decode every frame fed so far, as at the end of a
-   turn), and the final text is decisive for ``early_commit``;
+1. the caller spoke (``MIN_SPEECH_S`` of loud audio since the last check) and then stayed quiet
+   for ``commit_silence_ms`` of audio, judged on 10 ms frames of the int16 chunks by
+   :class:`PauseDetector` (fixed level on a clean line, the line's own noise floor on a noisy
+   one; when the noise is within ≈ 26 dB of the speech nothing counts as quiet and the turn
+   waits for Vosk's endpoint instead);
+2. the recognizer is *flushed* (``finish()``: every frame fed so far is decoded, as at the end
+   of a turn) and that final text is decisive for ``early_commit``;
 3. Vosk agrees the caller has stopped: its last word ends at least half of ``commit_silence_ms``
    before now.
 
-If the flushed text is not decisive (or the check fails), the recognizer is restarted and fed the
-turn's audio again, so the turn continues exactly as if nothing had happened: a later word can
-still change the answer, and Vosk's endpoint still ends the turn. With a grammar this costs
-≈ 8 ms + 12 ms per second of turn audio, once per pause; with open vocabulary it is ≈ 0.1 s +
-0.45 s per second, so there a pause is only checked once the partial result is itself decisive.
+The answer is then the flushed final result, with Vosk's word times. If it is not decisive (or
+check 3 fails), the recognizer is restarted and fed the turn's audio again, which puts it back
+where it was, and the turn goes on: a later word can still change the answer, and Vosk's
+endpoint still ends the turn. With a grammar that costs ≈ 8 ms + 12 ms per second of turn audio,
+once per pause; with open vocabulary ≈ 0.1 s + up to 0.45 s per second, so there a pause is
+only checked once the partial result is decisive on its own.
 
-Why not act on the partial result (as the previous rule did: commit when a decisive partial had
-stayed unchanged for ``stable_ms`` = 300 ms)? Because partials lag. Vosk refreshes them in decoder
-steps of 0.24 s of audio, whatever the chunk size (10, 20 and 40 ms chunks give identical steps),
-and each one reflects audio ≈ 0.2 s older than the step. On «안녕하세요» (speech ends at 1.50 s)
-the partials are «아니요» at 1.32 s (a passing guess) and «안녕하세요» at 1.56 s; for «네» (ends
-0.80 s) the first partial appears at 1.08 s. So a partial-stability rule is both slow (300 ms of
-stability after a late partial: the answer started 380–415 ms after the caller stopped) and
-unsafe with a shorter window (150 ms committed «아니요»). A flush has no lag: cut 50 ms or more
-after the end of speech, it gave the same text as Vosk's endpoint on every phrase we tried, and
-the only way a passing guess could be committed is a pause inside a word.
+Why not act on a stable partial result, as the previous rule did (commit once a decisive
+partial had stayed unchanged for ``stable_ms`` = 300 ms of audio)? Partials lag and say nothing
+about the caller having stopped. Vosk refreshes them in decoder steps of 0.24 s of audio whatever
+the chunk size (10, 20 and 40 ms chunks give the same steps), each reflecting audio ≈ 0.2 s older
+than the step: on «안녕하세요» (speech ends at 1.50 s of the recording) the partials are «아니요»
+at 1.32 s — a passing guess — and «안녕하세요» at 1.56 s; for «네» (ends at 0.80 s) the first
+partial comes at 1.08 s. So that rule was slow (answer 380–415 ms after the caller stopped for
+«안녕하세요», 600–640 ms for «네»), a shorter window was unsafe (150 ms committed «아니요»), and
+a partial can also stay unchanged for 0.3 s while the caller keeps talking («안녕하세요»
+running straight into «감사합니다» was answered 0.6 s before the caller finished). A flush has no
+lag: cut 50 ms or more after the end of speech it gave the same text as Vosk's endpoint on every
+phrase measured (five one-word answers and «네 감사합니다», at 175 and 120 words/min), and it
+only ever runs once the caller has paused.
 
-Why 160 ms of silence: the longest quiet gap inside an utterance in espeak-ng Korean is 80–90 ms
-even at 80–90 words/min (stop closures such as «딱딱해», «갑자기», between-word joins), so 160 ms is
-about twice that while leaving room under the 300 ms budget: the decision comes 160–200 ms after
-the caller stops (40 ms chunks), the flush takes ≈ 8 ms, a cold synthesis of the answer ≈ 40 ms
-(benchmarks/bench_voice.py: ≈ 220–260 ms from end of speech to the first answer sample, against
-≈ 1,020–1,060 ms on the endpoint path). A pause of 160 ms or more after a decisive word does end
-the turn — that is what early commit is for; a caller who keeps talking is never cut off
-(the check only runs after a pause).
+Why 160 ms: the longest quiet stretch inside an utterance we measured (espeak-ng Korean, stop
+closures such as «딱딱해», «갑자기», word joins) is 50 ms at normal rate and 80–110 ms at
+80–90 words/min, so 160 ms is well clear of it while the decision still comes 160–200 ms after
+the caller stops (40 ms chunks), + ≈ 8 ms for the flush. benchmarks/bench_voice.py, end of speech
+to the first answer sample, cache warm–cold: 187–222 ms for «안녕하세요», 171–207 ms for «네»
+(Vosk's endpoint path: 1,007–1,060 ms). A pause of 160 ms after a decisive word does end the
+turn — that is the point of early commit; a caller who keeps talking is not cut off.
 
-Not used, measured: ``SetPartialWords(True)`` (Vosk's word end times in partials) gives no
-partial at all with a grammar on this model, and without one reports each word only once it is
-fully aligned, about 1.4 s after it ended.
+Not used, measured: ``SetPartialWords(True)`` (Vosk's word end times in partials) gives no partial
+at all with a grammar on this model, and without one reports a word only once it is fully
+aligned, ≈ 1.4 s after it ended.
 """
 
 from __future__ import annotations
@@ -66,11 +68,11 @@ from ivr.voice.stt import Final, Partial, SpeechRecognizer, Word, strip_unk
 
 HeardKind = Literal["speech", "dtmf", "silence"]
 
-FRAME_S = 0.01  # energy is judged on 10 ms frames, whatever the chunk size
-SILENCE_RMS = 100.0  # int16 RMS, ≈ −50 dBFS: a frame this quiet is silence on any line
-NOISE_MARGIN = 3.0  # on a noisy line: quiet = within ≈ 10 dB of the quietest frame of the turn…
-PEAK_RATIO = 0.1  # …and at least 20 dB below the loudest one (else nothing counts as quiet)
-MIN_SPEECH_S = 0.1  # loud audio needed before a pause is worth checking (not a click)
+FRAME_S = 0.01  # loudness is judged on 10 ms frames, whatever the chunk size
+SPEECH_RMS = 100.0  # int16 RMS, ≈ −50 dBFS: speech is louder than this…
+NOISE_MARGIN = 3.0  # …and ≈ 10 dB above the quietest frame of the turn (the line's noise floor)
+PEAK_RATIO = 0.05  # a quiet frame is also ≈ 26 dB below the loudest one of the turn
+MIN_SPEECH_S = 0.1  # speech needed before a pause is worth checking (not a click)
 
 
 @dataclass(frozen=True)
@@ -101,10 +103,16 @@ class Heard:
 
 
 class PauseDetector:
-    """Loud and quiet audio of one turn, from the int16 chunks (see the module docstring).
+    """Speech and pauses in one turn's int16 audio, in 10 ms frames (see the module docstring).
 
-    ``speech_s`` is the loud audio since the last :meth:`checked`, ``silence_s`` the quiet audio
-    since the last loud frame, ``silence_started_at`` where that quiet run began.
+    A frame is *speech* at ``max(SPEECH_RMS, NOISE_MARGIN × floor)`` or louder, and *quiet* below
+    ``min(that, PEAK_RATIO × peak)``, where ``floor`` and ``peak`` are the quietest and loudest
+    frames of the turn so far; a frame in between is neither and interrupts a pause. On a line
+    whose noise is within ≈ 26 dB of the caller's loudest speech nothing is quiet, so early
+    commit falls back to Vosk's endpoint instead of guessing.
+
+    ``speech_s`` is the speech heard since the last :meth:`checked`, ``silence_s`` the length of
+    the current pause and ``silence_started_at`` where it began (audio seconds of the turn).
     """
 
     def __init__(self, rate: int) -> None:
@@ -117,9 +125,6 @@ class PauseDetector:
         self.silence_started_at = 0.0
         self._pos = 0
 
-    def threshold(self) -> float:
-        return max(SILENCE_RMS, min(NOISE_MARGIN * self.floor, PEAK_RATIO * self.peak))
-
     def feed(self, chunk: bytes) -> None:
         x = np.frombuffer(chunk, dtype="<i2").astype(np.float32)
         for i in range(0, x.size, self.frame):
@@ -127,14 +132,16 @@ class PauseDetector:
             rms = float(np.sqrt(np.mean(piece * piece)))
             self.floor = min(self.floor, rms)
             self.peak = max(self.peak, rms)
+            loud = max(SPEECH_RMS, NOISE_MARGIN * self.floor)
             seconds = piece.size / self.rate
-            if rms < self.threshold():
+            if rms < min(loud, PEAK_RATIO * self.peak):
                 if self.silence_s == 0.0:
                     self.silence_started_at = self._pos / self.rate
                 self.silence_s += seconds
             else:
                 self.silence_s = 0.0
-                self.speech_s += seconds
+                if rms >= loud:
+                    self.speech_s += seconds
             self._pos += piece.size
 
     def paused(self, silence_s: float) -> bool:
@@ -171,7 +178,7 @@ def listen(
 
     def is_decisive(text: str) -> bool:
         if text not in decisive:
-            decisive[text] = bool(text) and early is not None and early(text)
+            decisive[text] = bool(text) and early is not None and bool(early(text))
         return decisive[text]
 
     def speech(final: Final, now: float, text_raw: str, committed_early: bool = False) -> Heard:
@@ -245,7 +252,8 @@ def listen(
                 # The recognizer's turn is over; the next start() opens a new one.
                 return speech(final, now, final.text, committed_early=True)
             # Not decided: reopen the turn and replay its audio, which puts the recognizer back
-            # exactly where it was (decoding is deterministic), then carry on listening.
+            # where it was (same audio, same decoding, give or take Vosk's own run-to-run jitter
+            # of a frame in word times), then carry on listening.
             recognizer.start(spec.grammar)
             for old in fed:
                 replayed = recognizer.accept(old)
