@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from ivr.channels.chat import classify
-from ivr.channels.convo import ConvoFile, ConvoResult, ConvoTurn, Runner, load_convo, resolve_flow_path, run_convo
+from ivr.channels.convo import ConvoFile, ConvoResult, ConvoTurn, Runner, check_moment, load_convo, run_convo
 from ivr.errors import UserError
 from ivr.flow.locate import default_flow_path
 
@@ -27,16 +27,22 @@ def run_headless(flow: Path | None, script: Path | None, lines: list[str], *, as
                  now: datetime | None, transcript: Path | None, console: Console) -> int:
     if now is not None and now.tzinfo is None:
         raise UserError(f"--now {now.isoformat()}: укажите часовой пояс, например 2026-11-25T10:00:00+03:00")
+    if now is not None:
+        try:
+            check_moment(now)
+        except ValueError as err:
+            raise UserError(f"--now {err}") from None
     runner = Runner(flow or default_flow_path())
     if script is not None:
         convo = load_convo(script)
         if now is not None:
             convo = convo.model_copy(update={"now": now})
-        flow_path = flow or resolve_flow_path(convo, script, default_flow_path())
+        engine = runner.engine(flow) if flow else runner.engine_for(convo, script)
         name = str(script)
     else:
-        convo, flow_path, name = _convo_from_lines(lines, now), flow or default_flow_path(), "--caller"
-    result = run_convo(runner.engine(flow_path), convo, name, transcript=transcript)
+        convo, name = _convo_from_lines(lines, now), "--caller"
+        engine = runner.engine(flow or default_flow_path())
+    result = run_convo(engine, convo, name, transcript=transcript)
     result.call.hang_up()
     if as_json:
         console.print_json(json.dumps(to_json(result), ensure_ascii=False))

@@ -14,13 +14,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError
 
 from ivr.flow import schema
-from ivr.flow.templates import BUILTINS, lookup_data, placeholders
-from ivr.flow.yaml_source import Problem
+from ivr.flow.templates import BUILTINS, PLACEHOLDER, lookup_data, placeholders
+from ivr.flow.yaml_source import Problem, Unreadable
 from ivr.understanding.matcher import has_words
 from ivr.understanding.normalize import normalize
 
 DIGIT_TYPES = frozenset({"digits", "number", "snils", "inn", "phone", "passport", "reference"})
-HOURS_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+HOURS_RE = re.compile(r"([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)")
+SLOT_RE = re.compile(r"[a-z_][a-z0-9_]*")
+# Option ids become machine triggers ``<state>><id>`` next to the engine's own ``<state>>next``,
+# ``>escalate`` and ``>fail``; an id starting with "global:" would be taken for a global command.
+RESERVED_OPTION_IDS = frozenset({"next", "escalate", "fail"})
 
 
 def check_flow(spec: schema.FlowFile, declared: set[str] | None = None) -> list[Problem]:
@@ -29,6 +33,8 @@ def check_flow(spec: schema.FlowFile, declared: set[str] | None = None) -> list[
     states = {**{n: None for n in declared or ()}, **spec.states}
     slots = {s.collect.slot for s in spec.states.values() if s.collect}
     problems: list[Problem] = []
+    for name in states:
+        problems += _check_state_name(name)
     problems += _check_meta(spec, states)
     for name, glob in spec.globals.items():
         problems += _check_global(name, glob, states)
@@ -39,8 +45,16 @@ def check_flow(spec: schema.FlowFile, declared: set[str] | None = None) -> list[
     return problems
 
 
+def _check_state_name(name: str) -> Iterator[Problem]:
+    """State names become machine triggers ``<state>><option id>`` next to ``global><command>``."""
+    if ">" in name or name == "global":
+        yield Problem(("states", name), f"states: имя состояния «{_preview(name)}» не подходит — "
+                                        "«global» и знак «>» заняты служебными переходами; используйте "
+                                        "буквы, цифры и «_»")
+
+
 def _target(path: tuple, target: str | None, states: dict) -> Iterator[Problem]:
-    if target is None or target in states:
+    if target is None or target in states or isinstance(target, Unreadable):
         return
     guess = difflib.get_close_matches(target, list(states), n=1, cutoff=0.6)
     hint = f"возможно, «{guess[0]}»" if guess else "добавьте его в states: или исправьте имя"
@@ -55,38 +69,70 @@ def _check_meta(spec: schema.FlowFile, states: dict) -> Iterator[Problem]:
     meta = spec.flow
     yield from _target(("flow", "start"), meta.start, states)
     yield from _target(("flow", "escalate"), meta.escalate, states)
-    try:
-        ZoneInfo(meta.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        yield Problem(("flow", "timezone"), f"flow.timezone: неизвестный часовой пояс «{meta.timezone}» "
-                                            "— напишите, например, Europe/Moscow")
+    if not _zone_exists(meta.timezone):
+        zone = _preview(meta.timezone)
+        yield Problem(("flow", "timezone"), f"flow.timezone: неизвестный часовой пояс «{zone}» — напишите, "
+                                            "например, Europe/Moscow")
     if meta.hours is not None:
         yield from _check_schedule(spec)
+
+
+def _zone_exists(name: str) -> bool:
+    """Whether ``name`` is an IANA time zone; any name a file can hold is an answer, never an error
+    (ZoneInfo raises OSError for a folder such as "Europe" or a name too long for a file name)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError, UnicodeError):
+        return False
+    return True
+
+
+def _preview(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+_WEEK_HINT = ('в графике допустимы source, timezone и дни mon tue wed thu fri sat sun со значением '
+              '"ЧЧ:ММ-ЧЧ:ММ"')
 
 
 def _check_schedule(spec: schema.FlowFile) -> Iterator[Problem]:
     name = spec.flow.hours
     block = spec.data.get(name)
     if block is None:
-        yield Problem(("flow", "hours"), f"flow.hours: в data: нет блока «{name}» — добавьте "
+        yield Problem(("flow", "hours"), f"flow.hours: в data: нет блока «{_preview(name)}» — добавьте "
                                          f"data.{name} с часами работы (mon: \"08:00-20:00\" …)")
+        return
+    if not isinstance(block, dict):
+        yield Problem(("data", name), f"data.{name}: график должен быть набором полей, например "
+                                      f"{{mon: \"08:00-20:00\", sat: \"09:00-18:00\"}} — {_WEEK_HINT}")
         return
     try:
         sched = schema.Schedule.model_validate(block)
     except ValidationError as err:
         for e in err.errors():
+            if isinstance(e.get("input"), Unreadable):
+                continue
+            loc = ("data", name, *e["loc"])
             field = e["loc"][0] if e["loc"] else ""
-            yield Problem(("data", name, *e["loc"]),
-                          f"data.{name}.{field}: в графике допустимы source, timezone и дни "
-                          "mon tue wed thu fri sat sun со значением \"ЧЧ:ММ-ЧЧ:ММ\"")
+            if e["type"] == "extra_forbidden":
+                message = f"неизвестное поле «{_preview(str(field))}» — {_WEEK_HINT}"
+            elif field in ("source", "timezone"):
+                message = "здесь нужен текст в кавычках"
+            else:
+                message = 'напишите часы текстом в кавычках: "08:00-20:00"'
+            yield Problem(loc, f"{_dotted(loc)}: {message}")
         return
+    if sched.timezone is not None and not _zone_exists(sched.timezone):
+        yield Problem(("data", name, "timezone"), f"data.{name}.timezone: неизвестный часовой пояс "
+                                                  f"«{_preview(sched.timezone)}» — напишите, например, "
+                                                  "Europe/Moscow, или уберите поле (будет flow.timezone)")
     for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
         value = getattr(sched, day)
         if value is None:
             continue
-        if not HOURS_RE.match(value) or value[:5] >= value[6:]:
-            yield Problem(("data", name, day), f"data.{name}.{day}: «{value}» — напишите часы как "
-                                               "\"08:00-20:00\" (начало раньше конца)")
+        if not HOURS_RE.fullmatch(value) or value[:5] >= value[6:]:
+            yield Problem(("data", name, day), f"data.{name}.{day}: «{_preview(value)}» — напишите часы как "
+                                               "\"08:00-20:00\" (начало раньше конца, конец не позже 24:00)")
 
 
 def _check_global(name: str, glob: schema.Global, states: dict) -> Iterator[Problem]:
@@ -164,10 +210,24 @@ def _check_state(name: str, state: schema.State, spec: schema.FlowFile, slots: s
         if not state.next:
             yield Problem(cpath, f"states.{name}: после collect нужен next: — куда идти, когда "
                                  "значение получено")
-        limits = state.collect.min_digits is not None or state.collect.max_digits is not None
+        low, high = state.collect.min_digits, state.collect.max_digits
+        limits = low is not None or high is not None
         if limits and state.collect.type not in ("digits", "number", "reference"):
             yield Problem(cpath, f"states.{name}.collect: min_digits/max_digits только для type: digits "
                                  f"или number, а здесь {state.collect.type}")
+        elif low is not None and high is not None and low > high:
+            yield Problem((*cpath, "min_digits"), f"states.{name}.collect: min_digits ({low}) больше "
+                                                  f"max_digits ({high}) — никакое значение не подойдёт; "
+                                                  "поменяйте их местами")
+        slot = state.collect.slot
+        if not isinstance(slot, Unreadable) and not SLOT_RE.fullmatch(slot):
+            yield Problem((*cpath, "slot"), f"states.{name}.collect.slot: имя слота «{_preview(slot)}» — "
+                                            "используйте латинские строчные буквы, цифры и «_», начиная с "
+                                            "буквы: оно пишется в {…} и в if: has …")
+        elif slot in BUILTINS:
+            yield Problem((*cpath, "slot"), f"states.{name}.collect.slot: «{slot}» — это встроенная "
+                                            f"подстановка {{{slot}}}; назовите слот иначе, например "
+                                            f"«{slot}_value»")
     for i, item in enumerate(state.checklist):
         for slot in item.slot:
             if slot not in slots:
@@ -204,6 +264,7 @@ def _check_menu(path: tuple, state: schema.State, spec: schema.FlowFile, states:
             yield Problem((*opath, "id"), f"states.{name}: пункт меню «{option.id}» уже есть — дайте "
                                           "пунктам разные id")
         ids[option.id] = i
+        yield from _check_option_id((*opath, "id"), name, option.id)
         if not option.keys and not option.phrases:
             yield Problem(opath, f"states.{name}.options.{option.id}: пункт нельзя выбрать — добавьте "
                                  "keys: или phrases:")
@@ -222,6 +283,17 @@ def _check_menu(path: tuple, state: schema.State, spec: schema.FlowFile, states:
                                                    "однозначно; оставьте её у одного пункта")
             phrases.setdefault(norm, option.id)
         yield from _target((*opath, "goto"), option.goto, states)
+
+
+def _check_option_id(path: tuple, state: str, oid: str) -> Iterator[Problem]:
+    if isinstance(oid, Unreadable):
+        return
+    if oid in RESERVED_OPTION_IDS:
+        yield Problem(path, f"states.{state}: id пункта «{oid}» занят служебным переходом — назовите "
+                            f"пункт иначе, например «{oid}_step»")
+    elif not oid.strip() or ">" in oid or oid.startswith("global:"):
+        yield Problem(path, f"states.{state}: id пункта «{_preview(oid)}» не подходит — используйте буквы, "
+                            "цифры и «_», без «>» и без «global:» в начале")
 
 
 def _texts(spec: schema.FlowFile) -> Iterator[tuple[tuple, str]]:
@@ -246,16 +318,34 @@ def _texts(spec: schema.FlowFile) -> Iterator[tuple[tuple, str]]:
                 yield ("states", name, "collect", "invalid", i), text
 
 
+_BRACES = re.compile(r"\{[^{}]*\}|[{}]")
+
+
 def _check_templates(spec: schema.FlowFile, slots: set) -> Iterator[Problem]:
     known = sorted(BUILTINS | slots)
     for path, text in _texts(spec):
+        for stray in _BRACES.findall(PLACEHOLDER.sub("", text)):
+            what = (f"непонятная подстановка «{_preview(stray)}»" if len(stray) > 1
+                    else f"лишняя фигурная скобка «{stray}»")
+            yield Problem(path, f"{_dotted(path)}: {what} — в фигурных скобках пишется имя слота "
+                                "латиницей, {data.блок.поле} или встроенная подстановка вроде {menu_hint}; "
+                                "сами скобки звонящему не произносятся")
         for ref in placeholders(text):
             if ref.startswith("data."):
+                parts = ref[5:].split(".")
+                if not all(parts):
+                    yield Problem(path, f"{_dotted(path)}: подстановка {{{ref}}} неполная — напишите "
+                                        "{data.блок.поле}")
+                    continue
                 try:
-                    lookup_data(spec.data, ref[5:])
+                    value = lookup_data(spec.data, ref[5:])
                 except KeyError:
                     yield Problem(path, f"{_dotted(path)}: в data нет «{ref[5:]}» — проверьте путь "
                                         "{data.блок.поле}")
+                    continue
+                if not _speakable(value):
+                    yield Problem(path, f"{_dotted(path)}: {{{ref}}} — это не текст и не число, "
+                                        "звонящему его не прочитать; укажите поле внутри: {data.блок.поле}")
                 continue
             if ref in BUILTINS or ref in slots:
                 continue
@@ -263,6 +353,13 @@ def _check_templates(spec: schema.FlowFile, slots: set) -> Iterator[Problem]:
             hint = f"возможно, {{{guess[0]}}}" if guess else (
                 "это должен быть слот из collect, {data.…} или одно из: " + ", ".join(sorted(BUILTINS)))
             yield Problem(path, f"{_dotted(path)}: неизвестная подстановка {{{ref}}} — {hint}")
+
+
+def _speakable(value: object) -> bool:
+    """What a prompt can say: text, a number or a date, or a list of those (read with commas)."""
+    if isinstance(value, list):
+        return all(_speakable(v) and not isinstance(v, list) for v in value)
+    return value is not None and not isinstance(value, (bool, dict, bytes))
 
 
 def _check_auto_cycles(states: dict[str, schema.State]) -> Iterator[Problem]:

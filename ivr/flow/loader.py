@@ -8,6 +8,7 @@ code 2 without a traceback.
 from __future__ import annotations
 
 import difflib
+import math
 import typing
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from ivr.errors import UserError
 from ivr.flow import schema
 from ivr.flow.checks import check_flow
 from ivr.flow.model import Flow
-from ivr.flow.yaml_source import Problem, SourceMap, YamlSyntaxError, load_with_positions
+from ivr.flow.yaml_source import Problem, SourceMap, Unreadable, YamlSyntaxError, load_with_positions
 
 
 class FlowError(UserError):
@@ -25,29 +26,43 @@ class FlowError(UserError):
 
     def __init__(self, path: Path | str, problems: list[Problem]):
         self.path = str(path)
-        self.problems = sorted(problems, key=lambda p: (p.pos.line, p.pos.col) if p.pos else (0, 0))
+        # an alias repeats its anchor's problems at the anchor's position: say each once
+        unique = list({(p.pos, p.message): p for p in reversed(problems)}.values())[::-1]
+        self.problems = sorted(unique, key=lambda p: (p.pos.line, p.pos.col) if p.pos else (0, 0))
         super().__init__("\n".join(self.format(p) for p in self.problems))
 
     def format(self, problem: Problem) -> str:
         where = f"{self.path}:{problem.pos.line}:{problem.pos.col}" if problem.pos else self.path
-        return f"{where}: {problem.message}"
+        # one problem per line, always: a value with a line break is shown with \n
+        message = problem.message.replace("\r", "\\r").replace("\n", "\\n")
+        return f"{where}: {message}"
 
 
 def load_flow(path: str | Path) -> Flow:
     path = Path(path)
+    return parse_flow(read_source(path, "сценария"), path)
+
+
+def read_source(path: Path, what: str) -> str:
+    """The text of a flow or convo file (``what``: "сценария", "разговора"); any reason it cannot
+    be read is a UserError naming the file."""
+    shown = str(path).replace("\0", "\\0")
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise UserError(f"{path}: файл сценария не найден — проверьте путь") from None
+        raise UserError(f"{shown}: файл {what} не найден — проверьте путь") from None
     except IsADirectoryError:
-        raise UserError(f"{path}: это папка, а нужен файл сценария .yaml") from None
+        raise UserError(f"{shown}: это папка, а нужен файл {what} .yaml") from None
     except UnicodeDecodeError as err:
         raise UserError(
-            f"{path}: файл не в кодировке UTF-8 (байт {err.start}) — сохраните его как UTF-8"
+            f"{shown}: файл не в кодировке UTF-8 (байт {err.start}) — сохраните его как UTF-8"
         ) from None
     except OSError as err:
-        raise UserError(f"{path}: не удаётся прочитать файл ({err.strerror})") from None
-    return parse_flow(text, path)
+        from ivr.voice.oserrors import describe
+
+        raise UserError(f"{shown}: не удаётся прочитать файл {what} ({describe(err)})") from None
+    except ValueError:  # a NUL character in the path
+        raise UserError(f"{shown}: в пути к файлу {what} недопустимый символ — проверьте путь") from None
 
 
 def parse_flow(text: str, path: str | Path = "<flow>") -> Flow:
@@ -58,6 +73,11 @@ def parse_flow(text: str, path: str | Path = "<flow>") -> Flow:
     if not isinstance(raw, dict):
         raise FlowError(path, [Problem((), "сценарий должен быть набором разделов: flow:, states: "
                                             "(и по желанию data:, globals:)", smap.find(()))])
+    if "turns" in raw and "states" not in raw:
+        raise FlowError(path, [Problem((), "это файл разговора (в нём turns:), а нужен сценарий с flow: и "
+                                           "states: — разговоры запускают командой ivr test или "
+                                           "ivr run --script",
+                                       smap.find(()))])
     spec, structural = _validate(raw, smap)
     problems += structural
     if spec is not None:
@@ -79,7 +99,7 @@ def _validate(raw: dict, smap: SourceMap) -> tuple[schema.FlowFile | None, list[
     try:
         head = schema.FlowFile.model_validate(top)
     except ValidationError as err:
-        problems += [translate(e, smap) for e in err.errors()]
+        problems += translate_all(err, smap)
         head = None
     parts: dict[str, dict] = {}
     for section, (items, model) in sections.items():
@@ -90,7 +110,7 @@ def _validate(raw: dict, smap: SourceMap) -> tuple[schema.FlowFile | None, list[
             try:
                 parts[section][name] = model.model_validate(item)
             except ValidationError as err:
-                problems += [translate({**e, "loc": (section, name, *e["loc"])}, smap) for e in err.errors()]
+                problems += translate_all(err, smap, prefix=(section, name))
     if head is None:
         return None, problems
     spec = schema.FlowFile.model_construct(flow=head.flow, data=head.data, **parts)
@@ -101,9 +121,13 @@ _TYPE_WORDS = {
     "string_type": "здесь нужен текст в кавычках",
     "int_type": "здесь нужно целое число",
     "int_parsing": "здесь нужно целое число",
+    "int_parsing_size": "здесь нужно целое число",
     "int_from_float": "здесь нужно целое число",
     "float_type": "здесь нужно число",
     "float_parsing": "здесь нужно число",
+    "finite_number": "здесь нужно обычное число",
+    "number_not_bool": "здесь нужно число",
+    "keys_not_bool": "здесь нужны кнопки текстом в кавычках, например dtmf: \"123#\"",
     "bool_type": "здесь нужно true или false",
     "bool_parsing": "здесь нужно true или false",
     "list_type": "здесь нужен список: строки, начинающиеся с «- »",
@@ -111,14 +135,32 @@ _TYPE_WORDS = {
     "dict_type": "здесь нужен набор полей «ключ: значение»",
     "model_type": "здесь нужен набор полей «ключ: значение»",
     "model_attributes_type": "здесь нужен набор полей «ключ: значение»",
+    "datetime_type": "здесь нужны дата и время с поясом, например \"2026-11-25T10:00:00+03:00\"",
+    "datetime_parsing": "здесь нужны дата и время с поясом, например \"2026-11-25T10:00:00+03:00\"",
+    "datetime_from_date_parsing": "здесь нужны дата и время с поясом, например \"2026-11-25T10:00:00+03:00\"",
+    "datetime_object_invalid": "здесь нужны дата и время с поясом, например \"2026-11-25T10:00:00+03:00\"",
 }
+_BOUND_WORDS = {"greater_than_equal": "не меньше", "greater_than": "больше",
+                "less_than_equal": "не больше", "less_than": "меньше"}
+
+
+def translate_all(err: ValidationError, smap: SourceMap, root: type[BaseModel] = schema.FlowFile,
+                  prefix: tuple = ()) -> list[Problem]:
+    """Every pydantic error of ``err`` as a positioned problem, ``prefix`` prepended to its path.
+
+    Values the YAML reader could not read are reported by it already and skipped here."""
+    return [translate({**e, "loc": (*prefix, *e["loc"])}, smap, root) for e in err.errors()
+            if not isinstance(e.get("input"), Unreadable) or e["type"] == "extra_forbidden"]
 
 
 def translate(error: dict, smap: SourceMap, root: type[BaseModel] = schema.FlowFile) -> Problem:
     """One pydantic error as a positioned problem in the author's words."""
     loc = tuple(error["loc"])
     kind = error["type"]
-    value = error.get("input")
+    value = raw = error.get("input")
+    written = smap.texts.get(loc)
+    if written is not None and not isinstance(value, (str, dict, list)):
+        value = Written(written)  # quote the file: «yes», «~», «0x1F», not True, None, 31
     field = loc[-1] if loc else ""
     if kind == "missing":
         message = f"не хватает обязательного поля «{field}» — добавьте «{field}: …»"
@@ -127,37 +169,63 @@ def translate(error: dict, smap: SourceMap, root: type[BaseModel] = schema.FlowF
         guess = difflib.get_close_matches(str(field), allowed, n=1, cutoff=0.6)
         hint = f"возможно, вы имели в виду «{guess[0]}»" if guess else (
             "допустимые поля: " + ", ".join(allowed) if allowed else "уберите его")
-        message = f"неизвестное поле «{field}» — {hint}"
+        message = f"неизвестное поле «{_preview(str(field))}» — {hint}"
     elif kind == "literal_error":
         allowed = [a.strip(" '") for a in error["ctx"]["expected"].replace(" or ", ", ").split(",")]
-        guess = difflib.get_close_matches(str(value), allowed, n=1, cutoff=0.5)
+        guess = difflib.get_close_matches(value, allowed, n=1, cutoff=0.5) if isinstance(value, str) else []
         hint = f"возможно, «{guess[0]}»; " if guess else ""
-        message = f"значение «{value}» не подходит — {hint}допустимые: {', '.join(allowed)}"
+        message = f"значение {_show(value)} не подходит — {hint}допустимые: {', '.join(allowed)}"
+    elif isinstance(raw, float) and not math.isfinite(raw) and kind in (*_BOUND_WORDS, "finite_number"):
+        message = f"здесь нужно обычное число, а написано {_show(value)}"
     elif kind in _TYPE_WORDS:
-        message = f"{_TYPE_WORDS[kind]}, а написано {_show(value)}"
-    elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        message = f"{_TYPE_WORDS[kind]}, {_written(value)}"
+    elif kind in _BOUND_WORDS:
         bound = next(iter(error["ctx"].values()))
-        words = {"greater_than_equal": "не меньше", "greater_than": "больше",
-                 "less_than_equal": "не больше", "less_than": "меньше"}[kind]
-        message = f"значение {_show(value)} вне допустимого — напишите число {words} {bound}"
+        if isinstance(bound, float) and bound.is_integer():
+            bound = int(bound)
+        message = f"значение {_show(value)} вне допустимого — напишите число {_BOUND_WORDS[kind]} {bound}"
     elif kind == "string_pattern_mismatch":
         message = (f"значение {_show(value)} не подходит — используйте латинские строчные буквы, "
                    "цифры, «_» и «-», начиная с буквы")
+    elif kind == "string_too_short":
+        message = "здесь нужен непустой текст"
     elif kind == "value_error":
         message = str(error["ctx"]["error"])
-    else:  # pragma: no cover - a pydantic error kind we have not phrased yet
-        message = error["msg"]
+    else:  # a pydantic error kind we have not phrased yet: still the author's language and a position
+        message = f"значение {_show(value)} не подходит по типу или формату — см. docs/flow-format.md"
     return Problem(loc, f"{_where(loc)}{message}", smap.find(loc))
 
 
 def _where(loc: tuple) -> str:
-    return f"{'.'.join(str(p) for p in loc)}: " if loc else ""
+    return f"{'.'.join(_preview(str(p)) for p in loc)}: " if loc else ""
+
+
+def _preview(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+class Written(str):
+    """A value's text exactly as it stands in the file."""
 
 
 def _show(value: object) -> str:
-    if isinstance(value, (dict, list)):
+    """A value as the author wrote it in YAML."""
+    if isinstance(value, Written):
+        return f"«{_preview(value)}»" if value else "пустое значение"
+    if isinstance(value, (dict, list, tuple)):
         return "набор полей" if isinstance(value, dict) else "список"
-    return f"«{value}»"
+    if value is None:
+        return "пустое значение"
+    if isinstance(value, bool):
+        return "«true»" if value else "«false»"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "«.nan»" if math.isnan(value) else ("«.inf»" if value > 0 else "«-.inf»")
+    return f"«{_preview(str(value))}»"
+
+
+def _written(value: object) -> str:
+    empty = value is None or (isinstance(value, Written) and not value)
+    return "а значение не указано" if empty else f"а написано {_show(value)}"
 
 
 def _allowed_fields(root: type[BaseModel], loc: tuple) -> list[str]:

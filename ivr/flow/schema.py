@@ -11,6 +11,7 @@ import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 
 def _as_list(value: object) -> object:
@@ -23,7 +24,7 @@ def _as_list(value: object) -> object:
 
 
 def _key_text(value: object) -> object:
-    """``keys: 1`` is a number to YAML but a keypad key to us."""
+    """``keys: 1`` is a number to YAML but a keypad key to us (``str`` keeps it as written: 01)."""
     if isinstance(value, bool):
         return value
     if isinstance(value, int):
@@ -44,6 +45,14 @@ def _globals_switch(value: object) -> object:
     raise ValueError("здесь нужно true, false или список имён глобальных команд")
 
 
+def _not_bool(value: object) -> object:
+    """``retries: true`` must not quietly become 1 (pydantic reads a bool as a number)."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("number_not_bool", "a number, not true/false")
+    return value
+
+
+NotBool = BeforeValidator(_not_bool)
 TextList = Annotated[list[str], BeforeValidator(_as_list)]
 KeyList = Annotated[list[str], BeforeValidator(_key_text), BeforeValidator(_as_list)]
 
@@ -110,8 +119,8 @@ class Collect(Strict):
         "text", "digits", "number", "yesno", "fio", "snils", "inn", "phone", "passport", "date",
         "reference",
     ] = "text"
-    min_digits: int | None = Field(default=None, ge=1)
-    max_digits: int | None = Field(default=None, ge=1)
+    min_digits: Annotated[int | None, NotBool] = Field(default=None, ge=1)
+    max_digits: Annotated[int | None, NotBool] = Field(default=None, ge=1)
     invalid: TextList = Field(default_factory=list)
     on_fail: str | None = None
     measure: bool = False
@@ -124,14 +133,14 @@ class State(Strict):
     next: Next = Field(default_factory=list)
     noinput: TextList = Field(default_factory=list)
     nomatch: TextList = Field(default_factory=list)
-    retries: int | None = Field(default=None, ge=1, le=10)
+    retries: Annotated[int | None, NotBool] = Field(default=None, ge=1, le=10)
     escalate: str | None = None
     checklist: Checklist = Field(default_factory=list)
     topic: str | None = None
     term: str | None = None
     globals: Annotated[bool | tuple[str, ...], BeforeValidator(_globals_switch)] = True
     end: bool = False
-    noinput_timeout: float | None = Field(default=None, gt=0, le=120)
+    noinput_timeout: Annotated[float | None, NotBool] = Field(default=None, gt=0, le=120)
 
 
 class Global(Strict):
@@ -148,9 +157,9 @@ class FlowMeta(Strict):
     start: str
     notice: str | None = None
     timezone: str = "Europe/Moscow"
-    retries: int = Field(default=3, ge=1, le=10)
+    retries: Annotated[int, NotBool] = Field(default=3, ge=1, le=10)
     escalate: str | None = None
-    noinput_timeout: float = Field(default=7.0, gt=0, le=120)
+    noinput_timeout: Annotated[float, NotBool] = Field(default=7.0, gt=0, le=120)
     hours: str | None = None
     unsolved: TextList = Field(default_factory=list)
     ambiguous: TextList = Field(
