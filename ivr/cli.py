@@ -29,7 +29,7 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 FlowArg = Annotated[Optional[Path], typer.Argument(help="Файл сценария (по умолчанию flows/gosuslugi.yaml)")]
-NowOpt = Annotated[Optional[datetime], typer.Option("--now", help="Время звонка, ISO 8601 с поясом")]
+NowOpt = Annotated[Optional[str], typer.Option("--now", help="Время звонка, ISO 8601 с поясом: 2026-11-25T10:00:00+03:00")]
 
 
 def user_errors(func):
@@ -52,14 +52,21 @@ def _flow_path(flow: Path | None) -> Path:
     return flow if flow is not None else default_flow_path()
 
 
-def _clock(now: datetime | None):
+def _moment(now: str | None) -> datetime | None:
+    """``--now`` as an aware datetime in a range the opening-hours arithmetic can handle."""
+    from ivr.channels.convo import check_moment
+
+    try:
+        return check_moment(now)
+    except ValueError as problem:
+        raise UserError(f"--now: {problem}") from None
+
+
+def _clock(now: str | None):
     from ivr.engine.clock import ManualClock, system_clock
 
-    if now is None:
-        return system_clock
-    if now.tzinfo is None:
-        raise UserError(f"--now {now.isoformat()}: укажите часовой пояс, например 2026-11-25T10:00:00+03:00")
-    return ManualClock(now)
+    moment = _moment(now)
+    return system_clock if moment is None else ManualClock(moment)
 
 
 @app.command()
@@ -94,7 +101,7 @@ def run(
 
     if (script is None) == (not caller):
         raise UserError("укажите либо --script ФАЙЛ, либо одну или несколько реплик --caller \"…\"")
-    code = run_headless(flow, script, caller or [], as_json=as_json, now=now, transcript=transcript,
+    code = run_headless(flow, script, caller or [], as_json=as_json, now=_moment(now), transcript=transcript,
                         console=out)
     raise typer.Exit(code)
 

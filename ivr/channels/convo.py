@@ -222,7 +222,7 @@ def run_convo(engine: Engine, convo: ConvoFile, name: str = "<convo>", *,
     try:
         call = engine.start_call(clock=clock, transcript=transcript, seed=convo.seed)
     except OSError as err:  # --transcript names a folder, a read-only place…
-        from ivr.voice.oserrors import describe
+        from ivr.oserrors import describe
 
         reason = ("часть пути — файл, а не папка" if isinstance(err, (FileExistsError, NotADirectoryError))
                   else describe(err))

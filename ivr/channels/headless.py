@@ -25,8 +25,6 @@ def _convo_from_lines(lines: list[str], now: datetime | None) -> ConvoFile:
 
 def run_headless(flow: Path | None, script: Path | None, lines: list[str], *, as_json: bool,
                  now: datetime | None, transcript: Path | None, console: Console) -> int:
-    if now is not None and now.tzinfo is None:
-        raise UserError(f"--now {now.isoformat()}: укажите часовой пояс, например 2026-11-25T10:00:00+03:00")
     if now is not None:
         try:
             check_moment(now)

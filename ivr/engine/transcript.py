@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ivr.errors import UserError
+from ivr.oserrors import describe
 from ivr.personal.masking import PERSONAL_KINDS, mask_text, mask_value
 
 if TYPE_CHECKING:
@@ -21,8 +23,12 @@ class TranscriptWriter:
     def __init__(self, path: str | Path, *, keep_personal_data: bool = False):
         self.path = Path(path)
         self.keep = keep_personal_data
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the call
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the call
+        except OSError as err:
+            raise UserError(f"{self.path}: не удаётся записать расшифровку звонка ({describe(err)}) — "
+                            "укажите другую папку для отчётов") from None
 
     def _write(self, record: dict) -> None:
         self._file.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -58,7 +58,7 @@ def read_source(path: Path, what: str) -> str:
             f"{shown}: файл не в кодировке UTF-8 (байт {err.start}) — сохраните его как UTF-8"
         ) from None
     except OSError as err:
-        from ivr.voice.oserrors import describe
+        from ivr.oserrors import describe
 
         raise UserError(f"{shown}: не удаётся прочитать файл {what} ({describe(err)})") from None
     except ValueError:  # a NUL character in the path

@@ -15,6 +15,8 @@ from datetime import datetime
 from pathlib import Path
 
 from ivr.engine.call import Call, SlotValue
+from ivr.errors import UserError
+from ivr.oserrors import describe
 from ivr.personal.masking import PERSONAL_KINDS, mask_text, mask_value
 
 STATUS_WORDS = {"ready": "готово", "invalid": "неверно", "missing": "нет"}
@@ -146,9 +148,13 @@ def slug(text: str | None) -> str:
 
 def write(call: Call, reports_dir: Path, keep_personal_data: bool = False) -> tuple[Path, Path]:
     report = build(call, keep_personal_data)
-    reports_dir.mkdir(parents=True, exist_ok=True)
     stem = reports_dir / f"{call.local_time(call.started_at):%Y%m%d-%H%M%S}-{slug(call.topic)}"
     md, js = stem.with_suffix(".md"), stem.with_suffix(".json")
-    md.write_text(to_markdown(report), encoding="utf-8")
-    js.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    try:
+        reports_dir.mkdir(parents=True, exist_ok=True)
+        md.write_text(to_markdown(report), encoding="utf-8")
+        js.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    except OSError as err:
+        raise UserError(f"{reports_dir}: не удаётся записать отчёт ({describe(err)}) — укажите другую "
+                        "папку через --reports") from None
     return md, js

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ivr.errors import AudioFileError
-from ivr.voice.oserrors import describe
+from ivr.oserrors import describe
 
 RATE = 16000
 _WAV_FORMATS = {"WAV", "WAVEX", "RF64", "W64"}

@@ -62,7 +62,7 @@ def say(text: str, out_path: str | os.PathLike[str], voice: str = "ru", rate: in
 
     from ivr.errors import AudioFileError
     from ivr.voice.audio import duration_s
-    from ivr.voice.oserrors import describe
+    from ivr.oserrors import describe
     from ivr.voice.tts import Synthesizer
 
     synth = Synthesizer(voice=voice, rate=rate)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ivr.errors import ModelMissingError, UserError
-from ivr.voice.oserrors import describe
+from ivr.oserrors import describe
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import vosk

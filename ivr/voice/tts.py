@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ivr.errors import UserError
-from ivr.voice.oserrors import describe
+from ivr.oserrors import describe
 from ivr.voice.speakable import speakable
 from ivr.voice.stdio import quiet_stdout
 

@@ -67,7 +67,7 @@ def test_invalid_convo_file_is_exit_2_with_position(tmp_path: Path):
 def test_bad_arguments_are_exit_2():
     assert ivr("run", EXAMPLE).returncode == 2
     proc = ivr("run", EXAMPLE, "--caller", "да", "--now", "2026-11-25T10:00:00")
-    assert proc.returncode == 2 and "укажите часовой пояс" in proc.stderr
+    assert proc.returncode == 2 and "нет часового пояса" in proc.stderr
     proc = ivr("chat", str(ROOT / "flows" / "nope.yaml"))
     assert proc.returncode == 2 and "файл сценария не найден" in proc.stderr
 
@@ -103,3 +103,12 @@ def test_practice_without_a_model_explains_and_falls_back_to_typing(tmp_path: Pa
     assert "ivr models download vosk-model-small-ru-0.22" in proc.stdout
     assert "Продолжаем звонок текстом" in proc.stdout
     assert "Назовите номер читательского билета" in proc.stdout  # the typed call went on
+
+
+def test_clock_and_report_folder_problems_are_exit_2(tmp_path: Path):
+    for args in (("chat", "--now", "9999-12-31T23:00:00+03:00"), ("chat", "--now", "garbage"),
+                 ("chat", "--reports", "/dev/null/x")):
+        proc = ivr(*args, EXAMPLE, stdin="\n")
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr and proc.stderr.strip()
+    assert "часть пути не является папкой" in proc.stderr

@@ -1,4 +1,5 @@
-"""Russian wording for operating-system errors, so file problems never surface in English."""
+"""Russian wording for operating-system errors, so file problems never surface in English
+(flow files, audio, models, transcripts and reports all go through it)."""
 
 from __future__ import annotations
 
