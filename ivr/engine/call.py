@@ -213,6 +213,8 @@ class Call:
             hours = self.engine.hours
             is_open = hours is None or hours.is_open(self.clock())
             return is_open if word == "open" else not is_open
+        if word == "visited":  # which path brought the call here: a shared chain returns to its topic
+            return self.visits[slot] > 0
         value = self.slots.get(slot)
         if word == "has":
             return value is not None and value.valid

@@ -196,7 +196,7 @@ def _check_state(name: str, state: schema.State, spec: schema.FlowFile, slots: s
         bpath = (*path, "next", i)
         yield from _target((*bpath, "goto"), branch.goto, states)
         if branch.if_ is not None:
-            yield from _check_condition(bpath, branch.if_, spec, slots)
+            yield from _check_condition(bpath, branch.if_, spec, slots, states)
         elif i != len(state.next) - 1:
             yield Problem(bpath, f"states.{name}.next: ветка без if должна быть последней — "
                                  "ветки после неё никогда не сработают")
@@ -235,12 +235,16 @@ def _check_state(name: str, state: schema.State, spec: schema.FlowFile, slots: s
                                                        "его должен собирать какой-то collect")
 
 
-def _check_condition(path: tuple, cond: str, spec: schema.FlowFile, slots: set) -> Iterator[Problem]:
+def _check_condition(path: tuple, cond: str, spec: schema.FlowFile, slots: set,
+                     states: dict) -> Iterator[Problem]:
     if not schema.CONDITION_RE.match(cond):
         yield Problem(path, f"{_dotted(path)}.if: условие «{cond}» не понятно — допустимы open, closed, "
-                            "has <слот>, missing <слот>, invalid <слот>")
+                            "has <слот>, missing <слот>, invalid <слот>, visited <состояние>")
         return
     word, _, slot = cond.partition(" ")
+    if word == "visited":
+        yield from _target((*path, "if"), slot, states)
+        return
     if word in ("open", "closed") and spec.flow.hours is None:
         yield Problem(path, f"{_dotted(path)}.if: «{cond}» требует графика — добавьте flow.hours: "
                             "<имя блока data с часами работы>")

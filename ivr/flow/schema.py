@@ -62,7 +62,7 @@ SLOT_TYPES = (
     "reference",
 )
 GLOBAL_ACTIONS = ("repeat", "back")
-CONDITION_RE = re.compile(r"^(open|closed|(has|missing|invalid) [a-z_][a-z0-9_]*)$")
+CONDITION_RE = re.compile(r"^(open|closed|(has|missing|invalid) [a-z_][a-z0-9_]*|visited \S+)$")
 
 
 class Strict(BaseModel):

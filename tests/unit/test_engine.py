@@ -260,3 +260,33 @@ def test_keys_said_aloud(engine, said, state):
     call = engine.start_call(clock=ManualClock(WEDNESDAY_MORNING))
     call.speech(said)
     assert call.state == state
+
+
+def test_visited_condition_returns_a_shared_chain_to_its_topic():
+    from ivr.flow.loader import FlowError, parse_flow
+
+    flow = parse_flow("""
+flow: {id: v, title: V, start: main}
+states:
+  main:
+    say: "Тема?"
+    options:
+      - {id: a, keys: "1", phrases: ["первая тема"], goto: a_entry}
+      - {id: b, keys: "2", phrases: ["вторая тема"], goto: b_entry}
+  a_entry: {say: "Тема А.", next: ask_name}
+  b_entry: {say: "Тема Б.", next: ask_name}
+  ask_name: {say: "ФИО?", collect: {slot: fio, type: fio}, next: [{if: visited a_entry, goto: a_end}, {goto: b_end}]}
+  a_end: {say: "Детали по А.", end: true}
+  b_end: {say: "Детали по Б.", end: true}
+""")
+    for key, end in (("1", "a_end"), ("2", "b_end")):
+        call = Engine(flow).start_call()
+        call.dtmf(key)
+        call.speech("иванов иван иванович")
+        assert call.state == end
+    with pytest.raises(FlowError, match="нет состояния «a_entr»"):
+        parse_flow("""
+flow: {id: v, title: V, start: s}
+states:
+  s: {say: "?", collect: {slot: x, type: text}, next: [{if: visited a_entr, goto: s}, {goto: s}]}
+""")
