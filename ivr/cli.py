@@ -7,7 +7,6 @@ and exit code 2: people who edit flows or feed audio files see what to fix, neve
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from datetime import datetime
 from pathlib import Path

@@ -16,7 +16,7 @@ from ivr.channels.practice import VoiceCall, VoiceIO, grammar_for
 from ivr.engine import Engine
 from ivr.voice.keypad import KeypadQueue
 from ivr.voice.playback import open_player
-from ivr.voice.sources import MicrophoneSource, WavSource
+from ivr.voice.sources import MicrophoneSource
 from ivr.voice.stt import VoskRecognizer
 from ivr.voice.tts import Synthesizer
 from tests.voice.helpers import HELLO, THANKS, silence
