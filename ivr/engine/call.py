@@ -126,6 +126,7 @@ class Call:
         self.reprompts: list[Reprompt] = []
         self.edges: list[Edge] = []
         self.visits: Counter[str] = Counter()
+        self.trail: set[str] = set()  # states passed since the last jump or «назад» (for «visited»)
         self.menu_stack: list[str] = []
         self.ended = False
         self.reference_given = False  # the caller has heard the application number
@@ -179,6 +180,7 @@ class Call:
         state = self.flow.states[self.state]
         self.failures = 0
         self.visits[self.state] += 1
+        self.trail.add(self.state)
         if state.options and (not self.menu_stack or self.menu_stack[-1] != self.state):
             self.menu_stack.append(self.state)
         if state.topic:
@@ -214,7 +216,7 @@ class Call:
             is_open = hours is None or hours.is_open(self.clock())
             return is_open if word == "open" else not is_open
         if word == "visited":  # which path brought the call here: a shared chain returns to its topic
-            return self.visits[slot] > 0
+            return slot in self.trail
         value = self.slots.get(slot)
         if word == "has":
             return value is not None and value.valid
@@ -307,7 +309,10 @@ class Call:
             glob = self.flow.globals[name]
             self._say(glob.say)
             if glob.goto:
-                self.menu_stack.clear()  # a jump starts a new path: "назад" must not return past it
+                # a jump starts a new path: "назад" must not return past it, and «visited» forgets
+                # the topic the caller left
+                self.menu_stack.clear()
+                self.trail.clear()
                 self._fire(f"global>{name}")
             elif glob.action == "repeat":
                 self._say(self.flow.states[self.state].say)
@@ -331,6 +336,7 @@ class Call:
             return
         target = stack[-1]
         before = self.state
+        self.trail.clear()  # going back leaves the path, like a jump
         self.engine.machine.set_state(target, self)
         self.edges.append(Edge(before, GLOBAL_PREFIX + "back", target))
         self.entered()

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 from ivr.flow.schema import Collect
 from ivr.personal import identifiers as ids
-from ivr.understanding.lemmas import lemmas
+from ivr.understanding.lemmas import analyzer, lemmas
 from ivr.understanding.normalize import normalize, tokens
 from ivr.understanding.numbers import extract_digits
 
 DIGIT_SLOTS = frozenset({"digits", "number", "snils", "inn", "phone", "passport", "reference"})
 YES = frozenset({"да", "ага", "верно", "правильно", "конечно", "точно", "угу", "yes", "подтверждать"})
 NO = frozenset({"нет", "неверно", "неправильно", "не", "no"})
+_NAME_TAGS = frozenset({"Name", "Surn", "Patr"})
 _NAME_WORD = re.compile(r"^[а-яa-z]+(-[а-яa-z]+)?$")
 
 
@@ -93,9 +94,16 @@ def _yesno(text: str) -> Parsed:
     return Parsed(True, "да" if yes else "нет", "да" if yes else "нет")
 
 
+def _name_like(word: str) -> bool:
+    """Some reading of the word is a first name, surname or patronymic (pymorphy3 guesses unknown
+    surnames by their endings: «абдуллаев», «цой»)."""
+    return any(_NAME_TAGS & p.tag.grammemes for p in analyzer().parse(word))
+
+
 def _fio(text: str) -> Parsed:
     words = [w for w in tokens(text) if w not in ("меня", "зовут", "я", "это", "моя", "фамилия")]
-    if not 2 <= len(words) <= 4 or not all(_NAME_WORD.match(w) for w in words):
+    plausible = sum(map(_name_like, words)) >= len(words) - 1  # «забыл пароль» is not a name
+    if not 2 <= len(words) <= 4 or not all(_NAME_WORD.match(w) for w in words) or not plausible:
         return Parsed(False, " ".join(words), " ".join(words),
                       "Назовите, пожалуйста, фамилию, имя и отчество.")
     value = " ".join(w.capitalize() for w in words)

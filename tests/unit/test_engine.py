@@ -290,3 +290,40 @@ flow: {id: v, title: V, start: s}
 states:
   s: {say: "?", collect: {slot: x, type: text}, next: [{if: visited a_entr, goto: s}, {goto: s}]}
 """)
+
+
+def test_fio_must_look_like_a_name():
+    from ivr.engine.slots import parse_slot
+    from ivr.flow.schema import Collect
+
+    fio = Collect(slot="fio", type="fio")
+    assert parse_slot(fio, "меня зовут абдуллаев рустам ильдарович", keyed=False).value == "Абдуллаев Рустам Ильдарович"
+    assert parse_slot(fio, "цой виктор", keyed=False).valid
+    assert not parse_slot(fio, "забыл пароль", keyed=False).valid
+    assert not parse_slot(fio, "не могу войти", keyed=False).valid
+
+
+def test_visited_forgets_the_topic_after_a_global_jump():
+    from ivr.flow.loader import parse_flow
+
+    flow = parse_flow("""
+flow: {id: v2, title: V, start: main}
+globals:
+  home: {keys: "#", phrases: ["главное меню"], goto: main}
+states:
+  main:
+    say: "Тема?"
+    options:
+      - {id: a, keys: "1", phrases: ["первая тема"], goto: a_entry}
+      - {id: op, keys: "2", phrases: ["оператор"], goto: ask_name}
+  a_entry: {say: "Тема А. Оператор — 1.", options: [{id: go, keys: "1", goto: ask_name}]}
+  ask_name: {say: "ФИО?", collect: {slot: fio, type: fio}, next: [{if: visited a_entry, goto: a_end}, {goto: general}]}
+  a_end: {say: "Детали по А.", end: true}
+  general: {say: "Общий вопрос.", end: true}
+""")
+    call = Engine(flow).start_call()
+    call.dtmf("1")
+    call.dtmf("#")  # back to the main menu: the caller left topic A
+    call.dtmf("2")
+    call.speech("иванов иван иванович")
+    assert call.state == "general"
