@@ -127,11 +127,18 @@ def check(
     """Проверить сценарии: все ошибки сразу, с файлом, строкой и столбцом."""
     from ivr.flow.loader import load_flow
 
-    loaded = []
+    loaded, broken = [], 0
     for path in flows or [_flow_path(None)]:
-        flow = load_flow(path)
+        try:
+            flow = load_flow(path)
+        except UserError as error:  # report every file, then fail
+            err.print(str(error), markup=False)
+            broken += 1
+            continue
         loaded.append(flow)
         out.print(f"{path}: ок — {len(flow.states)} состояний, {len(flow.edges)} переходов")
+    if broken:
+        raise typer.Exit(2)
     if model is not None:
         from ivr.channels.practice import print_missing_vocabulary
         from ivr.voice.models import find_model

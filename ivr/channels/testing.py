@@ -30,8 +30,9 @@ def run_tests(paths: list[Path], default_flow: Path, *, coverage: bool = False, 
         for f in result.failures:
             console.print(f"    шаг {f.turn} ({f.step}):\n      ожидалось: {f.expected}\n      вышло:     "
                           f"{f.happened}", markup=False)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
     for message in broken:
-        console.print(message, markup=False)
+        errors.print(message, markup=False)
     failed = sum(not r.ok for r in results)
     console.print(f"{len(results) - failed} passed, {failed + len(broken)} failed", markup=False)
     if coverage:

@@ -112,3 +112,13 @@ def test_clock_and_report_folder_problems_are_exit_2(tmp_path: Path):
         assert proc.returncode == 2, (args, proc.stderr)
         assert "Traceback" not in proc.stderr and proc.stderr.strip()
     assert "часть пути не является папкой" in proc.stderr
+
+
+def test_check_reports_every_broken_file(tmp_path: Path):
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text("flow: {id: a}\n", encoding="utf-8")
+    b.write_text("states: []\n", encoding="utf-8")
+    proc = ivr("check", str(a), EXAMPLE, str(b))
+    assert proc.returncode == 2
+    assert f"{a}:" in proc.stderr and f"{b}:" in proc.stderr
+    assert "example.yaml: ок" in proc.stdout
