@@ -120,7 +120,6 @@ class Call:
         self.slots: dict[str, SlotValue] = {}
         self.checklist: list[ChecklistEntry] = []
         self.topic: str | None = None
-        self.topic_state: str | None = None
         self.term: str | None = None
         self.turns: list[Turn] = []
         self.reprompts: list[Reprompt] = []
@@ -184,7 +183,7 @@ class Call:
         if state.options and (not self.menu_stack or self.menu_stack[-1] != self.state):
             self.menu_stack.append(self.state)
         if state.topic:
-            self.topic, self.topic_state = state.topic, self.state
+            self.topic = state.topic
         if state.term:
             self.term = state.term
         known = {entry.item for entry in self.checklist}
@@ -227,12 +226,12 @@ class Call:
     def _fire(self, trigger: str) -> None:
         """Fire one machine event, record the edge taken, then follow pass-through states."""
         before = self.state
-        self.engine.machine.events[trigger].trigger(self)
         via = trigger.split(">", 1)[1]
         if trigger.startswith("global>"):
             via = GLOBAL_PREFIX + via
         elif via == "next":
-            via = self._branch_label(before)
+            via = self._branch_label()  # judged before moving, as the machine judges it
+        self.engine.machine.events[trigger].trigger(self)
         self.edges.append(Edge(before, via, self.state))
         self._settle()
 
@@ -242,13 +241,13 @@ class Call:
             state = self.flow.states[self.state]
             if self.ended or state.options or state.collect or not state.next:
                 return
-            before = self.state
+            before, via = self.state, self._branch_label()
             self.engine.machine.events[f"{before}>next"].trigger(self)
-            self.edges.append(Edge(before, self._branch_label(before), self.state))
+            self.edges.append(Edge(before, via, self.state))
 
-    def _branch_label(self, source: str) -> str:
-        """Which ``next`` branch of ``source`` brought the call here (the first that holds)."""
-        for branch in self.flow.states[source].next:
+    def _branch_label(self) -> str:
+        """Which ``next`` branch of the current state the machine will take (the first that holds)."""
+        for branch in self.flow.states[self.state].next:
             if branch.if_ is None or self.holds(branch.if_):
                 return f"next[{branch.if_ or 'else'}]"
         return "next"
