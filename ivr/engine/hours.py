@@ -15,6 +15,8 @@ from ivr.flow.schema import Schedule
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_AT = ("в понедельник", "во вторник", "в среду", "в четверг", "в пятницу", "в субботу",
            "в воскресенье")
+_DAY_FROM = ("понедельника", "вторника", "среды", "четверга", "пятницы", "субботы", "воскресенья")
+_DAY_TO = ("понедельник", "вторник", "среду", "четверг", "пятницу", "субботу", "воскресенье")
 
 
 def _parse(span: str) -> tuple[time, time]:
@@ -65,18 +67,18 @@ class Hours:
         return f"{when} в {opening:%H:%M}"
 
     def describe_week(self) -> str:
-        """The schedule in words, grouping equal days: "пн–пт 08:00–20:00, сб 09:00–18:00, …"."""
-        short = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
+        """The schedule in words that read well on screen and aloud, grouping equal days:
+        "с понедельника по пятницу с 08:00 до 20:00, в субботу с 09:00 до 18:00, в воскресенье выходной"."""
         parts: list[str] = []
         i = 0
         while i < 7:
             j = i
             while j + 1 < 7 and self.week[j + 1] == self.week[i]:
                 j += 1
-            days = short[i] if i == j else f"{short[i]}–{short[j]}"
+            days = _DAY_AT[i] if i == j else f"с {_DAY_FROM[i]} по {_DAY_TO[j]}"
             span = self.week[i]
-            hours = "выходной" if span is None else f"{span[0]:%H:%M}–{span[1]:%H:%M}"
+            hours = "выходной" if span is None else f"с {span[0]:%H:%M} до {span[1]:%H:%M}"
             parts.append(f"{days} {hours}")
             i = j + 1
-        zone = " по московскому времени" if str(self.tz) == "Europe/Moscow" else f" ({self.tz})"
-        return ", ".join(parts) + zone
+        zone = "время московское" if str(self.tz) == "Europe/Moscow" else f"часовой пояс {self.tz}"
+        return f"{', '.join(parts)} ({zone})"

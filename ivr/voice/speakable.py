@@ -30,6 +30,11 @@ _DATE = re.compile(r"(?<![\d.])(0?[1-9]|[12]\d|3[01])\.(0?[1-9]|1[0-2])\.(\d{4})
 _ROUND_THE_CLOCK = re.compile(r"(?<![\d/])24\s*/\s*7(?![\d/])")
 _DECIMAL = re.compile(r"(?<![\d.,])(\d+)[,.](\d+)(?![\d.,])")
 _NUMBER = re.compile(r"\d+")
+# Prepositions that put the number after them in the genitive: «до тридцати рабочих дней»,
+# «в течение одного рабочего дня», «не более девяноста дней».
+_GENITIVE_BEFORE = re.compile(r"\b(?:до|от|около|из|более|менее|свыше|после|течение|кроме)\s+$", re.IGNORECASE)
+# Clock times also follow «с» («с восьми ноль-ноль до двадцати ноль-ноль»).
+_GENITIVE_BEFORE_TIME = re.compile(r"\b(?:с|до|от|после|около)\s+$", re.IGNORECASE)
 
 
 _MAX_CARDINAL = 10**15  # beyond this a number is an identifier: say it digit by digit
@@ -124,11 +129,39 @@ def _phone_or_number(match: re.Match[str]) -> str:
     return phone_words(run) + trailing_ws
 
 
+def _genitive(words: str) -> str:
+    """Decline a spelled-out cardinal: num2words knows only the nominative, pymorphy3 inflects it."""
+    from ivr.understanding.lemmas import analyzer
+
+    declined = []
+    for word in words.split():
+        parses = analyzer().parse(word)
+        numeral = next((p for p in parses if p.tag.POS == "NUMR"), parses[0])
+        form = numeral.inflect({"gent"})
+        declined.append(form.word if form else word)
+    return " ".join(declined)
+
+
+def _time(match: re.Match[str]) -> str:
+    hours, minutes = match.groups()
+    if _GENITIVE_BEFORE_TIME.search(match.string, 0, match.start()):
+        hours_words = _genitive(_cardinal(int(hours)))
+        return time_words(hours, minutes).replace(_cardinal(int(hours)), hours_words, 1)
+    return time_words(hours, minutes)
+
+
+def _number(match: re.Match[str]) -> str:
+    words = _cardinal(int(match.group(0)), _gender_after(match.string, match.end()))
+    if _GENITIVE_BEFORE.search(match.string, 0, match.start()):
+        return _genitive(words)
+    return words
+
+
 def speakable(text: str) -> str:
     """Digits → Russian words; everything else is left exactly as written."""
     text = _ROUND_THE_CLOCK.sub("двадцать четыре на семь", text)
     text = _DATE.sub(lambda m: date_words(*m.groups()), text)
-    text = _TIME.sub(lambda m: time_words(*m.groups()), text)
+    text = _TIME.sub(_time, text)
     text = _DIGIT_RUN.sub(_phone_or_number, text)
     text = _DECIMAL.sub(lambda m: _decimal(m.group(1), m.group(2)), text)
-    return _NUMBER.sub(lambda m: _cardinal(int(m.group(0)), _gender_after(m.string, m.end())), text)
+    return _NUMBER.sub(_number, text)

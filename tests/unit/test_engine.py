@@ -327,3 +327,9 @@ states:
     call.dtmf("2")
     call.speech("иванов иван иванович")
     assert call.state == "general"
+
+
+def test_schedule_is_said_in_words_that_read_aloud(engine):
+    assert engine.hours.describe_week() == (
+        "с понедельника по четверг с 09:00 до 18:00, в пятницу с 09:00 до 17:00, "
+        "в субботу с 10:00 до 14:00, в воскресенье выходной (время московское)")
