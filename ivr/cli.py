@@ -177,7 +177,6 @@ def practice(
 
 models_app = typer.Typer(help="Модели распознавания речи Vosk.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(models_app, name="models")
-NameArg = Annotated[str, typer.Argument(help="Имя модели")]
 
 
 @models_app.command("list")

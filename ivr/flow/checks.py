@@ -19,7 +19,6 @@ from ivr.flow.yaml_source import Problem, Unreadable
 from ivr.understanding.matcher import has_words
 from ivr.understanding.normalize import normalize
 
-DIGIT_TYPES = frozenset({"digits", "number", "snils", "inn", "phone", "passport", "reference"})
 HOURS_RE = re.compile(r"([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)")
 SLOT_RE = re.compile(r"[a-z_][a-z0-9_]*")
 # Option ids become machine triggers ``<state>><id>`` next to the engine's own ``<state>>next``,

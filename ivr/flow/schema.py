@@ -57,11 +57,6 @@ TextList = Annotated[list[str], BeforeValidator(_as_list)]
 KeyList = Annotated[list[str], BeforeValidator(_key_text), BeforeValidator(_as_list)]
 
 KEYPAD = frozenset("0123456789*#")
-SLOT_TYPES = (
-    "text", "digits", "number", "yesno", "fio", "snils", "inn", "phone", "passport", "date",
-    "reference",
-)
-GLOBAL_ACTIONS = ("repeat", "back")
 CONDITION_RE = re.compile(r"^(open|closed|(has|missing|invalid) [a-z_][a-z0-9_]*|visited \S+)$")
 
 

@@ -43,9 +43,3 @@ def default_device(kind: str) -> dict | None:
     channels = info.get("max_input_channels" if kind == "input" else "max_output_channels", 0)
     return dict(info) if channels > 0 else None
 
-
-def device_label(device: int | str | None, kind: str) -> str:
-    if device is not None:
-        return str(device)
-    info = default_device(kind)
-    return info["name"] if info else "нет"

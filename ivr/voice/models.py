@@ -180,11 +180,6 @@ def load_model(path: str | os.PathLike[str]) -> "vosk.Model":
         return model
 
 
-def loaded_models() -> list[str]:
-    with _load_lock:
-        return list(_loaded)
-
-
 def supports_grammar(path: Path) -> bool:
     """Runtime grammars need the lookahead graph pair; a static HCLG graph ignores them."""
     graph = path / "graph"
