@@ -81,23 +81,12 @@ def transcribe(
     path: str | os.PathLike[str], model_path: str | os.PathLike[str] | None = None, grammar: list[str] | None = None
 ) -> str:
     """Recognise a whole WAV file (open vocabulary unless a grammar is given)."""
-    from ivr.voice.audio import RATE, read_audio
-    from ivr.voice.stt import Final, VoskRecognizer, strip_unk
+    from ivr.voice.audio import read_audio
+    from ivr.voice.stt import VoskRecognizer, recognize_all, strip_unk
 
     samples = read_audio(path)
     recognizer = VoskRecognizer(models.find_model(str(model_path) if model_path else None))
-    recognizer.start(grammar)
-    pieces: list[str] = []
-    data = samples.tobytes()
-    step = RATE // 5 * 2  # 200 ms
-    for i in range(0, len(data), step):
-        result = recognizer.accept(data[i : i + step])
-        if isinstance(result, Final) and result.text:
-            pieces.append(result.text)
-    tail = recognizer.finish()
-    if tail.text:
-        pieces.append(tail.text)
-    text = strip_unk(" ".join(pieces))
+    text = strip_unk(recognize_all(recognizer, samples.tobytes(), grammar))
     console.print(text if text else "[dim](речь не распознана)[/dim]", highlight=False)
     return text
 

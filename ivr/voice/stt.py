@@ -212,3 +212,20 @@ def _final(raw: str) -> Final:
         for w in data.get("result", ())
     )
     return Final(data.get("text", ""), words)
+
+
+def recognize_all(recognizer: SpeechRecognizer, pcm: bytes, grammar: list[str] | None = None,
+                  chunk_bytes: int = 6400) -> str:  # 200 ms
+    """Every phrase in a whole recording (16 kHz mono int16), joined; ``[unk]`` kept.
+
+    ``ivr transcribe`` and tests use it for files that need no turn-taking."""
+    recognizer.start(grammar)
+    texts = []
+    for i in range(0, len(pcm), chunk_bytes):
+        result = recognizer.accept(pcm[i : i + chunk_bytes])
+        if isinstance(result, Final) and result.text:
+            texts.append(result.text)
+    tail = recognizer.finish()
+    if tail.text:
+        texts.append(tail.text)
+    return " ".join(texts)

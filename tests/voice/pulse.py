@@ -43,6 +43,18 @@ def pulse_available() -> bool:
     return shutil.which("pulseaudio") is not None and shutil.which("pactl") is not None
 
 
+def _terminate(proc: subprocess.Popen | None) -> None:
+    """Stop a helper process politely, then firmly."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
 class PulseServer:
     """Start/stop a throwaway PulseAudio daemon (works as root and as a normal user)."""
 
@@ -158,13 +170,7 @@ class PulseServer:
             self.speaker.stop()
             self.speaker = None
         proc, self.process = self.process, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+        _terminate(proc)
         if self._own_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -296,13 +302,7 @@ class SinkRecorder:
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+        _terminate(proc)
         if self._thread is not None:
             self._thread.join(timeout=5)
 

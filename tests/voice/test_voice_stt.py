@@ -10,22 +10,13 @@ import pytest
 
 from tests.voice.helpers import HELLO, NO, THANKS, YES, silence
 from ivr.voice.audio import read_audio
-from ivr.voice.stt import UNK, Final, Partial, SpeechRecognizer, VoskRecognizer, normalize_phrase
+from ivr.voice.stt import UNK, Final, Partial, SpeechRecognizer, VoskRecognizer, normalize_phrase, recognize_all
 from ivr.voice.vocabulary import model_vocabulary, read_fst_output_symbols, read_words_txt
 
 
 def recognize(recognizer: VoskRecognizer, samples: np.ndarray, grammar=None, chunk=1280) -> str:
-    recognizer.start(grammar)
     audio = np.concatenate([silence(0.3), samples, silence(1.5)]).tobytes()
-    texts = []
-    for i in range(0, len(audio), chunk):
-        result = recognizer.accept(audio[i : i + chunk])
-        if isinstance(result, Final) and result.text:
-            texts.append(result.text)
-    tail = recognizer.finish()
-    if tail.text:
-        texts.append(tail.text)
-    return " ".join(texts)
+    return recognize_all(recognizer, audio, grammar, chunk_bytes=chunk)
 
 
 def test_implements_the_protocol(recognizer):
