@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ivr.flow.schema import Collect
 from ivr.personal import identifiers as ids
-from ivr.understanding.lemmas import analyzer, lemmas
+from ivr.understanding.lemmas import lemmas, parses
 from ivr.understanding.normalize import normalize, tokens
 from ivr.understanding.numbers import extract_digits
 
@@ -97,7 +97,7 @@ def _yesno(text: str) -> Parsed:
 def _name_like(word: str) -> bool:
     """Some reading of the word is a first name, surname or patronymic (pymorphy3 guesses unknown
     surnames by their endings: «абдуллаев», «цой»)."""
-    return any(_NAME_TAGS & p.tag.grammemes for p in analyzer().parse(word))
+    return any(_NAME_TAGS & p.tag.grammemes for p in parses(word))
 
 
 def _fio(text: str) -> Parsed:

@@ -35,15 +35,20 @@ def analyzer() -> pymorphy3.MorphAnalyzer:
 
 
 @lru_cache(maxsize=CACHE_SIZE)
-def best_parse(word: str) -> Parse:
-    """Most probable analysis; callers that need the part of speech share this one cached parse."""
+def parses(word: str) -> tuple[Parse, ...]:
+    """Every analysis of ``word``, most probable first; never raises on odd characters."""
     try:
-        return analyzer().parse(word)[0]
+        return tuple(analyzer().parse(word))
     except ValueError:
         # pymorphy3 looks up Unicode character names for unknown words and fails on characters
         # that have none (seen: U+17000). A caller's odd character must not crash the call, so the
         # word is treated as unknown, exactly like pymorphy3 treats an emoji.
-        return analyzer().parse("🙂")[0]._replace(word=word, normal_form=word)
+        return (analyzer().parse("🙂")[0]._replace(word=word, normal_form=word),)
+
+
+def best_parse(word: str) -> Parse:
+    """Most probable analysis; callers that need the part of speech share this one cached parse."""
+    return parses(word)[0]
 
 
 @lru_cache(maxsize=CACHE_SIZE)

@@ -385,3 +385,12 @@ def test_decisive_respects_negation() -> None:
 
     assert matcher.decisive("приходит смс") == "arrives"
     assert matcher.decisive("не приходит смс") is None
+
+
+def test_a_character_without_a_unicode_name_is_not_a_crash_in_a_name_slot():
+    """Found by the robustness property test: U+17000 said where a ФИО is expected."""
+    from ivr.engine.slots import parse_slot
+    from ivr.flow.schema import Collect
+
+    parsed = parse_slot(Collect(slot="fio", type="fio"), "\U00017000 \U00017001", keyed=False)
+    assert not parsed.valid and "фамилию" in (parsed.error or "")
