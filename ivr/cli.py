@@ -53,7 +53,7 @@ def _flow_path(flow: Path | None) -> Path:
 
 def _moment(now: str | None) -> datetime | None:
     """``--now`` as an aware datetime in a range the opening-hours arithmetic can handle."""
-    from ivr.channels.convo import check_moment
+    from ivr.convo.schema import check_moment
 
     try:
         return check_moment(now)
@@ -113,7 +113,7 @@ def test_cmd(
     coverage: Annotated[bool, typer.Option("--coverage", help="Показать покрытие состояний и переходов")] = False,
 ) -> None:
     """Прогнать проверочные разговоры и показать, что пошло не так."""
-    from ivr.channels.testing import run_tests
+    from ivr.convo.suite import run_tests
 
     raise typer.Exit(run_tests(paths, _flow_path(flow), coverage=coverage, console=out))
 

@@ -6,19 +6,18 @@ says. The checklist of what to have ready is shown every time it grows.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
 from rich.panel import Panel
 
-from ivr.engine import Call, Engine
-from ivr.engine.call import Input, Turn
-from ivr.channels.session import close_call, open_call
+from ivr.channels.session import Session
+from ivr.engine import Call, Engine, Input, Turn
 from ivr.engine.clock import Clock, system_clock
+from ivr.engine.loop import converse
+from ivr.keypad import is_keypad
 
-KEYPAD_LINE = re.compile(r"^[0-9*#]+$")
 QUIT = {"/выход", "/exit", "/quit", "выход"}
 
 
@@ -27,9 +26,8 @@ def classify(line: str) -> Input:
     text = line.strip()
     if not text:
         return Input("silence")
-    compact = text.replace(" ", "")
-    if KEYPAD_LINE.match(compact):
-        return Input("dtmf", compact)
+    if is_keypad(text):
+        return Input("dtmf", text.replace(" ", ""))
     return Input("speech", text)
 
 
@@ -52,28 +50,40 @@ class ChatView:
         lines = [f"{marks[call.item_status(entry)[0]]} {entry.item}" for entry in call.checklist]
         self.console.print(Panel("\n".join(lines), title="Что подготовить", expand=False), soft_wrap=False)
 
-    def turn(self, turn: Turn, call: Call) -> None:
+    def greeting(self, call: Call) -> None:
+        self.said(call.greeting)
+        self.checklist(call)
+
+    def turn(self, call: Call, turn: Turn) -> None:
         self.said(turn.said)
         self.checklist(call)
+
+
+class TypedLines:
+    """The keyboard as the call's input source: a line a turn, until EOF, Ctrl+C or /выход."""
+
+    def __init__(self, read_line: Callable[[str], str], console: Console):
+        self.read_line = read_line
+        self.console = console
+
+    def next_input(self, call: Call) -> Input | None:
+        if call.ended:
+            return None
+        try:
+            line = self.read_line("Вы: ")
+        except (EOFError, KeyboardInterrupt):
+            self.console.print()
+            return None
+        return None if line.strip().lower() in QUIT else classify(line)
 
 
 def run_chat(engine: Engine, *, console: Console, read_line: Callable[[str], str] = input,
              clock: Clock = system_clock, reports_dir: Path | None = Path("reports"),
              keep_personal_data: bool = False) -> Call:
-    call = open_call(engine, clock, reports_dir, keep_personal_data)
-    view = ChatView(console)
+    session = Session(reports_dir, keep_personal_data)
+    call, transcript = session.open(engine, clock)
     console.print(f"[dim]Сценарий: {engine.flow.meta.title}. Цифры, * и # — кнопки телефона; "
                   "пустая строка — молчание; /выход — положить трубку.[/]")
-    view.said(call.greeting)
-    view.checklist(call)
-    while not call.ended:
-        try:
-            line = read_line("Вы: ")
-        except (EOFError, KeyboardInterrupt):
-            console.print()
-            break
-        if line.strip().lower() in QUIT:
-            break
-        view.turn(call.handle(classify(line)), call)
-    close_call(call, console, reports_dir, keep_personal_data)
+    converse(call, TypedLines(read_line, console), ChatView(console))
+    session.close(call, transcript, console)
     return call

@@ -9,7 +9,9 @@ from pathlib import Path
 from rich.console import Console
 
 from ivr.channels.chat import classify
-from ivr.channels.convo import ConvoFile, ConvoResult, ConvoTurn, Runner, check_moment, load_convo, run_convo
+from ivr.convo.expectations import format_failure
+from ivr.convo.runner import ConvoResult, Runner, run_convo
+from ivr.convo.schema import ConvoFile, ConvoTurn, check_moment, load_convo
 from ivr.errors import UserError
 from ivr.flow.locate import default_flow_path
 
@@ -54,8 +56,8 @@ def to_json(result: ConvoResult) -> dict:
     return {
         "flow": call.flow.id,
         "greeting": call.greeting,
-        "turns": [{"input": t.input, "kind": t.kind, "match": t.match, "state": t.state,
-                   "said": t.said, "event": t.event} for t in result.turns],
+        "turns": [{"input": t.input, "kind": t.kind, "match": t.match.to_json() if t.match else None,
+                   "state": t.state, "said": t.said, "event": t.event} for t in result.turns],
         "final_state": call.state,
         "ended": call.ended,
         "slots": {k: {"value": v.value, "valid": v.valid} for k, v in call.slots.items()},
@@ -74,5 +76,4 @@ def print_text(result: ConvoResult, console: Console) -> None:
             console.print(f"Автоответчик: {text}", markup=False)
     console.print(f"— состояние: {call.state}{', звонок завершён' if call.ended else ''}", markup=False)
     for failure in result.failures:
-        console.print(f"НЕ СОВПАЛО в шаге {failure.turn} ({failure.step}): ожидалось {failure.expected}; "
-                      f"вышло {failure.happened}", markup=False)
+        console.print(f"НЕ СОВПАЛО: {format_failure(failure)}", markup=False)

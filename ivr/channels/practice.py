@@ -14,46 +14,24 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import numpy as np
-from num2words import num2words
 from rich.console import Console
 
 from ivr.channels.chat import ChatView, run_chat
-from ivr.channels.session import close_call, open_call
-from ivr.engine import Call, Engine
-from ivr.engine.call import Expectation, Input
+from ivr.channels.session import Session
+from ivr.engine import Call, Engine, Input, Turn
 from ivr.engine.clock import Clock, system_clock
+from ivr.engine.loop import converse
 from ivr.errors import UserError
-from ivr.understanding.normalize import tokens
-from ivr.understanding.numbers import dictation_words
+from ivr.hearing import Ear
+from ivr.keypad import KEYS
 from ivr.voice.keypad import KeypadQueue
-from ivr.voice.listen import Heard, ListenSpec, listen
 
 GAP_S = 0.25  # silence between two prompts of one answer
-MORE_SPEECH_S = 1.5  # free speech: a pause shorter than this continues the same answer
-MONTHS = ("января февраля марта апреля мая июня июля августа сентября октября ноября декабря "
-          "года год").split()
-
-
-def grammar_for(expect: Expectation) -> list[str] | None:
-    """What the recognizer may hear in this state: the menu's phrases and their words (callers
-    combine them: «не могу войти»), number words where digits are expected, and nothing for free
-    speech (open vocabulary)."""
-    if expect.mode == "free" and expect.slot_type != "yesno":
-        return None
-    phrases = list(expect.phrases)
-    if expect.mode == "digits":
-        phrases += dictation_words()
-    if expect.slot_type == "yesno":
-        phrases += ["да", "нет", "верно", "неверно"]
-    if expect.slot_type == "date":
-        phrases += dictation_words() + MONTHS
-    words = [w for p in expect.phrases for w in tokens(p)]
-    keys = [num2words(int(k), lang="ru") for k in expect.keys if k.isdigit()]  # «один» for key 1
-    return list(dict.fromkeys(phrases + words + keys))
 
 
 @dataclass
@@ -61,24 +39,23 @@ class VoiceIO:
     """The hardware side of a spoken call; any part may be a stand-in (WAV source, file sink)."""
 
     source: Iterable[bytes]
-    recognizer: object
-    player: object | None = None  # None: prompts are only printed
-    synthesizer: object | None = None
+    recognizer: Any
+    player: Any | None = None  # None: prompts are only printed
+    synthesizer: Any | None = None
     keypad: KeypadQueue | None = None
     barge_in: bool = True
     early_commit: bool = True  # in menus, answer after a short pause once the words are decisive
-    heard: list[Heard] = field(default_factory=list)
 
 
 class VoiceCall:
-    def __init__(self, engine: Engine, io: VoiceIO, *, console: Console, clock: Clock = system_clock,
-                 on_partial: Callable[[str], None] | None = None):
-        self.engine = engine
+    """A spoken call as the call loop's input source (the ear) and view (screen and speaker)."""
+
+    def __init__(self, io: VoiceIO, *, console: Console, on_partial: Callable[[str], None] | None = None):
         self.io = io
         self.console = console
-        self.clock = clock
-        self.on_partial = on_partial
+        self.ear = Ear(io.source, io.recognizer, io.keypad, io.early_commit, on_partial)
         self.view = ChatView(console)
+        self._playing_s = 0.0
 
     def speak(self, texts: list[str]) -> float:
         """Print and start playing one answer; returns its length in seconds (0 if not played)."""
@@ -102,49 +79,28 @@ class VoiceCall:
         return len(audio) / rate
 
     def hear(self, call: Call, playing_s: float) -> Input:
-        expect = call.expecting()
-        spec = ListenSpec(
-            grammar=grammar_for(expect),
-            # the silence timer starts when the prompt ends, not while it is still playing
-            noinput_timeout=expect.noinput_timeout + playing_s,
-            early_commit=((lambda text: call.decisive(text) is not None)
-                          if expect.mode == "menu" and self.io.early_commit else None),
-            max_digits=1 if expect.mode == "menu" else None,
-        )
         stop = self.io.player.stop if (self.io.player is not None and self.io.barge_in) else None
-        heard = listen(self.io.source, self.io.recognizer, spec, keypad=self.io.keypad,
-                       on_partial=self.on_partial, on_speech_start=stop)
-        self.io.heard.append(heard)
-        if heard.kind == "silence":
-            return Input("silence", "", expect.noinput_timeout)
-        if heard.kind == "dtmf":
-            return Input("dtmf", heard.text)
-        texts = [heard.text]
-        # Heard times are relative to the start of each listen(): the answer lasts from the first
-        # word to the end of the last phrase, pauses between phrases included.
-        spoken_s = (heard.speech_ended_at or 0.0) - (heard.speech_started_at or 0.0)
-        if expect.mode == "free":  # let the caller finish: more phrases after a short pause
-            more = ListenSpec(grammar=None, noinput_timeout=MORE_SPEECH_S)
-            while True:
-                extra = listen(self.io.source, self.io.recognizer, more, keypad=self.io.keypad,
-                               on_partial=self.on_partial)
-                if extra.kind != "speech" or not extra.text:
-                    break
-                texts.append(extra.text)
-                spoken_s += extra.speech_ended_at or 0.0
-        phrases = [t for t in texts if t]
-        return Input("speech", " ".join(phrases), max(0.0, spoken_s), len(phrases) or None)
+        return self.ear.hear(call, playing_s, on_speech_start=stop)
+
+    # the call loop's source and view
+    def greeting(self, call: Call) -> None:
+        self._playing_s = self.speak(call.greeting)
+        self.view.checklist(call)
+
+    def next_input(self, call: Call) -> Input | None:
+        if call.ended:
+            return None
+        inp = self.hear(call, self._playing_s)
+        shown = {"speech": inp.text or "…", "dtmf": f"[кнопки {inp.text}]", "silence": "[молчание]"}
+        self.console.print(f"[bold]Вы:[/] {shown[inp.kind]}", highlight=False)
+        return inp
+
+    def turn(self, call: Call, turn: Turn) -> None:
+        self._playing_s = self.speak(turn.said)
+        self.view.checklist(call)
 
     def run(self, call: Call) -> Call:
-        playing = self.speak(call.greeting)
-        self.view.checklist(call)
-        while not call.ended:
-            inp = self.hear(call, playing)
-            shown = {"speech": inp.text or "…", "dtmf": f"[кнопки {inp.text}]", "silence": "[молчание]"}
-            self.console.print(f"[bold]Вы:[/] {shown[inp.kind]}", highlight=False)
-            turn = call.handle(inp)
-            playing = self.speak(turn.said)
-            self.view.checklist(call)
+        converse(call, self, self)
         if self.io.player is not None:
             self.io.player.wait()
         return call
@@ -239,7 +195,8 @@ def run_practice(engine: Engine, *, console: Console, model: str | None = None, 
     player = open_player()
     if player is None:
         console.print("[yellow]Динамик не найден: ответы будут только на экране.[/]")
-    call = open_call(engine, clock, reports_dir, keep_personal_data)
+    session = Session(reports_dir, keep_personal_data)
+    call, transcript = session.open(engine, clock)
     keypad = KeypadQueue()
     console.print("[dim]Говорите после ответа автоответчика; кнопки телефона — цифры, * и # на "
                   "клавиатуре; Ctrl+C — положить трубку.[/]")
@@ -249,13 +206,13 @@ def run_practice(engine: Engine, *, console: Console, model: str | None = None, 
         io = VoiceIO(mic, recognizer, player, Synthesizer(voice=voice, rate=rate) if player else None,
                      keypad, barge_in, early_commit)
         try:
-            VoiceCall(engine, io, console=console, clock=clock, on_partial=_partial_printer(console)).run(call)
+            VoiceCall(io, console=console, on_partial=_partial_printer(console)).run(call)
         except KeyboardInterrupt:
             console.print()
         finally:
             if player is not None:
                 player.stop()
-    close_call(call, console, reports_dir, keep_personal_data)
+    session.close(call, transcript, console)
     return call
 
 
@@ -297,7 +254,7 @@ class _terminal_keys:
                 char = os.read(fd, 1).decode(errors="ignore")
             except OSError:
                 return
-            if char and char in "0123456789*#":
+            if char and char in KEYS:
                 self.keypad.push(char)
 
     def __exit__(self, *exc) -> None:

@@ -3,6 +3,7 @@ call with its transcript file, and at hang-up show the take-away checklist and w
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -18,19 +19,26 @@ def transcript_path(reports_dir: Path, flow_id: str, started: datetime) -> Path:
     return reports_dir / f"{started:%Y%m%d-%H%M%S}-{flow_id}.transcript.jsonl"
 
 
-def open_call(engine: Engine, clock: Clock, reports_dir: Path | None, keep_personal_data: bool) -> Call:
-    transcript = (transcript_path(reports_dir, engine.flow.id, engine.local_time(clock()))
-                  if reports_dir is not None else None)
-    return engine.start_call(clock=clock, transcript=transcript, keep_personal_data=keep_personal_data)
+@dataclass(frozen=True)
+class Session:
+    """Where one rehearsal writes: ``reports_dir`` None writes nothing (tests, dry runs)."""
 
+    reports_dir: Path | None
+    keep_personal_data: bool = False
 
-def close_call(call: Call, console: Console, reports_dir: Path | None, keep_personal_data: bool) -> None:
-    call.hang_up()
-    show_summary(call, console)
-    if reports_dir is not None:
-        md, _ = report.write(call, reports_dir, keep_personal_data)
-        transcript = call.transcript.path if call.transcript else None
-        console.print(f"[dim]Отчёт: {md}; расшифровка: {transcript}[/]")
+    def open(self, engine: Engine, clock: Clock) -> tuple[Call, Path | None]:
+        transcript = (transcript_path(self.reports_dir, engine.flow.id, clock().astimezone(engine.line.zone))
+                      if self.reports_dir is not None else None)
+        call = engine.start_call(clock=clock, transcript=transcript,
+                                 keep_personal_data=self.keep_personal_data)
+        return call, transcript
+
+    def close(self, call: Call, transcript: Path | None, console: Console) -> None:
+        call.hang_up()
+        show_summary(call, console)
+        if self.reports_dir is not None:
+            md, _ = report.write(call, self.reports_dir, self.keep_personal_data)
+            console.print(f"[dim]Отчёт: {md}; расшифровка: {transcript}[/]")
 
 
 def show_summary(call: Call, console: Console) -> None:

@@ -1,118 +1,67 @@
-"""One call: the model the flow's machine moves, and everything that happened during it.
+"""One call: the model the flow's machine moves, and what happened during it.
 
-A call receives one input at a time (speech text, keypad keys or silence), decides what it means in
-the current state, fires the machine's event, and collects what the simulator says in reply. Every
-turn is kept in ``turns`` and, when a transcript is attached, written to disk at once.
+A call receives one input at a time (speech text, keypad keys or silence), asks ``interpret`` what
+it means in the current state, fires the machine, and collects what the simulator says in reply
+(``prompts``), or what it says after a miss (``reprompts``). Every turn is kept in ``turns`` and
+handed to the call's observers (the transcript) at once.
 """
 
 from __future__ import annotations
 
 import random
 from collections import Counter
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo
 
-from ivr.engine.slots import DIGIT_SLOTS, Parsed, parse_slot
-from ivr.flow.model import GLOBAL_PREFIX, Edge
-from ivr.flow.templates import lookup_data, render
-from ivr.understanding.normalize import normalize, tokens
-from ivr.understanding.numbers import number_value
+from ivr.engine import interpret
+from ivr.engine.clock import Clock
+from ivr.engine.hours import Hours
+from ivr.engine.machine import FlowMachine, TriggerKind
+from ivr.engine.prompts import Prompts
+from ivr.engine.records import (
+    Ambiguous,
+    CallEnded,
+    CallObserver,
+    CallStarted,
+    ChecklistEntry,
+    Event,
+    Expectation,
+    Input,
+    Match,
+    Reprompt,
+    SlotFilled,
+    SlotValue,
+    Turn,
+    chosen,
+)
+from ivr.engine.reprompts import Cause, GiveUp, after_miss
+from ivr.flow.model import ChoiceRef, Edge, Flow
+from ivr.slots import Limits, slot_type
+from ivr.understanding.normalize import normalize
 
-if TYPE_CHECKING:
-    from ivr.engine.engine import Engine
-    from ivr.engine.clock import Clock
-    from ivr.engine.transcript import TranscriptWriter
-
-InputKind = Literal["speech", "dtmf", "silence"]
-DEFAULT_INVALID = "Вы назвали: {heard}. {error} Повторите, пожалуйста."
 MAX_PASSES = 100  # states that pass the call on without waiting, per turn; the loader rejects loops
 
 
 @dataclass(frozen=True)
-class Input:
-    kind: InputKind
-    text: str = ""
-    seconds: float = 0.0  # silence length, or how long the caller spoke
-    phrases: int | None = None  # separate phrases the recognizer heard, when known
+class Line:
+    """What a call needs of the line it is on: the flow, its machine, its hours and zone."""
 
-
-@dataclass
-class Turn:
-    n: int
-    at: str
-    kind: InputKind
-    input: str
-    match: dict | None
-    state_before: str
-    state: str
-    said: list[str]
-    event: str | None = None
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-
-@dataclass
-class SlotValue:
-    slot: str
-    kind: str
-    value: str
-    display: str
-    valid: bool
-    error: str | None
-    attempts: int
-    seconds: float | None = None
-    phrases: int | None = None
-
-
-@dataclass
-class ChecklistEntry:
-    item: str
-    slots: tuple[str, ...]  # any one valid makes the item ready
-    state: str
-
-
-@dataclass
-class Reprompt:
-    state: str
-    cause: str  # nomatch | noinput | ambiguous | invalid
-    input: str
-
-
-@dataclass
-class Expectation:
-    """What the current state waits for; the voice channel builds its recognizer grammar from it."""
-
-    mode: Literal["menu", "digits", "free", "none"]
-    phrases: tuple[str, ...] = ()
-    noinput_timeout: float = 7.0
-    slot_type: str | None = None
-    keys: tuple[str, ...] = ()  # keypad keys of a menu (callers also say them: «один»)
-
-
-KEY_WORDS = frozenset({"цифра", "цифру", "кнопка", "кнопку", "клавиша", "клавишу", "пункт", "номер",
-                       "нажимаю", "нажму", "выбираю", "давайте", "ну", "наверное", "пожалуйста"})
-
-
-def spoken_key(text: str) -> str | None:
-    """A keypad key said aloud instead of pressed: the whole answer is one digit word, maybe with
-    «цифра»/«кнопка»/«пункт» («один», «цифра два», «третий пункт»). Numbers inside a sentence
-    («ошибка пятьсот два», «второй раз») never count."""
-    words = [w for w in tokens(text) if w not in KEY_WORDS]
-    if len(words) != 1:
-        return None
-    value = number_value(words[0])
-    return str(value) if value is not None and 0 <= value <= 9 else None
+    flow: Flow
+    machine: FlowMachine
+    hours: Hours | None
+    zone: ZoneInfo
 
 
 class Call:
-    def __init__(self, engine: "Engine", clock: "Clock", *, transcript: "TranscriptWriter | None" = None,
+    def __init__(self, line: Line, clock: Clock, *, observers: Sequence[CallObserver] = (),
                  reference: str | None = None, seed: int | None = None):
-        self.engine = engine
-        self.flow = engine.flow
+        self.line = line
+        self.flow = line.flow
         self.clock = clock
-        self.transcript = transcript
+        self.observers = list(observers)
+        self.prompts = Prompts(line.flow, line.hours, clock)
         self.state = self.flow.meta.start  # the machine's model attribute
         self.started_at: datetime = clock()
         rng = random.Random(seed)
@@ -130,13 +79,16 @@ class Call:
         self.ended = False
         self.reference_given = False  # the caller has heard the application number
         self.failures = 0
+        self.context: dict[str, str] = {}  # {heard}, {error}, {candidates} of the turn being answered
         self._said: list[str] = []
-        self._context: dict[str, str] = {}
+        self._closed = False
         self.entered()
         self._settle()
         self.greeting = self._take_said()
-        if transcript is not None:
-            transcript.start(self)
+        started = CallStarted(self.flow.id, self.flow.source, self.started_at.isoformat(), self.state,
+                              list(self.greeting))
+        for observer in self.observers:
+            observer.started(started)
 
     # ----------------------------------------------------------------- inputs
     def speech(self, text: str, *, seconds: float = 0.0, phrases: int | None = None) -> Turn:
@@ -150,28 +102,33 @@ class Call:
 
     def handle(self, inp: Input) -> Turn:
         before = self.state
-        match: dict | None = None
+        match: Match | None = None
+        event: Event | None
         if self.ended:
-            event: str | None = "ended"
+            event = "ended"
         elif inp.kind == "silence":
-            event = self._fail("noinput", "")
+            event = self._miss("noinput", "")
         elif inp.kind == "dtmf":
             match, event = self._keys(inp.text.strip(), inp)
         else:
-            match, event = self._speech(inp)
+            match, event = self._act(interpret.speech(self.flow, self.state, inp.text), inp)
         turn = Turn(len(self.turns) + 1, self.clock().isoformat(), inp.kind, inp.text, match, before,
                     self.state, self._take_said(), event)
         self.turns.append(turn)
-        if self.transcript is not None:
-            self.transcript.turn(self, turn)
-            if self.ended:
-                self.transcript.end(self)
+        for observer in self.observers:
+            observer.turn(turn)
+        if self.ended:
+            self.hang_up()
         return turn
 
     def hang_up(self) -> None:
-        """The caller leaves: close the transcript (the call may not have reached an end state)."""
-        if self.transcript is not None:
-            self.transcript.end(self)
+        """The call is over (an end state, or the caller left): observers hear it once."""
+        if self._closed:
+            return
+        self._closed = True
+        ended = CallEnded(self.state, self.ended, self.topic, len(self.turns))
+        for observer in self.observers:
+            observer.ended(ended)
 
     # ------------------------------------------------------------ machine side
     def entered(self) -> None:
@@ -196,7 +153,9 @@ class Call:
             self.ended = True
 
     def local_time(self, moment: datetime) -> datetime:
-        return self.engine.local_time(moment)
+        """A moment in the line's time zone: file names and reports use the wall clock of the
+        simulated line, not the machine's zone."""
+        return moment.astimezone(self.line.zone)
 
     def item_status(self, entry: ChecklistEntry) -> tuple[str, SlotValue | None]:
         """ready / invalid / missing, with the slot value that decided it."""
@@ -211,7 +170,7 @@ class Call:
     def holds(self, condition: str) -> bool:
         word, _, slot = condition.partition(" ")
         if word in ("open", "closed"):
-            hours = self.engine.hours
+            hours = self.line.hours
             is_open = hours is None or hours.is_open(self.clock())
             return is_open if word == "open" else not is_open
         if word == "visited":  # which path brought the call here: a shared chain returns to its topic
@@ -223,15 +182,12 @@ class Call:
             return value is None
         return value is not None and not value.valid  # invalid
 
-    def _fire(self, trigger: str) -> None:
+    def _fire(self, kind: TriggerKind, arg: str = "") -> None:
         """Fire one machine event, record the edge taken, then follow pass-through states."""
         before = self.state
-        via = trigger.split(">", 1)[1]
-        if trigger.startswith("global>"):
-            via = GLOBAL_PREFIX + via
-        elif via == "next":
-            via = self._branch_label()  # judged before moving, as the machine judges it
-        self.engine.machine.events[trigger].trigger(self)
+        via = {"option": arg, "global": str(ChoiceRef("global", arg)), "escalate": "escalate",
+               "fail": "fail"}.get(kind) or self._branch_label()  # next: judged before moving
+        self.line.machine.fire(self, kind, "" if kind == "global" else before, arg)
         self.edges.append(Edge(before, via, self.state))
         self._settle()
 
@@ -242,7 +198,7 @@ class Call:
             if self.ended or state.options or state.collect or not state.next:
                 return
             before, via = self.state, self._branch_label()
-            self.engine.machine.events[f"{before}>next"].trigger(self)
+            self.line.machine.fire(self, "next", before)
             self.edges.append(Edge(before, via, self.state))
 
     def _branch_label(self) -> str:
@@ -252,76 +208,48 @@ class Call:
                 return f"next[{branch.if_ or 'else'}]"
         return "next"
 
-    # ------------------------------------------------------------- understanding
-    def _speech(self, inp: Input) -> tuple[dict | None, str | None]:
-        text = normalize(inp.text)
-        if not text:
-            return None, self._fail("noinput", "")
-        state = self.flow.states[self.state]
-        menu = self.flow.menu(self.state)
-        if state.collect:
-            # Free speech may mention a command word in passing ("оператор не ответил"); there a
-            # command counts only as a short utterance of its own.
-            free = state.collect.type == "text" and len(tokens(text)) > 4
-            command = menu.matcher.decisive(text) if menu.matcher is not None and not free else None
-            if command is not None:
-                return self._choose(command, 100.0)
-            return self._collect(inp.text, inp, keyed=False)
-        key = spoken_key(text)
-        if key is not None and key in menu.keys:  # «один», «цифра два», «третий пункт»
-            return self._choose(menu.keys[key], 100.0)
-        if menu.matcher is None:
-            return None, self._fail("nomatch", text)
-        result = menu.matcher.match(text)
-        if result.kind == "match":
-            return self._choose(result.choice, result.score)
-        if result.kind == "ambiguous":
-            self._context["candidates"] = " или ".join(f"«{menu.labels[c]}»" for c in result.candidates)
-            return {"kind": "ambiguous", "candidates": list(result.candidates)}, self._fail("ambiguous", text)
-        return None, self._fail("nomatch", text)
+    # ------------------------------------------------------------- acting on input
+    def _act(self, verdict: interpret.Verdict, inp: Input) -> tuple[Match | None, Event | None]:
+        if isinstance(verdict, interpret.Choose):
+            return self._choose(verdict.ref, verdict.score), None
+        if isinstance(verdict, interpret.Fill):
+            return self._collect(verdict.text, inp, keyed=verdict.keyed)
+        if isinstance(verdict, interpret.Clarify):
+            labels = self.flow.menu(self.state).labels
+            self.context["candidates"] = " или ".join(f"«{labels[c]}»" for c in verdict.candidates)
+            return Ambiguous(verdict.candidates), self._miss("ambiguous", normalize(inp.text))
+        return None, self._miss("noinput" if verdict.cause == "noinput" else "nomatch", verdict.heard)
 
-    def _keys(self, keys: str, inp: Input) -> tuple[dict | None, str | None]:
-        state = self.flow.states[self.state]
-        if state.collect:
-            menu = self.flow.menu(self.state)
-            digits_expected = state.collect.type in DIGIT_SLOTS or state.collect.type == "date"
-            if len(keys) == 1 and keys in menu.keys and not (digits_expected and keys.isdigit()):
-                return self._choose(menu.keys[keys], 100.0)
-            return self._collect(keys, inp, keyed=True)
-        match: dict | None = None
-        event: str | None = None
-        for i, key in enumerate(keys):
+    def _keys(self, keys: str, inp: Input) -> tuple[Match | None, Event | None]:
+        match: Match | None = None
+        event: Event | None = None
+        for i, pressed in enumerate(keys):
             if self.ended:
                 break
             if self.flow.states[self.state].collect:  # the rest of the keys are the slot's digits
-                return self._keys(keys[i:], inp)
-            choice = self.flow.menu(self.state).keys.get(key)
-            if choice is None:
-                match, event = None, self._fail("nomatch", key)
-            else:
-                match, event = self._choose(choice, 100.0)
+                return self._act(interpret.keys_in_collect(self.flow, self.state, keys[i:]), inp)
+            match, event = self._act(interpret.key(self.flow, self.state, pressed), inp)
         return match, event
 
-    def _choose(self, choice: str, score: float) -> tuple[dict, str | None]:
-        if choice.startswith(GLOBAL_PREFIX):
-            name = choice[len(GLOBAL_PREFIX):]
-            glob = self.flow.globals[name]
+    def _choose(self, ref: ChoiceRef, score: float) -> Match:
+        if ref.kind == "global":
+            glob = self.flow.globals[ref.id]
             self._say(glob.say)
             if glob.goto:
                 # a jump starts a new path: "назад" must not return past it, and «visited» forgets
                 # the topic the caller left
                 self.menu_stack.clear()
                 self.trail.clear()
-                self._fire(f"global>{name}")
+                self._fire("global", ref.id)
             elif glob.action == "repeat":
                 self._say(self.flow.states[self.state].say)
             else:
                 self._back()
-            return {"kind": "global", "id": name, "score": round(score, 1)}, None
-        option = next(o for o in self.flow.states[self.state].options if o.id == choice)
+            return chosen(ref, score)
+        option = next(o for o in self.flow.states[self.state].options if o.id == ref.id)
         self._say(option.say)
-        self._fire(f"{self.state}>{option.id}")
-        return {"kind": "option", "id": option.id, "score": round(score, 1)}, None
+        self._fire("option", option.id)
+        return chosen(ref, score)
 
     def _back(self) -> None:
         stack = self.menu_stack
@@ -336,61 +264,46 @@ class Call:
         target = stack[-1]
         before = self.state
         self.trail.clear()  # going back leaves the path, like a jump
-        self.engine.machine.set_state(target, self)
-        self.edges.append(Edge(before, GLOBAL_PREFIX + "back", target))
+        self.line.machine.set_state(self, target)
+        self.edges.append(Edge(before, str(ChoiceRef("global", "back")), target))
         self.entered()
 
-    def _collect(self, text: str, inp: Input, *, keyed: bool) -> tuple[dict, str | None]:
+    def _collect(self, text: str, inp: Input, *, keyed: bool) -> tuple[Match, Event | None]:
         collect = self.flow.states[self.state].collect
-        parsed: Parsed = parse_slot(collect, text, keyed=keyed, reference=self.reference)
+        assert collect is not None
+        parsed = slot_type(collect.type).parse(
+            text, keyed, Limits(collect.min_digits, collect.max_digits, self.reference))
         previous = self.slots.get(collect.slot)
         self.slots[collect.slot] = SlotValue(
             collect.slot, collect.type, parsed.value, parsed.display, parsed.valid, parsed.error,
             (previous.attempts if previous else 0) + 1,
             inp.seconds or None, inp.phrases,
         )
-        match = {"kind": collect.type, "slot": collect.slot, "value": parsed.value, "valid": parsed.valid}
+        match = SlotFilled(collect.slot, collect.type, parsed.value, parsed.valid, parsed.display)
         if parsed.valid:
-            self._fire(f"{self.state}>next")
+            self._fire("next")
             return match, None
-        self._context["heard"] = parsed.display or "ничего"
-        self._context["error"] = parsed.error or ""
-        return match, self._fail("invalid", text)
+        self.context["heard"] = parsed.display or "ничего"
+        self.context["error"] = parsed.error or ""
+        return match, self._miss("invalid", text)
 
-    # ------------------------------------------------------------- reprompts
-    def _fail(self, cause: str, heard: str) -> str:
-        state = self.flow.states[self.state]
-        meta = self.flow.meta
+    def _miss(self, cause: Cause, heard: str) -> Event:
         self.failures += 1
         self.reprompts.append(Reprompt(self.state, cause, heard))
-        if self.failures >= (state.retries or meta.retries):
-            if state.collect:
-                if state.collect.on_fail:
-                    self._fire(f"{self.state}>fail")
-                    return "escalated"
-                if state.escalate:
-                    self._fire(f"{self.state}>escalate")
-                    return "escalated"
-                self._fire(f"{self.state}>next")  # move on; the slot stays marked invalid
-                return cause
-            if state.escalate or meta.escalate:
-                self._fire(f"{self.state}>escalate")
-                return "escalated"
-        texts = {
-            "noinput": state.noinput or meta.noinput,
-            "nomatch": state.nomatch or meta.nomatch,
-            "ambiguous": meta.ambiguous,
-            "invalid": (state.collect.invalid if state.collect else None) or [DEFAULT_INVALID],
-        }[cause]
-        if cause == "nomatch" and state.collect:
-            texts = state.nomatch or [DEFAULT_INVALID]
-        self._say([texts[min(self.failures, len(texts)) - 1]])
+        outcome = after_miss(self.flow, self.state, self.failures, cause, self.line.machine.escalation)
+        if isinstance(outcome, GiveUp):
+            self._fire(outcome.via)
+            return cause if outcome.via == "next" else "escalated"
+        self._say([outcome.text])
         return cause
 
     # ------------------------------------------------------------- speaking
     def render(self, text: str) -> str:
         """A prompt with its placeholders filled for this call."""
-        return render(text, self._resolve).strip()
+        return self.prompts.render(text, self)
+
+    def menu_hint(self) -> str:
+        return self.prompts.menu_hint(self)
 
     def _say(self, texts: list[str]) -> None:
         for text in texts:
@@ -403,46 +316,6 @@ class Call:
     def _take_said(self) -> list[str]:
         said, self._said = self._said, []
         return said
-
-    def _resolve(self, name: str) -> str:
-        if name.startswith("data."):
-            value = lookup_data(self.flow.data, name[5:])
-            return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-        if name in self.slots:
-            return self.slots[name].display
-        if name in self._context:
-            return self._context[name]
-        hours = self.engine.hours
-        if name == "next_open":
-            return hours.describe_next_open(self.clock()) if hours else ""
-        if name == "hours":
-            return hours.describe_week() if hours else ""
-        if name == "now":
-            moment = hours.local(self.clock()) if hours else self.clock()
-            return f"{moment:%H:%M}"
-        if name == "reference":
-            # in pairs, as people read out long numbers: "48-17-30-52"
-            return "-".join(self.reference[i:i + 2] for i in range(0, len(self.reference), 2))
-        if name == "menu_hint":
-            return self.menu_hint()
-        if name == "topic":
-            return self.topic or ""
-        return ""  # a slot not collected yet reads as nothing
-
-    def menu_hint(self) -> str:
-        state = self.flow.states[self.state]
-        if state.collect:
-            if state.collect.type in DIGIT_SLOTS:
-                return "Назовите цифры голосом или наберите их на клавиатуре."
-            return ""
-        if not state.options:
-            return ""
-        parts = []
-        for option in state.options:
-            label = self.flow.menu(self.state).labels[option.id]
-            key = f" — {option.keys[0]}" if option.keys else ""
-            parts.append(f"«{label}»{key}")
-        return "Скажите, что вас интересует, или нажмите клавишу: " + ", ".join(parts) + "."
 
     # ------------------------------------------------------------- for channels
     def decisive(self, text: str) -> str | None:
@@ -459,7 +332,6 @@ class Call:
         globals_ = tuple(p for g in self.flow.enabled_globals(self.state).values() for p in g.phrases)
         if state.collect:
             kind = state.collect.type
-            mode = "digits" if kind in DIGIT_SLOTS else "free"
-            return Expectation(mode, globals_, timeout, kind)
+            return Expectation(slot_type(kind).listening, globals_, timeout, kind)
         phrases = tuple(p for o in state.options for p in o.phrases)
         return Expectation("menu", phrases + globals_, timeout, keys=tuple(self.flow.menu(self.state).keys))

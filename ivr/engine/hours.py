@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from ivr.flow.schema import Schedule
+from ivr.flow.schema import DAYS, Schedule
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_AT = ("в понедельник", "во вторник", "в среду", "в четверг", "в пятницу", "в субботу",
            "в воскресенье")
 _DAY_FROM = ("понедельника", "вторника", "среды", "четверга", "пятницы", "субботы", "воскресенья")

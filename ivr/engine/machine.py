@@ -1,4 +1,4 @@
-"""One ``transitions`` Machine per flow, shared by every call.
+"""One ``transitions`` Machine per flow, shared by every call, and the one owner of its triggers.
 
 Calls are the machine's models, but they are never registered with ``Machine.add_model``: that binds
 a helper per state and per trigger onto each model (3–7 ms per call on a 1,000-state flow) and keeps
@@ -6,57 +6,106 @@ every finished call referenced by the machine for ever. Instead a call fires the
 directly (``machine.events[name].trigger(call)``), which is exactly what a bound trigger does, so
 starting a call costs the same on a 10-state and a 1,000-state flow and nothing leaks.
 
-Trigger names: ``<state>><option id>``, ``<state>>next`` (branches with conditions, in order),
-``<state>>escalate``, ``<state>>fail`` and ``global><name>`` (from every state where it is enabled).
+Trigger names are built here and nowhere else, from (what, state, argument) keys: an option of a
+state, its ``next`` branches (with conditions, in order), its escalation, its collect failure,
+and each global command. Names stay readable (``main>auth``) for diagrams and logs; a collision of
+two readable names (a state called ``a>b``…) gets a numbered suffix, so flow authors may name
+states and options anything. Where a state escalates to is decided once, here.
 """
 
 from __future__ import annotations
 
 from functools import partial
+from typing import Any, Literal
 
-from transitions import Machine
+from transitions import EventData, Machine
 
 from ivr.flow.model import Flow
 
-
-def _condition(condition: str, event) -> bool:
-    return event.model.holds(condition)
+TriggerKind = Literal["option", "next", "escalate", "fail", "global"]
 
 
-def _entered(event) -> None:
+def _condition(condition: str, event: EventData) -> bool:
+    return bool(event.model.holds(condition))
+
+
+def _entered(event: EventData) -> None:
     event.model.entered()
 
 
-def build_machine(flow: Flow) -> Machine:
-    transitions: list[dict] = []
-    meta = flow.meta
-    for name, state in flow.states.items():
-        for option in state.options:
-            transitions.append({"trigger": f"{name}>{option.id}", "source": name, "dest": option.goto})
-        for branch in state.next:
-            conditions = [partial(_condition, branch.if_)] if branch.if_ else []
-            transitions.append({"trigger": f"{name}>next", "source": name, "dest": branch.goto,
-                                "conditions": conditions})
-        if state.options or state.collect:
-            escalate = state.escalate or (None if state.collect else meta.escalate)
-            if escalate:
-                transitions.append({"trigger": f"{name}>escalate", "source": name, "dest": escalate})
-        if state.collect and state.collect.on_fail:
-            transitions.append({"trigger": f"{name}>fail", "source": name,
-                                "dest": state.collect.on_fail})
-    for gname, glob in flow.globals.items():
-        if glob.goto is None:
-            continue
-        sources = [n for n in flow.states if gname in flow.enabled_globals(n)]
-        if sources:
-            transitions.append({"trigger": f"global>{gname}", "source": sources, "dest": glob.goto})
-    return Machine(
-        model=None,
-        states=list(flow.states),
-        initial=meta.start,
-        transitions=transitions,
-        auto_transitions=False,
-        send_event=True,
-        after_state_change=[_entered],
-        name=flow.id,
-    )
+class FlowMachine:
+    """The flow's machine and its trigger vocabulary; a call fires by meaning, never by name."""
+
+    def __init__(self, flow: Flow):
+        self._names: dict[tuple[TriggerKind, str, str], str] = {}
+        self.escalation: dict[str, str] = {}  # state → where too many misses lead
+        transitions: list[dict[str, Any]] = []
+        meta = flow.meta
+        for name, state in flow.states.items():
+            for option in state.options:
+                transitions.append({"trigger": self._name("option", name, option.id), "source": name,
+                                    "dest": option.goto})
+            for branch in state.next:
+                conditions = [partial(_condition, branch.if_)] if branch.if_ else []
+                transitions.append({"trigger": self._name("next", name), "source": name,
+                                    "dest": branch.goto, "conditions": conditions})
+            if state.options or state.collect:
+                # a collect escalates only if it says so: the flow-wide operator escalation is for
+                # menus, a caller who cannot dictate a number goes on without it
+                target = state.escalate or (None if state.collect else meta.escalate)
+                if target:
+                    self.escalation[name] = target
+                    transitions.append({"trigger": self._name("escalate", name), "source": name,
+                                        "dest": target})
+            if state.collect and state.collect.on_fail:
+                transitions.append({"trigger": self._name("fail", name), "source": name,
+                                    "dest": state.collect.on_fail})
+        for gname, glob in flow.globals.items():
+            if glob.goto is None:
+                continue
+            sources = [n for n in flow.states if gname in flow.enabled_globals(n)]
+            if sources:
+                transitions.append({"trigger": self._name("global", "", gname), "source": sources,
+                                    "dest": glob.goto})
+        self.machine = Machine(
+            model=None,
+            states=list(flow.states),
+            initial=meta.start,
+            transitions=transitions,
+            auto_transitions=False,
+            send_event=True,
+            after_state_change=[_entered],
+            name=flow.id,
+        )
+
+    def _name(self, kind: TriggerKind, state: str, arg: str = "") -> str:
+        key = (kind, state, arg)
+        if key in self._names:
+            return self._names[key]
+        readable = {"option": f"{state}>{arg}", "next": f"{state}>next", "escalate": f"{state}>escalate",
+                    "fail": f"{state}>fail", "global": f"global>{arg}"}[kind]
+        name, n = readable, 1
+        taken = set(self._names.values())
+        while name in taken:
+            n += 1
+            name = f"{readable}#{n}"
+        self._names[key] = name
+        return name
+
+    def trigger(self, kind: TriggerKind, state: str, arg: str = "") -> str:
+        """The machine's event name for one drawn transition (for diagrams and tests)."""
+        return self._names[(kind, state, arg)]
+
+    def fire(self, model: object, kind: TriggerKind, state: str, arg: str = "") -> None:
+        self.machine.events[self._names[(kind, state, arg)]].trigger(model)
+
+    def set_state(self, model: object, state: str) -> None:
+        self.machine.set_state(state, model)
+
+    @property
+    def models(self) -> list[object]:
+        return list(self.machine.models)
+
+
+def build_machine(flow: Flow) -> FlowMachine:
+    return FlowMachine(flow)

@@ -1,28 +1,28 @@
 """The call transcript, written as the call goes (JSON Lines, one record per line, flushed each turn).
 
 A crash, a closed terminal or a killed process must not lose what the caller already said, so nothing
-is buffered until the end. Personal data (СНИЛС, ИНН, phone, ФИО, passport, dates) are masked unless
-the user explicitly asked to keep them.
+is buffered until the end. Personal data are masked unless the user explicitly asked to keep them:
+a slot's value by its type's rule (``ivr/slots``), everything else said or heard by ``mask_text``.
+The writer is a ``CallObserver``: it sees the call's records, never the call.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from ivr.engine.records import CallEnded, CallStarted, SlotFilled, Turn
 from ivr.errors import UserError
 from ivr.oserrors import describe
-from ivr.personal.masking import PERSONAL_KINDS, mask_text, mask_value
-
-if TYPE_CHECKING:
-    from ivr.engine.call import Call, Turn
+from ivr.slots import slot_type
+from ivr.slots.redact import Redactor
 
 
 class TranscriptWriter:
     def __init__(self, path: str | Path, *, keep_personal_data: bool = False):
         self.path = Path(path)
         self.keep = keep_personal_data
+        self._redact = Redactor()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the call
@@ -30,37 +30,38 @@ class TranscriptWriter:
             raise UserError(f"{self.path}: не удаётся записать расшифровку звонка ({describe(err)}) — "
                             "укажите другую папку для отчётов") from None
 
-    def _write(self, record: dict) -> None:
+    def _write(self, record: dict[str, object]) -> None:
         self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
         # flush, not fsync: the OS keeps flushed data when the process dies (the case that
         # matters here), and fsync per turn would cost milliseconds on every answer.
         self._file.flush()
 
     def _text(self, text: str) -> str:
-        return text if self.keep else mask_text(text)
+        return text if self.keep else self._redact(text)
 
-    def start(self, call: "Call") -> None:
+    def started(self, record: CallStarted) -> None:
         self._write({
-            "type": "call", "flow": call.flow.id, "source": call.flow.source,
-            "started": call.started_at.isoformat(), "state": call.state,
-            "said": [self._text(t) for t in call.greeting], "masked": not self.keep,
+            "type": "call", "flow": record.flow, "source": record.source, "started": record.started,
+            "state": record.state, "said": [self._text(t) for t in record.said], "masked": not self.keep,
         })
 
-    def turn(self, call: "Call", turn: "Turn") -> None:
-        record = turn.to_json()
-        kind = (turn.match or {}).get("kind")
+    def turn(self, record: Turn) -> None:
+        data = record.to_json()
         if not self.keep:
-            if kind in PERSONAL_KINDS:
-                record["input"] = mask_value(kind, record["input"])
-                record["match"] = {**turn.match, "value": mask_value(kind, turn.match.get("value", ""))}
+            match = record.match
+            if isinstance(match, SlotFilled):
+                self._redact.remember(match.type, match.value, match.display, record.input)
+                mask = slot_type(match.type).mask
+                data["input"] = mask(record.input) if slot_type(match.type).personal else self._redact(record.input)
+                data["match"] = {**match.to_json(), "value": mask(match.value)}
             else:
-                record["input"] = mask_text(record["input"])
-            record["said"] = [mask_text(t) for t in record["said"]]
-        self._write({"type": "turn", **record})
+                data["input"] = self._redact(record.input)
+            data["said"] = [self._redact(t) for t in record.said]
+        self._write({"type": "turn", **data})
 
-    def end(self, call: "Call") -> None:
+    def ended(self, record: CallEnded) -> None:
         if self._file.closed:
             return
-        self._write({"type": "end", "state": call.state, "ended": call.ended, "topic": call.topic,
-                     "turns": len(call.turns)})
+        self._write({"type": "end", "state": record.state, "ended": record.ended, "topic": record.topic,
+                     "turns": record.turns})
         self._file.close()

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError
 
 from ivr.flow import schema
+from ivr.keypad import KEYS
 from ivr.flow.templates import BUILTINS, PLACEHOLDER, lookup_data, placeholders
 from ivr.flow.yaml_source import Problem, Unreadable
 from ivr.understanding.matcher import has_words
@@ -21,9 +22,6 @@ from ivr.understanding.normalize import normalize
 
 HOURS_RE = re.compile(r"([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)")
 SLOT_RE = re.compile(r"[a-z_][a-z0-9_]*")
-# Option ids become machine triggers ``<state>><id>`` next to the engine's own ``<state>>next``,
-# ``>escalate`` and ``>fail``; an id starting with "global:" would be taken for a global command.
-RESERVED_OPTION_IDS = frozenset({"next", "escalate", "fail"})
 
 
 def check_flow(spec: schema.FlowFile, declared: set[str] | None = None) -> list[Problem]:
@@ -32,8 +30,6 @@ def check_flow(spec: schema.FlowFile, declared: set[str] | None = None) -> list[
     states = {**{n: None for n in declared or ()}, **spec.states}
     slots = {s.collect.slot for s in spec.states.values() if s.collect}
     problems: list[Problem] = []
-    for name in states:
-        problems += _check_state_name(name)
     problems += _check_meta(spec, states)
     for name, glob in spec.globals.items():
         problems += _check_global(name, glob, states)
@@ -42,14 +38,6 @@ def check_flow(spec: schema.FlowFile, declared: set[str] | None = None) -> list[
     problems += _check_templates(spec, slots)
     problems += _check_auto_cycles(spec.states)
     return problems
-
-
-def _check_state_name(name: str) -> Iterator[Problem]:
-    """State names become machine triggers ``<state>><option id>`` next to ``global><command>``."""
-    if ">" in name or name == "global":
-        yield Problem(("states", name), f"states: имя состояния «{_preview(name)}» не подходит — "
-                                        "«global» и знак «>» заняты служебными переходами; используйте "
-                                        "буквы, цифры и «_»")
 
 
 def _target(path: tuple, target: str | None, states: dict) -> Iterator[Problem]:
@@ -125,7 +113,7 @@ def _check_schedule(spec: schema.FlowFile) -> Iterator[Problem]:
         yield Problem(("data", name, "timezone"), f"data.{name}.timezone: неизвестный часовой пояс "
                                                   f"«{_preview(sched.timezone)}» — напишите, например, "
                                                   "Europe/Moscow, или уберите поле (будет flow.timezone)")
-    for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
+    for day in schema.DAYS:
         value = getattr(sched, day)
         if value is None:
             continue
@@ -155,7 +143,7 @@ def _check_phrases(path: tuple, phrases: list[str]) -> Iterator[Problem]:
 
 def _check_keys(path: tuple, keys: list[str]) -> Iterator[Problem]:
     for i, key in enumerate(keys):
-        if len(key) != 1 or key not in schema.KEYPAD:
+        if len(key) != 1 or key not in KEYS:
             yield Problem((*path, "keys", i), f"{_dotted(path)}.keys: «{key}» не клавиша телефона — "
                                               "одна из 0–9, * или #")
 
@@ -291,12 +279,8 @@ def _check_menu(path: tuple, state: schema.State, spec: schema.FlowFile, states:
 def _check_option_id(path: tuple, state: str, oid: str) -> Iterator[Problem]:
     if isinstance(oid, Unreadable):
         return
-    if oid in RESERVED_OPTION_IDS:
-        yield Problem(path, f"states.{state}: id пункта «{oid}» занят служебным переходом — назовите "
-                            f"пункт иначе, например «{oid}_step»")
-    elif not oid.strip() or ">" in oid or oid.startswith("global:"):
-        yield Problem(path, f"states.{state}: id пункта «{_preview(oid)}» не подходит — используйте буквы, "
-                            "цифры и «_», без «>» и без «global:» в начале")
+    if not oid.strip():
+        yield Problem(path, f"states.{state}: пустой id пункта — назовите пункт, например «renew»")
 
 
 def _texts(spec: schema.FlowFile) -> Iterator[tuple[tuple, str]]:

@@ -8,12 +8,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from ivr.flow import schema
 from ivr.understanding.matcher import Choice, Matcher
 
-GLOBAL_PREFIX = "global:"
+
+@dataclass(frozen=True)
+class ChoiceRef:
+    """One thing a caller can pick in a state: a menu option or a global command. Kept apart by
+    kind, so an option may have any id without being taken for a command."""
+
+    kind: Literal["option", "global"]
+    id: str
+
+    def __str__(self) -> str:
+        return self.id if self.kind == "option" else f"global:{self.id}"
+
+    @property
+    def key(self) -> str:
+        """The matcher's id for this choice: options and commands never collide."""
+        return f"{self.kind[0]}:{self.id}"
 
 
 class Edge(NamedTuple):
@@ -26,14 +41,17 @@ class Edge(NamedTuple):
 
 @dataclass(frozen=True)
 class Menu:
-    keys: dict[str, str]  # keypad key → option id or "global:<name>"
+    keys: dict[str, ChoiceRef]  # keypad key → what it picks
     matcher: Matcher | None  # None when nothing in this state can be said (keys only)
-    labels: dict[str, str]  # option id / "global:<name>" → how the caller would call it
+    choices: dict[str, ChoiceRef]  # the matcher's choice ids → what they pick
+    labels: dict[ChoiceRef, str]  # how the caller would call each choice
+
+    def choice(self, key: str) -> ChoiceRef:
+        return self.choices[key]
 
 
 class Flow:
     def __init__(self, spec: schema.FlowFile, source: str = "<flow>"):
-        self.spec = spec
         self.source = source
         self.meta = spec.flow
         self.id = spec.flow.id
@@ -61,22 +79,26 @@ class Flow:
         return menu
 
     def _build_menu(self, state: str) -> Menu:
-        keys: dict[str, str] = {}
-        labels: dict[str, str] = {}
+        keys: dict[str, ChoiceRef] = {}
+        labels: dict[ChoiceRef, str] = {}
+        refs: dict[str, ChoiceRef] = {}
         choices = []
         for option in self.states[state].options:
+            ref = ChoiceRef("option", option.id)
             for key in option.keys:
-                keys[key] = option.id
-            labels[option.id] = option.label or (option.phrases[0] if option.phrases else option.id)
-            choices.append(Choice(option.id, tuple(option.phrases)))
+                keys[key] = ref
+            labels[ref] = option.label or (option.phrases[0] if option.phrases else option.id)
+            refs[ref.key] = ref
+            choices.append(Choice(ref.key, tuple(option.phrases)))
         for name, glob in self.enabled_globals(state).items():
-            gid = GLOBAL_PREFIX + name
+            ref = ChoiceRef("global", name)
             for key in glob.keys:
-                keys.setdefault(key, gid)
-            labels[gid] = glob.phrases[0] if glob.phrases else name
-            choices.append(Choice(gid, tuple(glob.phrases)))
+                keys.setdefault(key, ref)
+            labels[ref] = glob.phrases[0] if glob.phrases else name
+            refs[ref.key] = ref
+            choices.append(Choice(ref.key, tuple(glob.phrases)))
         spoken = [c for c in choices if c.phrases]
-        return Menu(keys, Matcher(spoken) if spoken else None, labels)
+        return Menu(keys, Matcher(spoken) if spoken else None, refs, labels)
 
     @cached_property
     def edges(self) -> frozenset[Edge]:
@@ -94,7 +116,7 @@ class Flow:
                 edges.add(Edge(name, "fail", state.collect.on_fail))
         for gname, glob in self.globals.items():
             if glob.goto:
-                edges.add(Edge("*", GLOBAL_PREFIX + gname, glob.goto))
+                edges.add(Edge("*", str(ChoiceRef("global", gname)), glob.goto))
         return frozenset(edges)
 
     @cached_property

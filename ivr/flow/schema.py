@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from ivr.slots import SlotTypeName
+
 
 def _as_list(value: object) -> object:
     """Let authors write a single item where a list is expected (``keys: "1"``, ``say: "…"``)."""
@@ -56,7 +58,6 @@ NotBool = BeforeValidator(_not_bool)
 TextList = Annotated[list[str], BeforeValidator(_as_list)]
 KeyList = Annotated[list[str], BeforeValidator(_key_text), BeforeValidator(_as_list)]
 
-KEYPAD = frozenset("0123456789*#")
 CONDITION_RE = re.compile(r"^(open|closed|(has|missing|invalid) [a-z_][a-z0-9_]*|visited \S+)$")
 
 
@@ -110,10 +111,7 @@ Next = Annotated[list[Branch], BeforeValidator(_branches)]
 
 class Collect(Strict):
     slot: str
-    type: Literal[
-        "text", "digits", "number", "yesno", "fio", "snils", "inn", "phone", "passport", "date",
-        "reference",
-    ] = "text"
+    type: SlotTypeName = "text"
     min_digits: Annotated[int | None, NotBool] = Field(default=None, ge=1)
     max_digits: Annotated[int | None, NotBool] = Field(default=None, ge=1)
     invalid: TextList = Field(default_factory=list)
@@ -166,6 +164,9 @@ class FlowMeta(Strict):
     noinput: TextList = Field(
         default_factory=lambda: ["Я вас не слышу. {menu_hint}"]
     )
+
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # a schedule's day keys, Monday first
 
 
 class Schedule(Strict):

@@ -14,6 +14,7 @@ from itertools import chain, repeat
 
 from num2words import num2words
 
+from ivr.understanding.calendar import MONTHS_GENITIVE
 from ivr.understanding.normalize import normalize
 from ivr.understanding.numbers import is_number_word, number_groups
 
@@ -132,10 +133,6 @@ def check_passport(text: str) -> Checked:
 
 # --- dates ----------------------------------------------------------------------------------------
 
-_MONTHS_GENITIVE = (
-    "января", "февраля", "марта", "апреля", "мая", "июня",
-    "июля", "августа", "сентября", "октября", "ноября", "декабря",
-)  # fmt: skip
 _DATE_EXAMPLE = "например, 25 ноября 1980 года"
 _DATE_UNCLEAR = f"Не удалось разобрать дату: назовите число, месяц и год, {_DATE_EXAMPLE}."
 
@@ -159,10 +156,10 @@ def _one_number(tokens: Sequence[str]) -> int | None:
 def _parse_date(text: str) -> date | str:
     """The date, or the Russian explanation of why there is none."""
     tokens = re.findall(r"[0-9]+|[а-я]+", normalize(text))
-    month_at = next((i for i, token in enumerate(tokens) if token in _MONTHS_GENITIVE), None)
+    month_at = next((i for i, token in enumerate(tokens) if token in MONTHS_GENITIVE), None)
     if month_at is not None:
         day_tokens = _number_run(tokens[:month_at][::-1])[::-1]  # the number words just before
-        month = _MONTHS_GENITIVE.index(tokens[month_at]) + 1
+        month = MONTHS_GENITIVE.index(tokens[month_at]) + 1
         year_tokens = _number_run(tokens[month_at + 1 :])
     else:
         numbers = [token for token in tokens if token.isdigit()]
@@ -186,7 +183,7 @@ def _parse_date(text: str) -> date | str:
         return date(year, month, day)
     except (ValueError, OverflowError):  # 31 February, or a recogniser's 10**20
         return (
-            f"Даты {day} {_MONTHS_GENITIVE[month - 1]} {year} года не существует: "
+            f"Даты {day} {MONTHS_GENITIVE[month - 1]} {year} года не существует: "
             "проверьте число и месяц."
         )
 
@@ -230,17 +227,6 @@ def format_passport(digits: str) -> str:
     return f"{digits[:2]} {digits[2:4]} {digits[4:]}"
 
 
-# Digit groups as people dictate each kind; digits beyond them are read in threes.
-_SPOKEN_GROUPS = {
-    "snils": (3, 3, 3, 2),
-    "inn": (3, 3, 3, 3),
-    "passport": (2, 2, 3, 3),
-    "phone": (3, 3, 2, 2),
-    "digits": (),
-    "reference": (),
-}
-
-
 def _speak_group(group: str) -> str:
     """Leading zeros are said one by one, or "007" would be heard as just "семь"."""
     rest = group.lstrip("0")
@@ -250,17 +236,25 @@ def _speak_group(group: str) -> str:
     return " ".join(words)
 
 
-def speak_digits(kind: str, value: str) -> str:
-    """Read a number back in short groups: a caller can confirm "сто двенадцать", not 11 digits."""
-    if kind not in _SPOKEN_GROUPS:
-        raise ValueError(f"unknown kind {kind!r}; expected one of {sorted(_SPOKEN_GROUPS)}")
+def speak_digits(value: str, groups: Sequence[int] = ()) -> str:
+    """Read a number back in short groups: a caller can confirm "сто двенадцать", not 11 digits.
+    Digits beyond ``groups`` are read in threes."""
     digits = "".join(ch for ch in value if ch in ASCII_DIGITS)
     words: list[str] = []
-    if kind == "phone" and (phone := check_phone(value)).ok:
-        words, digits = ["плюс семь"], phone.value[2:]
-    for size in chain(_SPOKEN_GROUPS[kind], repeat(3)):
+    for size in chain(groups, repeat(3)):
         if not digits:
             break
         words.append(_speak_group(digits[:size]))
         digits = digits[size:]
     return ", ".join(words)
+
+
+PHONE_GROUPS = (3, 3, 2, 2)
+
+
+def speak_phone(value: str) -> str:
+    """A valid number as «плюс семь» and its groups; an invalid one read back as heard."""
+    phone = check_phone(value)
+    if phone.ok:
+        return "плюс семь, " + speak_digits(phone.value[2:], PHONE_GROUPS)
+    return speak_digits(value, PHONE_GROUPS)

@@ -23,20 +23,24 @@ from ivr.personal.identifiers import (
 )
 from ivr.understanding.numbers import is_number_word, number_groups
 
-PERSONAL_KINDS: frozenset[str] = frozenset(
-    {"fio", "snils", "inn", "phone", "passport", "date_of_birth"}
-)
 
-# kind -> (check, format of the valid value, leading characters left visible, last digits kept)
-_DIGIT_KINDS: dict[str, tuple[Callable[[str], Checked], Callable[[str], str], int, int]] = {
-    "snils": (check_snils, format_snils, 0, 2),
-    "inn": (check_inn, str, 0, 2),
-    "phone": (check_phone, format_phone, 2, 2),  # "+7" says nothing about the person
-    "passport": (check_passport, format_passport, 0, 3),
-}
+def _digit_masker(check: Callable[[str], Checked], fmt: Callable[[str], str], visible: int,
+                  keep_last: int) -> Callable[[str], str]:
+    """A masker for one kind of identifier: the valid value in its usual format with only the last
+    ``keep_last`` digits (and ``visible`` leading characters) left; an invalid one masked as heard,
+    never shown."""
+
+    def mask(value: str) -> str:
+        checked = check(value)
+        if not checked.ok:
+            return mask_digits(mask_text(value), keep_last)
+        shown = fmt(checked.value)
+        return shown[:visible] + mask_digits(shown[visible:], keep_last)
+
+    return mask
 
 
-def _mask_digits(text: str, keep_last: int) -> str:
+def mask_digits(text: str, keep_last: int) -> str:
     """Star out digits but keep separators, so the masked value still looks like what it was."""
     total = sum(ch.isdecimal() for ch in text)
     seen = 0
@@ -49,21 +53,21 @@ def _mask_digits(text: str, keep_last: int) -> str:
     return "".join(masked)
 
 
-def mask_value(kind: str, value: str) -> str:
-    """Mask one slot value; a value that failed its check is masked as heard, never shown."""
-    if kind == "fio":
-        return " ".join(f"{word[0]}." for word in value.split())
-    if kind in ("date", "date_of_birth"):
-        checked = check_date(value)
-        return f"**.**.{checked.value[:4]}" if checked.ok else "**.**.****"
-    if kind not in _DIGIT_KINDS:
-        return mask_text(value)
-    check, fmt, visible, keep_last = _DIGIT_KINDS[kind]
-    checked = check(value)
-    if not checked.ok:
-        return _mask_digits(mask_text(value), keep_last)
-    shown = fmt(checked.value)
-    return shown[:visible] + _mask_digits(shown[visible:], keep_last)
+mask_snils = _digit_masker(check_snils, format_snils, 0, 2)
+mask_inn = _digit_masker(check_inn, str, 0, 2)
+mask_phone = _digit_masker(check_phone, format_phone, 2, 2)  # "+7" says nothing about the person
+mask_passport = _digit_masker(check_passport, format_passport, 0, 3)
+
+
+def mask_fio(value: str) -> str:
+    """Initials only: enough to tell whose call it was, not enough to identify anyone."""
+    return " ".join(f"{word[0]}." for word in value.split())
+
+
+def mask_date(value: str) -> str:
+    """The year alone stays: it tells a payment of 2025 from one of 2026 without naming the day."""
+    checked = check_date(value)
+    return f"**.**.{checked.value[:4]}" if checked.ok else "**.**.****"
 
 
 # A run of digits as people write them: "112-233-445 95", "8 (912) 345-67-89", "+79123456789".
@@ -79,7 +83,7 @@ def _mask_digit_run(match: re.Match[str]) -> str:
     if sum(ch.isdecimal() for ch in run) < MIN_MASKED_DIGITS:
         return run
     lead = match.group("lead") or ""
-    return lead + _mask_digits(run[len(lead) :], 2)
+    return lead + mask_digits(run[len(lead) :], 2)
 
 
 def _number_word_runs(text: str) -> Iterator[list[re.Match[str]]]:

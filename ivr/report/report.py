@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ivr.engine.call import Call, SlotValue
+from ivr.engine.call import Call
+from ivr.engine.records import SlotFilled, SlotValue
 from ivr.errors import UserError
 from ivr.oserrors import describe
-from ivr.personal.masking import PERSONAL_KINDS, mask_text, mask_value
+from ivr.personal.masking import mask_text
+from ivr.slots import slot_type
+from ivr.slots.redact import Redactor
 
 STATUS_WORDS = {"ready": "готово", "invalid": "неверно", "missing": "нет"}
 CAUSE_WORDS = {"nomatch": "не понял ответ", "noinput": "молчание", "ambiguous": "ответ подходит к двум пунктам",
@@ -40,9 +43,17 @@ class ChecklistLine:
 def _slot_value(slot: SlotValue, keep: bool) -> str:
     if keep:
         return slot.display
-    if slot.kind in PERSONAL_KINDS:
-        return mask_value(slot.kind, slot.value or slot.display)
-    return mask_text(slot.display)
+    kind = slot_type(slot.kind)
+    return kind.mask(slot.value or slot.display) if kind.personal else mask_text(slot.display)
+
+
+def redactor(call: Call) -> Redactor:
+    """Knows every personal value the call collected, in the forms said and shown."""
+    redact = Redactor()
+    for turn in call.turns:
+        if isinstance(turn.match, SlotFilled):
+            redact.remember(turn.match.type, turn.match.value, turn.match.display, turn.input)
+    return redact
 
 
 def checklist(call: Call, keep: bool = False) -> list[ChecklistLine]:
@@ -67,8 +78,9 @@ def count_phrases(text: str) -> int:
 def problem_statement(call: Call) -> dict | None:
     """How the caller stated the problem: the first measured slot (``collect.measure: true``)."""
     for turn in call.turns:
-        match = turn.match or {}
-        collect = call.flow.collects.get(match.get("slot", ""))
+        if not isinstance(turn.match, SlotFilled):
+            continue
+        collect = call.flow.collects.get(turn.match.slot)
         if collect is None or not collect.measure:
             continue
         slot = call.slots[collect.slot]
@@ -83,6 +95,7 @@ def problem_statement(call: Call) -> dict | None:
 
 def build(call: Call, keep_personal_data: bool = False) -> dict:
     keep = keep_personal_data
+    redact = redactor(call)
     ended_at = datetime.fromisoformat(call.turns[-1].at) if call.turns else call.started_at
     return {
         "flow": call.flow.id,
@@ -96,11 +109,11 @@ def build(call: Call, keep_personal_data: bool = False) -> dict:
         "ended": call.ended,
         "checklist": [line.__dict__ for line in checklist(call, keep)],
         "problem_statement": problem_statement(call),
-        "reprompts": [{"state": r.state, "cause": r.cause, "heard": r.input if keep else mask_text(r.input)}
+        "reprompts": [{"state": r.state, "cause": r.cause, "heard": r.input if keep else redact(r.input)}
                       for r in call.reprompts],
         "term": call.term,
         "reference": call.reference if call.reference_given else None,
-        "if_unsolved": [call.render(t) for t in call.flow.meta.unsolved],
+        "if_unsolved": [call.render(t) if keep else redact.known(call.render(t)) for t in call.flow.meta.unsolved],
         "masked": not keep,
     }
 

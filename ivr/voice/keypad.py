@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import queue
 
-KEYS = frozenset("0123456789*#")
+from ivr.keypad import KEYS
 
 
 class KeypadQueue:
@@ -32,13 +32,3 @@ class KeypadQueue:
             return self._queue.get(timeout=timeout)
         except queue.Empty:
             return None
-
-    def clear(self) -> None:
-        while self.get_nowait() is not None:
-            pass
-
-    def __len__(self) -> int:
-        return self._queue.qsize()
-
-    def empty(self) -> bool:
-        return self._queue.empty()

@@ -37,7 +37,7 @@ def test_run_script_exit_code_follows_expectations(tmp_path: Path):
                       "    expect: {state: renew_card, says: ['нет такого текста']}\n", encoding="utf-8")
     proc = ivr("run", "--script", str(script))
     assert proc.returncode == 1
-    assert "НЕ СОВПАЛО в шаге 1 (dtmf: 2): ожидалось state: renew_card; вышло state: signup" in proc.stdout
+    assert "НЕ СОВПАЛО: шаг 1 (dtmf: 2):\n  ожидалось: state: renew_card\n  вышло:     state: signup" in proc.stdout
 
 
 def test_ivr_test_prints_turn_expected_and_happened(tmp_path: Path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ivr.engine.records import OptionChosen
+
 import json
 import os
 import signal
@@ -43,7 +45,8 @@ def test_greeting_then_menu_by_phrase_with_a_wrong_ending(call):
     assert call.state == "main"
     assert "Главное меню" in call.greeting[-1]
     turn = call.speech("мне бы продлением книги заняться")
-    assert turn.match == {"kind": "option", "id": "renew", "score": turn.match["score"]}
+    assert isinstance(turn.match, OptionChosen) and turn.match.id == "renew"
+    assert turn.to_json()["match"] == {"kind": "option", "id": "renew", "score": turn.match.score}
     assert call.state == "renew_card"
     assert call.topic == "Продление книги"
     assert [e.item for e in call.checklist] == ["Номер читательского билета"]
@@ -117,9 +120,9 @@ def test_global_commands_from_a_deep_state(engine):
     c.speech("назад")
     assert c.state == "main"
     c.dtmf("2")
-    assert c.dtmf("#").match["id"] == "main_menu" and c.state == "main"
+    assert c.dtmf("#").choice_id == "main_menu" and c.state == "main"
     c.dtmf("1")
-    assert c.speech("соедините с оператором").match["id"] == "operator"
+    assert c.speech("соедините с оператором").choice_id == "operator"
     assert c.state == "operator" and c.ended
 
 
@@ -293,14 +296,15 @@ states:
 
 
 def test_fio_must_look_like_a_name():
-    from ivr.engine.slots import parse_slot
-    from ivr.flow.schema import Collect
+    from ivr.slots import Limits, slot_type
 
-    fio = Collect(slot="fio", type="fio")
-    assert parse_slot(fio, "меня зовут абдуллаев рустам ильдарович", keyed=False).value == "Абдуллаев Рустам Ильдарович"
-    assert parse_slot(fio, "цой виктор", keyed=False).valid
-    assert not parse_slot(fio, "забыл пароль", keyed=False).valid
-    assert not parse_slot(fio, "не могу войти", keyed=False).valid
+    def parse_fio(text):
+        return slot_type("fio").parse(text, False, Limits())
+
+    assert parse_fio("меня зовут абдуллаев рустам ильдарович").value == "Абдуллаев Рустам Ильдарович"
+    assert parse_fio("цой виктор").valid
+    assert not parse_fio("забыл пароль").valid
+    assert not parse_fio("не могу войти").valid
 
 
 def test_visited_forgets_the_topic_after_a_global_jump():
@@ -333,3 +337,77 @@ def test_schedule_is_said_in_words_that_read_aloud(engine):
     assert engine.hours.describe_week() == (
         "с понедельника по четверг с 09:00 до 18:00, в пятницу с 09:00 до 17:00, "
         "в субботу с 10:00 до 14:00, в воскресенье выходной (время московское)")
+
+
+def test_any_state_name_and_option_id_works_the_machine_keeps_triggers_apart():
+    """The machine owns the trigger vocabulary, so names that once collided with its own
+    (option ids «next», «escalate», «fail», «global:x»; states «global», «a>b») are ordinary names."""
+    from ivr.flow.loader import parse_flow
+
+    flow = parse_flow("""
+flow: {id: names, title: x, start: a>b, escalate: global}
+globals:
+  x: {keys: ["0"], phrases: [оператор], goto: global}
+states:
+  a>b:
+    say: меню
+    options:
+      - {id: next, keys: "1", phrases: [дальше], goto: global}
+      - {id: escalate, keys: "2", phrases: [выше], goto: fail}
+      - {id: "global:x", keys: "3", phrases: [команда], goto: fail}
+  fail: {say: провал, end: true}
+  global: {say: глобал, end: true}
+""")
+    engine = Engine(flow)
+    for said, state, match in (("дальше", "global", "next"), ("выше", "fail", "escalate"),
+                               ("команда", "fail", "global:x"), ("оператор", "global", "x")):
+        call = engine.start_call()
+        turn = call.speech(said)
+        assert (call.state, turn.choice_id) == (state, match), said
+    call = engine.start_call()
+    call.speech("абракадабра")
+    call.speech("абракадабра")
+    assert call.speech("абракадабра").event == "escalated" and call.state == "global"
+    assert engine.machine.models == []
+
+
+def test_the_import_graph_has_no_circle():
+    """Layers import downwards only: cli → channels → convo → hearing → engine → flow/slots →
+    personal → understanding. A module-level import cycle would mean two layers own one concept."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "ivr"
+    graph: dict[str, set[str]] = {}
+    for path in root.rglob("*.py"):
+        module = ".".join(path.relative_to(root.parent).with_suffix("").parts).removesuffix(".__init__")
+        deps = graph.setdefault(module, set())
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+                node.body = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("ivr"):
+                deps.add(node.module)
+            elif isinstance(node, ast.Import):
+                deps.update(a.name for a in node.names if a.name.startswith("ivr"))
+    packages = {m for m in graph if (root.parent / m.replace(".", "/") / "__init__.py").exists()}
+
+    def folder(module: str) -> str:
+        parts = module.split(".")
+        return ".".join(parts[:2]) if len(parts) > 2 or module in packages else module
+
+    folders: dict[str, set[str]] = {}
+    for module, deps in graph.items():
+        folders.setdefault(folder(module), set()).update(folder(d) for d in deps if folder(d) != folder(module))
+    seen: dict[str, int] = {}
+
+    def visit(node: str, stack: list[str]) -> None:
+        seen[node] = 1
+        for dep in sorted(folders.get(node, ())):
+            assert seen.get(dep) != 1, "import circle: " + " → ".join([*stack, node, dep])
+            if dep not in seen:
+                visit(dep, [*stack, node])
+        seen[node] = 2
+
+    for node in sorted(folders):
+        if node not in seen:
+            visit(node, [])

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ivr.slots import slot_type
 from ivr.personal.identifiers import (
     check_date,
     check_inn,
@@ -15,7 +16,6 @@ from ivr.personal.identifiers import (
     format_snils,
     number_groups,
     snils_control_number,
-    speak_digits,
 )
 
 PHONE_LENGTH = "Номер телефона — это +7 и 10 цифр, а вы назвали {}. Например: +7 912 345-67-89."
@@ -275,9 +275,9 @@ def test_number_words_are_split_as_dictated(words: str, groups: list[int] | None
     ],
 )
 def test_speak_digits_reads_in_dictation_groups(kind: str, value: str, spoken: str) -> None:
-    assert speak_digits(kind, value) == spoken
+    assert slot_type(kind).speak(value) == spoken
 
 
-def test_speak_digits_rejects_an_unknown_kind() -> None:
+def test_speak_digits_rejects_a_type_that_is_not_digits() -> None:
     with pytest.raises(ValueError, match="fio"):
-        speak_digits("fio", "Иванов")
+        slot_type("fio").speak("Иванов")

@@ -25,7 +25,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ivr.channels.convo import ConvoResult, Runner, coverage
+from ivr.convo.coverage import coverage
+from ivr.convo.runner import ConvoResult, Runner
 from ivr.engine import Engine, ManualClock
 from ivr.errors import UserError
 from ivr.flow.loader import FlowError, load_flow, parse_flow
@@ -496,15 +497,6 @@ FLOW_CASES = [
     # null / bool state names crashed the did-you-mean hint (TypeError in difflib)
     (H + "states: {a: {say: x, options: [{id: o, keys: 1, goto: b}]}, null: {say: x, end: true}}\n", ":2:49",
      "нет состояния «b»"),
-    # names the machine cannot keep apart (wrong target or coverage), or that a call reads as a command
-    (H + "states: {a: {say: x, options: [{id: next, keys: 1, goto: a}]}}\n", ":2:33",
-     "id пункта «next» занят служебным переходом"),
-    (H + "states: {a: {say: x, options: [{id: 'global:x', keys: 1, goto: a}]}}\n", ":2:33",
-     "id пункта «global:x» не подходит"),
-    ("flow: {id: t, title: x, start: global}\nstates: {global: {say: x, end: true}}\n", ":2:10",
-     "имя состояния «global» не подходит"),
-    ("flow: {id: t, title: x, start: a>b}\nstates: {a>b: {say: x, end: true}}\n", ":2:10",
-     "имя состояния «a>b» не подходит"),
     # templates that were spoken as they are: «{», «{}», «{0}», «{снилс}», a data block read as a dict
     (H + "states: {a: {say: 'Код {', end: true}}\n", ":2:14", "лишняя фигурная скобка «{»"),
     (H + "states: {a: {say: 'Код {}', end: true}}\n", ":2:14", "непонятная подстановка «{}»"),
@@ -570,7 +562,9 @@ def test_alias_bomb_is_rejected_fast():
     started = time.perf_counter()
     with pytest.raises(FlowError) as info:
         parse_flow("\n".join(rows) + "\n", NAME)
-    assert time.perf_counter() - started < 2
+    # expanded, the bomb is 3.4 billion strings (minutes and gigabytes); refused, it is a
+    # fraction of a second — 20 s only keeps a loaded CI machine from failing it
+    assert time.perf_counter() - started < 20
     (line,) = str(info.value).split("\n")
     assert LINE.match(line) and "YAML-бомбу" in line
 

@@ -389,8 +389,7 @@ def test_decisive_respects_negation() -> None:
 
 def test_a_character_without_a_unicode_name_is_not_a_crash_in_a_name_slot():
     """Found by the robustness property test: U+17000 said where a ФИО is expected."""
-    from ivr.engine.slots import parse_slot
-    from ivr.flow.schema import Collect
+    from ivr.slots import Limits, slot_type
 
-    parsed = parse_slot(Collect(slot="fio", type="fio"), "\U00017000 \U00017001", keyed=False)
+    parsed = slot_type("fio").parse("\U00017000 \U00017001", False, Limits())
     assert not parsed.valid and "фамилию" in (parsed.error or "")

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from ivr.channels.convo import Runner
-from ivr.channels.practice import VoiceCall, VoiceIO, grammar_for
+from ivr.convo.runner import Runner
+from ivr.channels.practice import VoiceCall, VoiceIO
+from ivr.hearing import grammar_for
 from ivr.engine import Engine
 from ivr.voice.keypad import KeypadQueue
 from ivr.voice.playback import open_player
@@ -45,7 +46,7 @@ def test_spoken_call_through_microphone_and_speaker(engine, ko_model_path, ko_mo
     keypad = KeypadQueue()
     with MicrophoneSource() as mic:
         io = VoiceIO(mic, VoskRecognizer(ko_model_path), player, Synthesizer(cache_dir=tmp_path), keypad)
-        voice = VoiceCall(engine, io, console=Console(quiet=True))
+        voice = VoiceCall(io, console=Console(quiet=True))
         since = time.monotonic()
         playing = voice.speak(call.greeting)
         assert playing > 1.0 and player.is_playing
@@ -54,7 +55,7 @@ def test_spoken_call_through_microphone_and_speaker(engine, ko_model_path, ko_mo
         assert player.last.interrupted, "the caller's speech stops the prompt"
         assert (inp.kind, inp.text) == ("speech", HELLO)
         turn = call.handle(inp)
-        assert turn.match["id"] == "hello" and call.state == "hello"
+        assert turn.choice_id == "hello" and call.state == "hello"
         playing = voice.speak(turn.said)
         keypad.push("123456#")  # keys pressed while listening
         inp = voice.hear(call, playing)
@@ -67,7 +68,7 @@ def test_spoken_call_through_microphone_and_speaker(engine, ko_model_path, ko_mo
 def test_silence_from_the_microphone_raises_noinput(engine, ko_model_path, ko_model, pulse_server, mic_feeder):
     call = engine.start_call()
     with MicrophoneSource() as mic:
-        voice = VoiceCall(engine, VoiceIO(mic, VoskRecognizer(ko_model_path)), console=Console(quiet=True))
+        voice = VoiceCall(VoiceIO(mic, VoskRecognizer(ko_model_path)), console=Console(quiet=True))
         inp = voice.hear(call, 0.0)
     assert inp.kind == "silence"
     assert call.handle(inp).event == "noinput"

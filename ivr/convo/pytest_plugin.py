@@ -14,7 +14,7 @@ _runners: dict[Path, object] = {}
 
 
 def _runner(rootdir: Path):
-    from ivr.channels.convo import Runner
+    from ivr.convo.runner import Runner
 
     default = rootdir / "flows" / "gosuslugi.yaml"
     if default not in _runners:
@@ -46,9 +46,9 @@ class ConvoItem(pytest.Item):
         except UserError as error:
             raise ConvoFailed(str(error)) from None
         if not result.ok:
-            lines = [f"шаг {f.turn} ({f.step}):\n  ожидалось: {f.expected}\n  вышло:     {f.happened}"
-                     for f in result.failures]
-            raise ConvoFailed("\n".join(lines))
+            from ivr.convo.expectations import format_failure
+
+            raise ConvoFailed("\n".join(map(format_failure, result.failures)))
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, ConvoFailed):

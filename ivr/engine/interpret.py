@@ -1,0 +1,103 @@
+"""What one caller input means in the current state, before anything moves.
+
+Speech is a menu choice (by a spoken key, then by the matcher), a clarifying question between
+candidates, a value for the slot being collected, or a miss; keys are choices or slot digits.
+Nothing here changes the call: ``Call`` acts on the verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ivr.flow.model import ChoiceRef, Flow
+from ivr.slots import slot_type
+from ivr.understanding.normalize import normalize, tokens
+from ivr.understanding.numbers import number_value
+
+# Words around a key said aloud: «цифра два», «третий пункт», «давайте один».
+KEY_WORDS = frozenset({"цифра", "цифру", "кнопка", "кнопку", "клавиша", "клавишу", "пункт", "номер",
+                       "нажимаю", "нажму", "выбираю", "давайте", "ну", "наверное", "пожалуйста"})
+# Free speech may mention a command word in passing («оператор не ответил»); in a text slot a
+# command counts only as a short utterance of its own.
+FREE_TEXT_COMMAND_WORDS = 4
+
+
+@dataclass(frozen=True)
+class Choose:
+    ref: ChoiceRef
+    score: float
+
+
+@dataclass(frozen=True)
+class Clarify:
+    candidates: tuple[ChoiceRef, ...]
+
+
+@dataclass(frozen=True)
+class Fill:
+    """The input is the value of the slot being collected."""
+
+    text: str
+    keyed: bool
+
+
+@dataclass(frozen=True)
+class Miss:
+    cause: str  # nomatch | noinput
+    heard: str
+
+
+Verdict = Choose | Clarify | Fill | Miss
+
+
+def spoken_key(text: str) -> str | None:
+    """A keypad key said aloud instead of pressed: the whole answer is one digit word, maybe with
+    «цифра»/«кнопка»/«пункт» («один», «цифра два», «третий пункт»). Numbers inside a sentence
+    («ошибка пятьсот два», «второй раз») never count."""
+    words = [w for w in tokens(text) if w not in KEY_WORDS]
+    if len(words) != 1:
+        return None
+    value = number_value(words[0])
+    return str(value) if value is not None and 0 <= value <= 9 else None
+
+
+def speech(flow: Flow, state_name: str, said: str) -> Verdict:
+    text = normalize(said)
+    if not text:
+        return Miss("noinput", "")
+    state = flow.states[state_name]
+    menu = flow.menu(state_name)
+    if state.collect:
+        free = state.collect.type == "text" and len(tokens(text)) > FREE_TEXT_COMMAND_WORDS
+        command = menu.matcher.decisive(text) if menu.matcher is not None and not free else None
+        if command is not None:
+            return Choose(menu.choice(command), 100.0)
+        return Fill(said, keyed=False)
+    key = spoken_key(text)
+    if key is not None and key in menu.keys:  # «один», «цифра два», «третий пункт»
+        return Choose(menu.keys[key], 100.0)
+    if menu.matcher is None:
+        return Miss("nomatch", text)
+    result = menu.matcher.match(text)
+    if result.kind == "match" and result.choice is not None:
+        return Choose(menu.choice(result.choice), result.score)
+    if result.kind == "ambiguous":
+        return Clarify(tuple(menu.choice(c) for c in result.candidates))
+    return Miss("nomatch", text)
+
+
+def keys_in_collect(flow: Flow, state_name: str, keys: str) -> Verdict:
+    """Keys pressed while a slot is collected: its digits, or a single command key (``0`` for the
+    operator) — except that a digit is always a digit where the slot takes keypad digits."""
+    collect = flow.states[state_name].collect
+    assert collect is not None
+    menu = flow.menu(state_name)
+    if len(keys) == 1 and keys in menu.keys and not (slot_type(collect.type).keypad and keys.isdigit()):
+        return Choose(menu.keys[keys], 100.0)
+    return Fill(keys, keyed=True)
+
+
+def key(flow: Flow, state_name: str, pressed: str) -> Verdict:
+    """One key pressed in a menu."""
+    ref = flow.menu(state_name).keys.get(pressed)
+    return Choose(ref, 100.0) if ref is not None else Miss("nomatch", pressed)

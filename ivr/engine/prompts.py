@@ -1,0 +1,89 @@
+"""What the simulator says: prompts with their ``{placeholders}`` filled for one call.
+
+Placeholders are checked when the flow loads (``flow/templates.py``), so here every name is one
+the flow may use; a slot not collected yet reads as nothing rather than as «{snils}».
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Protocol
+
+from ivr.engine.hours import Hours
+from ivr.engine.records import SlotValue
+from ivr.flow.model import ChoiceRef, Flow
+from ivr.flow.templates import lookup_data, render
+from ivr.slots import slot_type
+
+
+class PromptFacts(Protocol):
+    """What a prompt can mention about the call it is said in."""
+
+    state: str
+    slots: dict[str, SlotValue]
+    reference: str
+    topic: str | None
+    context: dict[str, str]  # {heard}, {error}, {candidates}: set by the turn being answered
+
+
+class Prompts:
+    """Renders the flow's prompts for calls on one line (flow, hours, clock)."""
+
+    def __init__(self, flow: Flow, hours: Hours | None, clock: Callable[[], datetime]):
+        self.flow = flow
+        self.hours = hours
+        self.clock = clock
+
+    def render(self, text: str, facts: PromptFacts) -> str:
+        return render(text, lambda name: self._resolve(name, facts)).strip()
+
+    def _resolve(self, name: str, facts: PromptFacts) -> str:
+        if name.startswith("data."):
+            value = lookup_data(self.flow.data, name[5:])
+            return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        if name in facts.slots:
+            return facts.slots[name].display
+        if name in facts.context:
+            return facts.context[name]
+        builtin = self._builtins.get(name)
+        return builtin(self, facts) if builtin else ""  # a slot not collected yet reads as nothing
+
+    def _next_open(self, facts: PromptFacts) -> str:
+        return self.hours.describe_next_open(self.clock()) if self.hours else ""
+
+    def _week(self, facts: PromptFacts) -> str:
+        return self.hours.describe_week() if self.hours else ""
+
+    def _now(self, facts: PromptFacts) -> str:
+        moment = self.hours.local(self.clock()) if self.hours else self.clock()
+        return f"{moment:%H:%M}"
+
+    @staticmethod
+    def _reference(facts: PromptFacts) -> str:
+        # in pairs, as people read out long numbers: "48-17-30-52"
+        ref = facts.reference
+        return "-".join(ref[i:i + 2] for i in range(0, len(ref), 2))
+
+    def menu_hint(self, facts: PromptFacts) -> str:
+        """The current state's choices with their keys, or how to give the value it collects."""
+        state = self.flow.states[facts.state]
+        if state.collect:
+            return slot_type(state.collect.type).hint
+        if not state.options:
+            return ""
+        labels = self.flow.menu(facts.state).labels
+        parts = []
+        for option in state.options:
+            key = f" — {option.keys[0]}" if option.keys else ""
+            parts.append(f"«{labels[ChoiceRef('option', option.id)]}»{key}")
+        return "Скажите, что вас интересует, или нажмите клавишу: " + ", ".join(parts) + "."
+
+    _builtins: Mapping[str, Callable[[Prompts, PromptFacts], str]] = {
+        "next_open": _next_open,
+        "hours": _week,
+        "now": _now,
+        "reference": lambda self, facts: Prompts._reference(facts),
+        "menu_hint": menu_hint,
+        "topic": lambda self, facts: facts.topic or "",
+    }

@@ -1,0 +1,109 @@
+"""Audio in, a call's ``Input`` out: the one adapter between ``voice/`` (which knows nothing of
+calls) and ``engine/`` (which knows nothing of audio).
+
+What the call expects in its current state decides how to listen: a menu listens with a grammar
+of its phrases and keys and may answer early on decisive words; a digit slot with number words; a
+free slot with open vocabulary, letting the caller add phrases after short pauses. ``ivr
+practice`` hears the microphone through it, convo ``audio:`` steps hear WAV files through it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from num2words import num2words
+
+from ivr.engine import Call, Input
+from ivr.engine.records import Expectation
+from ivr.slots import slot_type
+from ivr.understanding.normalize import tokens
+from ivr.voice.keypad import KeypadQueue
+from ivr.voice.listen import ListenSpec, listen
+
+MORE_SPEECH_S = 1.5  # free speech: a pause shorter than this continues the same answer
+
+
+def grammar_for(expect: Expectation) -> list[str] | None:
+    """What the recognizer may hear in this state: the menu's phrases and their words (callers
+    combine them: «не могу войти»), the slot type's words where it has a closed vocabulary, and
+    nothing for free speech (open vocabulary)."""
+    extra: list[str] = []
+    if expect.slot_type is not None:
+        words = slot_type(expect.slot_type).grammar
+        if words is None:
+            return None
+        extra = words()
+    elif expect.mode == "free":
+        return None
+    words = [w for p in expect.phrases for w in tokens(p)]
+    keys = [num2words(int(k), lang="ru") for k in expect.keys if k.isdigit()]  # «один» for key 1
+    return list(dict.fromkeys([*expect.phrases, *extra, *words, *keys]))
+
+
+@dataclass
+class Ear:
+    """The listening side of a spoken call; the source may be a microphone or a WAV file."""
+
+    source: Iterable[bytes]
+    recognizer: Any
+    keypad: KeypadQueue | None = None
+    early_commit: bool = True  # in menus, answer after a short pause once the words are decisive
+    on_partial: Callable[[str], None] | None = None
+
+    def hear(self, call: Call, playing_s: float = 0.0,
+             on_speech_start: Callable[[], None] | None = None) -> Input:
+        """The caller's next input in the call's current state. ``playing_s``: how long the
+        prompt still plays (the silence timer starts when it ends)."""
+        expect = call.expecting()
+        spec = ListenSpec(
+            grammar=grammar_for(expect),
+            noinput_timeout=expect.noinput_timeout + playing_s,
+            early_commit=((lambda text: call.decisive(text) is not None)
+                          if expect.mode == "menu" and self.early_commit else None),
+            max_digits=1 if expect.mode == "menu" else None,
+        )
+        heard = listen(self.source, self.recognizer, spec, keypad=self.keypad,
+                       on_partial=self.on_partial, on_speech_start=on_speech_start)
+        if heard.kind == "silence":
+            return Input("silence", "", expect.noinput_timeout)
+        if heard.kind == "dtmf":
+            return Input("dtmf", heard.text)
+        texts = [heard.text]
+        # Heard times are relative to the start of each listen(): the answer lasts from the first
+        # word to the end of the last phrase, pauses between phrases included.
+        spoken_s = (heard.speech_ended_at or 0.0) - (heard.speech_started_at or 0.0)
+        if expect.mode == "free":  # let the caller finish: more phrases after a short pause
+            more = ListenSpec(grammar=None, noinput_timeout=MORE_SPEECH_S)
+            while True:
+                extra = listen(self.source, self.recognizer, more, keypad=self.keypad,
+                               on_partial=self.on_partial)
+                if extra.kind != "speech" or not extra.text:
+                    break
+                texts.append(extra.text)
+                spoken_s += extra.speech_ended_at or 0.0
+        phrases = [t for t in texts if t]
+        return Input("speech", " ".join(phrases), max(0.0, spoken_s), len(phrases) or None)
+
+
+@cache
+def _recognizer(model_path: Path) -> Any:
+    from ivr.voice.models import load_model
+    from ivr.voice.stt import VoskRecognizer
+
+    load_model(model_path)
+    return VoskRecognizer(model_path)
+
+
+def hear_audio(path: Path, call: Call) -> Input:
+    """What the recognizer makes of a WAV file in the call's current state (convo ``audio:``).
+
+    The model is the one ``ivr practice`` would use (``IVR_VOSK_MODEL`` or ``models/``)."""
+    from ivr.voice.models import find_model
+    from ivr.voice.sources import WavSource
+
+    source = WavSource(path)  # a broken file is an AudioFileError naming it
+    return Ear(source, _recognizer(find_model(None))).hear(call)

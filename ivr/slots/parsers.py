@@ -1,0 +1,142 @@
+"""Turning what the caller said or keyed into a slot value, and judging it.
+
+Speech arrives as Vosk text (number words); keys arrive as digits. Both end up as the same canonical
+value, so a СНИЛС dictated as "сто двенадцать двести тридцать три …" and one typed as 11223344595
+are one and the same to the rest of the call.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ivr.personal import identifiers as ids
+from ivr.understanding.lemmas import lemmas, parses
+from ivr.understanding.normalize import normalize, tokens
+from ivr.understanding.numbers import extract_digits
+
+YES = frozenset({"да", "ага", "верно", "правильно", "конечно", "точно", "угу", "yes", "подтверждать"})
+NO = frozenset({"нет", "неверно", "неправильно", "no"})
+# «не знаю», «не уверен», «не помню» are a third answer, not «нет»: the caller cannot say.
+UNSURE = frozenset({"знать", "уверенный", "уверен", "помнить", "понимать", "сказать", "разобраться"})
+_NAME_TAGS = frozenset({"Name", "Surn", "Patr"})
+_NAME_WORD = re.compile(r"^[а-яa-z]+(-[а-яa-z]+)?$")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    valid: bool
+    value: str  # canonical value (digits, ISO date, "да"/"нет", text)
+    display: str  # how to show / read it back ("112-233-445 95")
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a parse needs from the flow and the call besides the text."""
+
+    min_digits: int | None = None
+    max_digits: int | None = None
+    reference: str = ""  # the application number this call gave out
+
+
+def grouped(digits: str) -> str:
+    """An invalid or plain number read back in threes, as people check long numbers."""
+    return " ".join(digits[i:i + 3] for i in range(0, len(digits), 3))
+
+
+def _digits_of(text: str, keyed: bool) -> str:
+    return re.sub(r"\D", "", text) if keyed else extract_digits(text)
+
+
+def _no_digits(text: str) -> Parsed:
+    return Parsed(False, "", normalize(text), "Я не услышал цифр.")
+
+
+def _identifier(check: Callable[[str], ids.Checked], show: Callable[[str], str]
+                ) -> Callable[[str, bool, Limits], Parsed]:
+    """A checked identifier: a valid value is shown in its usual format; an invalid one is read
+    back as heard, in groups."""
+
+    def parse(text: str, keyed: bool, limits: Limits) -> Parsed:
+        digits = _digits_of(text, keyed)
+        if not digits:
+            return _no_digits(text)
+        result = check(digits)
+        return Parsed(result.ok, result.value, show(result.value) if result.ok else grouped(result.value),
+                      result.error)
+
+    return parse
+
+
+parse_snils = _identifier(ids.check_snils, ids.format_snils)
+parse_inn = _identifier(ids.check_inn, grouped)
+parse_phone = _identifier(ids.check_phone, ids.format_phone)
+parse_passport = _identifier(ids.check_passport, ids.format_passport)
+
+
+def parse_digits(text: str, keyed: bool, limits: Limits) -> Parsed:
+    digits = _digits_of(text, keyed)
+    if not digits:
+        return _no_digits(text)
+    low, high = limits.min_digits, limits.max_digits
+    if low is not None and len(digits) < low:
+        return Parsed(False, digits, grouped(digits), f"Нужно не меньше {low} цифр, а вы назвали {len(digits)}.")
+    if high is not None and len(digits) > high:
+        return Parsed(False, digits, grouped(digits), f"Нужно не больше {high} цифр, а вы назвали {len(digits)}.")
+    return Parsed(True, digits, grouped(digits))
+
+
+def parse_reference(text: str, keyed: bool, limits: Limits) -> Parsed:
+    digits = _digits_of(text, keyed)
+    if not digits:
+        return _no_digits(text)
+    reference = limits.reference
+    ok = digits == reference
+    error = None if ok else (f"Номер обращения — {len(reference)} цифр, а вы назвали {len(digits)}."
+                             if len(digits) != len(reference) else
+                             "Номер не совпадает с тем, что я назвал.")
+    return Parsed(ok, digits, grouped(digits), error)
+
+
+def parse_date(text: str, keyed: bool, limits: Limits) -> Parsed:
+    if keyed and len(digits := re.sub(r"\D", "", text)) == 8:  # DDMMYYYY on the keypad
+        text = f"{digits[:2]}.{digits[2:4]}.{digits[4:]}"
+    checked = ids.check_date(text)
+    shown = ".".join(reversed(checked.value.split("-"))) if checked.ok else normalize(text)
+    return Parsed(checked.ok, checked.value, shown, checked.error)
+
+
+def parse_yesno(text: str, keyed: bool, limits: Limits) -> Parsed:
+    words = lemmas(text)
+    negated = {words[i + 1] for i, w in enumerate(words[:-1]) if w == "не"}
+    if negated & UNSURE:
+        return Parsed(False, "не знаю", "не знаю",
+                      "Если не знаете точно, скажите «нет» — и я подскажу, что подготовить.")
+    yes = any(w in YES and not (i and words[i - 1] == "не") for i, w in enumerate(words))
+    no = any(w in NO for w in words) or "не" in words  # «не верно», «не надо» are a no
+    if yes == no:
+        return Parsed(False, "", normalize(text), "Ответьте, пожалуйста, «да» или «нет».")
+    return Parsed(True, "да" if yes else "нет", "да" if yes else "нет")
+
+
+def _name_like(word: str) -> bool:
+    """Some reading of the word is a first name, surname or patronymic (pymorphy3 guesses unknown
+    surnames by their endings: «абдуллаев», «цой»)."""
+    return any(_NAME_TAGS & p.tag.grammemes for p in parses(word))
+
+
+def parse_fio(text: str, keyed: bool, limits: Limits) -> Parsed:
+    words = [w for w in tokens(text) if w not in ("меня", "зовут", "я", "это", "моя", "фамилия")]
+    plausible = sum(map(_name_like, words)) >= len(words) - 1  # «забыл пароль» is not a name
+    if not 2 <= len(words) <= 4 or not all(_NAME_WORD.match(w) for w in words) or not plausible:
+        return Parsed(False, " ".join(words), " ".join(words),
+                      "Назовите, пожалуйста, фамилию, имя и отчество.")
+    value = " ".join(w.capitalize() for w in words)
+    return Parsed(True, value, value)
+
+
+def parse_text(text: str, keyed: bool, limits: Limits) -> Parsed:
+    said = text.strip()
+    return Parsed(bool(said), said, said, None if said else "Я ничего не услышал.")

@@ -1,0 +1,53 @@
+"""Masking free text that may repeat a personal value the call collected.
+
+``mask_text`` hides long numbers wherever they stand, but a read-back («Спасибо, Петрова Анна
+Сергеевна», «Вы назвали: 14.03.1980») repeats a value in a form no pattern knows. The redactor
+remembers every personal value the call collected, in every form it was given or shown, and
+replaces each with its type's mask before ``mask_text`` runs.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ivr.personal.masking import mask_text
+from ivr.slots.types import slot_type
+
+MIN_LENGTH = 3  # shorter fragments («да», a lone initial) identify nobody and would mangle words
+
+
+class Redactor:
+    def __init__(self) -> None:
+        self._forms: dict[str, str] = {}  # a form of a personal value → its mask
+        self._pattern: re.Pattern[str] | None = None
+
+    def remember(self, type_name: str, *forms: str) -> None:
+        """A personal value of ``type_name``, in each form it was said, stored or shown."""
+        kind = slot_type(type_name)
+        if not kind.personal:
+            return
+        value = forms[0] if forms else ""
+        masked = kind.mask(value)
+        for form in forms:
+            form = form.strip()
+            if len(form) >= MIN_LENGTH and form not in self._forms:
+                self._forms[form] = masked
+                for word in form.split() if type_name == "fio" else ():  # a name said alone
+                    if len(word) >= MIN_LENGTH:
+                        self._forms.setdefault(word, f"{word[0]}.")
+                self._pattern = None
+
+    def __call__(self, text: str) -> str:
+        """``text`` with known personal values and any long number masked."""
+        return mask_text(self.known(text))
+
+    def known(self, text: str) -> str:
+        """``text`` with only the remembered personal values masked (prompts the flow wrote,
+        whose numbers — the application number — are the simulator's own)."""
+        if self._forms:
+            if self._pattern is None:
+                alternatives = sorted(self._forms, key=len, reverse=True)
+                self._pattern = re.compile("|".join(map(re.escape, alternatives)), re.IGNORECASE)
+            lowered = {k.lower(): v for k, v in self._forms.items()}
+            text = self._pattern.sub(lambda m: lowered[m.group().lower()], text)
+        return text

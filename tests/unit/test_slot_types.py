@@ -1,0 +1,123 @@
+"""Every registered slot type, walked through a real call, its transcript and its report.
+
+A type added to the registry without a sample here fails the first test, so nobody can add a slot
+type without saying whether it is personal data and proving that it is masked on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from ivr.engine import Engine, ManualClock
+from ivr.flow.loader import parse_flow
+from ivr.report import report
+from ivr.slots import SLOT_TYPES, slot_type
+
+# type → (what the caller says, forms of the value that must never reach disk when masked)
+SAMPLES: dict[str, tuple[str, list[str]]] = {
+    "text": ("перезвоните мне завтра", []),
+    "digits": ("сто двадцать три", []),
+    "number": ("42", []),
+    "yesno": ("да", []),
+    "fio": ("Петрова Анна Сергеевна", ["Петрова", "Анна", "Сергеевна", "петрова"]),
+    "snils": ("112-233-445 95", ["11223344595", "112-233-445", "112 233 445", "233-445"]),
+    "inn": ("500100732259", ["500100732259", "5001007322"]),
+    "phone": ("+7 912 345-67-89", ["9123456789", "912 345", "345-67"]),
+    "passport": ("4506 123456", ["4506123456", "4506", "123456", "45 06"]),
+    "date": ("14.03.1980", ["14.03.1980", "1980-03-14", "14.03", "03-14"]),
+    "reference": ("{reference}", []),
+}
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=timezone(timedelta(hours=3)))
+
+
+def _flow(kind: str):
+    return parse_flow(f"""
+flow: {{id: walk, title: Проверка, start: ask}}
+states:
+  ask:
+    say: "Назовите значение. Номер обращения {{reference}}."
+    collect: {{slot: value, type: {kind}}}
+    checklist: [{{item: Значение, slot: value}}]
+    next: done
+  done: {{say: "Спасибо, вы назвали {{value}}.", end: true}}
+""", f"<{kind}>")
+
+
+def test_every_registered_type_has_a_sample_here():
+    assert set(SAMPLES) == set(SLOT_TYPES)
+
+
+@pytest.mark.parametrize("kind", sorted(SLOT_TYPES))
+def test_a_personal_type_never_reaches_disk_unmasked(kind: str, tmp_path: Path):
+    said, secrets = SAMPLES[kind]
+    assert bool(secrets) == slot_type(kind).personal, "a personal type needs secrets to look for, and only it"
+    engine = Engine(_flow(kind))
+    call = engine.start_call(clock=ManualClock(NOW), transcript=tmp_path / "t.jsonl", seed=1)
+    turn = call.speech(said.replace("{reference}", call.reference))
+    assert call.slots["value"].valid, (kind, call.slots["value"])
+    assert turn.match is not None and call.ended
+    report.write(call, tmp_path)
+    written = "\n".join(p.read_text(encoding="utf-8") for p in tmp_path.iterdir())
+    for secret in secrets:
+        assert secret not in written, f"{kind}: «{secret}» written unmasked"
+    if not secrets:  # not personal: the value itself is in the transcript, for the caller to read
+        assert json.loads((tmp_path / "t.jsonl").read_text().splitlines()[1])["match"]["value"]
+
+
+def test_a_collected_date_is_masked_in_transcript_and_report(tmp_path: Path):
+    """The bug that showed slot-type rules lived in seven places: ``type: date`` (the Госуслуги
+    payment and complaint dates) went to disk raw because masking only knew ``date_of_birth``."""
+    engine = Engine(_flow("date"))
+    call = engine.start_call(clock=ManualClock(NOW), transcript=tmp_path / "t.jsonl")
+    call.speech("четырнадцатое марта тысяча девятьсот восьмидесятого года")
+    assert call.slots["value"].value == "1980-03-14"
+    md, js = report.write(call, tmp_path)
+    turn = json.loads((tmp_path / "t.jsonl").read_text().splitlines()[1])
+    assert turn["match"]["value"] == "**.**.1980"
+    assert "четырнадцатое" not in turn["input"] and "марта" not in turn["input"]
+    for path in (md, js, tmp_path / "t.jsonl"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"14[.\-/ ]03|03-14|1980-03", text), path
+    assert "**.**.1980" in md.read_text(encoding="utf-8")
+
+
+def test_keep_personal_data_keeps_the_date(tmp_path: Path):
+    engine = Engine(_flow("date"))
+    call = engine.start_call(clock=ManualClock(NOW), transcript=tmp_path / "t.jsonl", keep_personal_data=True)
+    call.speech("25.11.1980")
+    md, _ = report.write(call, tmp_path, keep_personal_data=True)
+    assert "25.11.1980" in md.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("said", "value"), [
+    ("да", "да"), ("ага верно", "да"), ("нет", "нет"), ("не верно", "нет"), ("неправильно", "нет"),
+    ("не приходит", "нет"),
+])
+def test_yes_and_no(said: str, value: str):
+    parsed = slot_type("yesno").parse(said, False, _limits())
+    assert parsed.valid and parsed.value == value
+
+
+@pytest.mark.parametrize("said", ["не знаю", "я не уверен", "не помню", "да не знаю я"])
+def test_not_knowing_is_a_third_answer_not_no(said: str):
+    parsed = slot_type("yesno").parse(said, False, _limits())
+    assert not parsed.valid and parsed.value == "не знаю"
+    assert "скажите «нет»" in (parsed.error or "")
+
+
+def test_keypad_digit_slots_are_the_types_that_take_digits():
+    """A digit key fills these slots instead of picking a menu command (``0`` is a digit of a
+    СНИЛС, not the operator)."""
+    takes_keys = {name for name, t in SLOT_TYPES.items() if t.keypad}
+    assert takes_keys == {"digits", "number", "snils", "inn", "phone", "passport", "date", "reference"}
+
+
+def _limits():
+    from ivr.slots import Limits
+
+    return Limits()
