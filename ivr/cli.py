@@ -10,7 +10,7 @@ import functools
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -27,8 +27,8 @@ app = typer.Typer(
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-FlowArg = Annotated[Optional[Path], typer.Argument(help="Файл сценария (по умолчанию flows/gosuslugi.yaml)")]
-NowOpt = Annotated[Optional[str], typer.Option("--now", help="Время звонка, ISO 8601 с поясом: 2026-11-25T10:00:00+03:00")]
+FlowArg = Annotated[Path | None, typer.Argument(help="Файл сценария (по умолчанию flows/gosuslugi.yaml)")]
+NowOpt = Annotated[str | None, typer.Option("--now", help="Время звонка, ISO 8601 с поясом: 2026-11-25T10:00:00+03:00")]
 
 
 def user_errors(func):
@@ -56,9 +56,11 @@ def _moment(now: str | None) -> datetime | None:
     from ivr.convo.schema import check_moment
 
     try:
-        return check_moment(now)
+        moment = check_moment(now)
     except ValueError as problem:
         raise UserError(f"--now: {problem}") from None
+    assert moment is None or isinstance(moment, datetime)
+    return moment
 
 
 def _clock(now: str | None):
@@ -89,11 +91,11 @@ def chat(
 @user_errors
 def run(
     flow: FlowArg = None,
-    script: Annotated[Optional[Path], typer.Option("--script", help="Файл разговора (YAML)")] = None,
-    caller: Annotated[Optional[list[str]], typer.Option("--caller", help="Реплика звонящего; цифры — кнопки, пусто — молчание")] = None,
+    script: Annotated[Path | None, typer.Option("--script", help="Файл разговора (YAML)")] = None,
+    caller: Annotated[list[str] | None, typer.Option("--caller", help="Реплика звонящего; цифры — кнопки, пусто — молчание")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Вывести результат одним JSON-объектом")] = False,
     now: NowOpt = None,
-    transcript: Annotated[Optional[Path], typer.Option(help="Записать расшифровку в этот файл")] = None,
+    transcript: Annotated[Path | None, typer.Option(help="Записать расшифровку в этот файл")] = None,
 ) -> None:
     """Провести звонок без участия человека: по сценарию разговора или по репликам --caller."""
     from ivr.channels.headless import run_headless
@@ -109,7 +111,7 @@ def run(
 @user_errors
 def test_cmd(
     paths: Annotated[list[Path], typer.Argument(help="Файлы или папки с разговорами")],
-    flow: Annotated[Optional[Path], typer.Option(help="Сценарий для файлов без flow:")] = None,
+    flow: Annotated[Path | None, typer.Option(help="Сценарий для файлов без flow:")] = None,
     coverage: Annotated[bool, typer.Option("--coverage", help="Показать покрытие состояний и переходов")] = False,
 ) -> None:
     """Прогнать проверочные разговоры и показать, что пошло не так."""
@@ -121,8 +123,8 @@ def test_cmd(
 @app.command()
 @user_errors
 def check(
-    flows: Annotated[Optional[list[Path]], typer.Argument(help="Файлы сценариев")] = None,
-    model: Annotated[Optional[str], typer.Option("--model", help="Проверить и словарь этой модели Vosk")] = None,
+    flows: Annotated[list[Path] | None, typer.Argument(help="Файлы сценариев")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Проверить и словарь этой модели Vosk")] = None,
 ) -> None:
     """Проверить сценарии: все ошибки сразу, с файлом, строкой и столбцом."""
     from ivr.flow.loader import load_flow
@@ -149,7 +151,7 @@ def check(
             print_missing_vocabulary(flow, recognizer, out)
 
 
-ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Папка модели Vosk или её имя")]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="Папка модели Vosk или её имя")]
 
 
 @app.command()
@@ -161,7 +163,7 @@ def practice(
     reports: Annotated[Path, typer.Option(help="Куда писать расшифровку и отчёт")] = Path("reports"),
     keep_personal_data: Annotated[bool, typer.Option(help="Не маскировать персональные данные в файлах")] = False,
     voice: Annotated[str, typer.Option(help="Голос синтеза речи (язык espeak-ng)")] = "ru",
-    rate: Annotated[Optional[int], typer.Option(help="Скорость речи, слов в минуту")] = None,
+    rate: Annotated[int | None, typer.Option(help="Скорость речи, слов в минуту")] = None,
     barge_in: Annotated[bool, typer.Option(help="Перебивать автоответчик голосом (нужна гарнитура)")] = True,
     early_commit: Annotated[bool, typer.Option(help="В меню отвечать, не дожидаясь паузы после фразы")] = True,
 ) -> None:
@@ -212,7 +214,7 @@ def say(
     text: Annotated[str, typer.Argument(help="Текст реплики")],
     output: Annotated[Path, typer.Option("-o", "--output", help="WAV-файл")],
     voice: Annotated[str, typer.Option(help="Голос (язык espeak-ng)")] = "ru",
-    rate: Annotated[Optional[int], typer.Option(help="Скорость речи, слов в минуту")] = None,
+    rate: Annotated[int | None, typer.Option(help="Скорость речи, слов в минуту")] = None,
 ) -> None:
     """Озвучить реплику в WAV-файл."""
     from ivr.voice import commands

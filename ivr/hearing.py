@@ -33,10 +33,10 @@ def grammar_for(expect: Expectation) -> list[str] | None:
     nothing for free speech (open vocabulary)."""
     extra: list[str] = []
     if expect.slot_type is not None:
-        words = slot_type(expect.slot_type).grammar
-        if words is None:
+        vocabulary = slot_type(expect.slot_type).grammar
+        if vocabulary is None:
             return None
-        extra = words()
+        extra = vocabulary()
     elif expect.mode == "free":
         return None
     words = [w for p in expect.phrases for w in tokens(p)]

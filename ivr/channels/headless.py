@@ -20,8 +20,10 @@ def _convo_from_lines(lines: list[str], now: datetime | None) -> ConvoFile:
     turns = []
     for line in lines:
         inp = classify(line)
-        field = {"speech": "caller", "dtmf": "dtmf", "silence": "silence"}[inp.kind]
-        turns.append(ConvoTurn(**{field: inp.text if inp.kind != "silence" else 0.0}))
+        if inp.kind == "silence":
+            turns.append(ConvoTurn(silence=0.0))
+        else:
+            turns.append(ConvoTurn(caller=inp.text) if inp.kind == "speech" else ConvoTurn(dtmf=inp.text))
     return ConvoFile(turns=turns, now=now)
 
 

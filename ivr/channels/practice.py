@@ -15,8 +15,8 @@ import os
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rich.console import Console
@@ -190,6 +190,7 @@ def run_practice(engine: Engine, *, console: Console, model: str | None = None, 
     from ivr.voice.stt import VoskRecognizer
     from ivr.voice.tts import Synthesizer
 
+    assert path is not None  # no problems means the model was found
     console.print("[dim]Загружаю модель распознавания…[/]")
     load_model(path)
     player = open_player()
@@ -232,7 +233,7 @@ class _terminal_keys:
 
     def __init__(self, keypad: KeypadQueue):
         self.keypad = keypad
-        self._saved = None
+        self._saved: list[Any] | None = None
 
     def __enter__(self):
         import threading

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from rich.console import Console
 
@@ -10,7 +11,7 @@ from ivr.engine import Call
 from ivr.flow.model import Flow
 
 
-def coverage(flow: Flow, calls: list[Call]) -> dict:
+def coverage(flow: Flow, calls: list[Call]) -> dict[str, Any]:
     """States, drawn transitions and menu options the given calls exercised."""
     visited = {s for c in calls for s in c.visits}
     taken = {e for c in calls for e in c.edges}

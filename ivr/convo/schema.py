@@ -21,8 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError,
-                      model_validator)
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from ivr.errors import UserError
@@ -98,7 +97,7 @@ class ConvoTurn(BaseModel):
     expect: Expect | None = None
 
     @model_validator(mode="after")
-    def _one_input(self) -> "ConvoTurn":
+    def _one_input(self) -> ConvoTurn:
         given = [k for k in ("caller", "dtmf", "silence", "audio") if getattr(self, k) is not None]
         if len(given) > 1:
             raise ValueError(f"в одном шаге только один ввод, а здесь {', '.join(given)} — разделите на шаги")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from textwrap import indent
 from pathlib import Path
+from textwrap import indent
 
 from rich.console import Console
 

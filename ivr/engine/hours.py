@@ -31,7 +31,7 @@ class Hours:
     source: str | None = None
 
     @classmethod
-    def from_schedule(cls, schedule: Schedule, default_tz: str) -> "Hours":
+    def from_schedule(cls, schedule: Schedule, default_tz: str) -> Hours:
         week = tuple(_parse(v) if (v := getattr(schedule, d)) else None for d in DAYS)
         return cls(ZoneInfo(schedule.timezone or default_tz), week, schedule.source)
 

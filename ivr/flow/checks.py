@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError
 
 from ivr.flow import schema
-from ivr.keypad import KEYS
 from ivr.flow.templates import BUILTINS, PLACEHOLDER, lookup_data, placeholders
 from ivr.flow.yaml_source import Problem, Unreadable
+from ivr.keypad import KEYS
 from ivr.understanding.matcher import has_words
 from ivr.understanding.normalize import normalize
 
@@ -84,6 +84,8 @@ _WEEK_HINT = ('в графике допустимы source, timezone и дни m
 
 def _check_schedule(spec: schema.FlowFile) -> Iterator[Problem]:
     name = spec.flow.hours
+    if name is None:
+        return
     block = spec.data.get(name)
     if block is None:
         yield Problem(("flow", "hours"), f"flow.hours: в data: нет блока «{_preview(name)}» — добавьте "

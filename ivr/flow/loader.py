@@ -92,7 +92,8 @@ def _validate(raw: dict, smap: SourceMap) -> tuple[schema.FlowFile | None, list[
     """Validate the file section by section, so one broken state does not hide the problems of the
     others: cross-reference checks still run on every state that is well formed."""
     problems: list[Problem] = []
-    sections = {"globals": (raw.get("globals"), schema.Global), "states": (raw.get("states"), schema.State)}
+    sections: dict[str, tuple[object, type[BaseModel]]] = {
+        "globals": (raw.get("globals"), schema.Global), "states": (raw.get("states"), schema.State)}
     top = {k: v for k, v in raw.items() if k not in sections or not isinstance(v, dict)}
     if isinstance(raw.get("states"), dict):
         top["states"] = {}  # validated one by one below
@@ -113,7 +114,8 @@ def _validate(raw: dict, smap: SourceMap) -> tuple[schema.FlowFile | None, list[
                 problems += translate_all(err, smap, prefix=(section, name))
     if head is None:
         return None, problems
-    spec = schema.FlowFile.model_construct(flow=head.flow, data=head.data, **parts)
+    spec = schema.FlowFile.model_construct(flow=head.flow, data=head.data, globals=parts["globals"],
+                                           states=parts["states"])
     return spec, problems
 
 

@@ -23,7 +23,7 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 try:  # the C composer is ~10x faster; the pure-Python one behaves the same
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - wheels ship libyaml
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _Loader
 
 Path = tuple[object, ...]
 
@@ -78,7 +78,9 @@ class YamlInt(int):
     ``keys: 010`` stay keys "0123" and "010" instead of the octal numbers 83 and 8, and a message
     quotes «1:30» rather than the 90 YAML 1.1 reads there."""
 
-    def __new__(cls, value: int, text: str | None = None) -> "YamlInt":
+    text: str
+
+    def __new__(cls, value: int, text: str | None = None) -> YamlInt:
         obj = super().__new__(cls, value)
         obj.text = int.__repr__(obj) if text is None else text
         return obj

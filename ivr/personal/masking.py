@@ -91,10 +91,11 @@ def _number_word_runs(text: str) -> Iterator[list[re.Match[str]]]:
     run: list[re.Match[str]] = []
     for word in [*_CYRILLIC_WORD.finditer(text), None]:
         is_number = word is not None and is_number_word(word.group())
-        if run and not (is_number and _WORD_GAP.fullmatch(text, run[-1].end(), word.start())):
+        if run and not (word is not None and is_number
+                        and _WORD_GAP.fullmatch(text, run[-1].end(), word.start())):
             yield run
             run = []
-        if is_number:
+        if word is not None and is_number:
             run.append(word)
 
 

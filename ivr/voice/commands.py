@@ -61,8 +61,8 @@ def say(text: str, out_path: str | os.PathLike[str], voice: str = "ru", rate: in
     import shutil
 
     from ivr.errors import AudioFileError
-    from ivr.voice.audio import duration_s
     from ivr.oserrors import describe
+    from ivr.voice.audio import duration_s
     from ivr.voice.tts import Synthesizer
 
     synth = Synthesizer(voice=voice, rate=rate)

@@ -144,7 +144,7 @@ def find_model(explicit: str | os.PathLike[str] | None = None, name: str = DEFAU
 # --- loading -------------------------------------------------------------------------------
 
 _load_lock = threading.Lock()
-_loaded: dict[str, "vosk.Model"] = {}
+_loaded: dict[str, vosk.Model] = {}
 
 
 def quiet_vosk() -> None:
@@ -154,7 +154,7 @@ def quiet_vosk() -> None:
     vosk.SetLogLevel(-2)
 
 
-def load_model(path: str | os.PathLike[str]) -> "vosk.Model":
+def load_model(path: str | os.PathLike[str]) -> vosk.Model:
     """Load a model once per process; every recognizer shares it."""
     key = str(Path(path).expanduser().resolve())
     with _load_lock:

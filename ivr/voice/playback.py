@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -89,7 +89,7 @@ class SoundDevicePlayer:
         self._stop_flag = False
         self._done = threading.Event()
         self._done.set()
-        self._sd = None
+        self._sd: Any = None
         self.history: list[PlayRecord] = []
 
     @property

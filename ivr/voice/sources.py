@@ -71,7 +71,7 @@ class WavSource:
         self.audio_end_s = self._audio.size / RATE
 
     @classmethod
-    def from_samples(cls, samples: np.ndarray, **kwargs) -> "WavSource":
+    def from_samples(cls, samples: np.ndarray, **kwargs) -> WavSource:
         return cls(None, samples=samples, **kwargs)
 
     @property
@@ -83,7 +83,7 @@ class WavSource:
         """When (``time.monotonic()``) a real-time source reached ``audio_s``; None before it started."""
         return None if self._t0 is None else self._t0 + audio_s
 
-    def __iter__(self) -> "WavSource":
+    def __iter__(self) -> WavSource:
         return self
 
     def __next__(self) -> bytes:
@@ -154,7 +154,7 @@ class MicrophoneSource:
             except queue.Full:
                 pass
 
-    def start(self) -> "MicrophoneSource":
+    def start(self) -> MicrophoneSource:
         with self._lock:
             if self._stream is not None:
                 return self
@@ -180,13 +180,13 @@ class MicrophoneSource:
             self._stream = stream
         return self
 
-    def __enter__(self) -> "MicrophoneSource":
+    def __enter__(self) -> MicrophoneSource:
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def __iter__(self) -> "MicrophoneSource":
+    def __iter__(self) -> MicrophoneSource:
         return self
 
     def __next__(self) -> bytes:

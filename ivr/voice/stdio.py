@@ -61,7 +61,7 @@ def _capture(fd: int, drop: Callable[[str], bool]) -> Iterator[Captured]:
         finally:
             leftover = ""
             _flush_c_stdio()
-            if capture is not None:
+            if capture is not None and saved is not None:
                 try:
                     os.dup2(saved, real_fd)
                 finally:
@@ -70,7 +70,7 @@ def _capture(fd: int, drop: Callable[[str], bool]) -> Iterator[Captured]:
                 leftover = capture.read().decode("utf-8", errors="replace")
                 capture.close()
             text = py_buffer.getvalue() + leftover
-            kept = []
+            kept: list[str] = []
             for line in text.splitlines(keepends=True):
                 (result.dropped if drop(line) else kept).append(line)
             if kept:

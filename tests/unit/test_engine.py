@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from ivr.engine.records import OptionChosen
-
 import json
 import os
 import signal
@@ -16,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from ivr.engine import Engine, ManualClock
+from ivr.engine.records import OptionChosen
 
 ROOT = Path(__file__).resolve().parents[2]
 WEDNESDAY_MORNING = datetime.fromisoformat("2026-11-25T10:00:00+03:00")

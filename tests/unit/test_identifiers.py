@@ -4,7 +4,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ivr.slots import slot_type
 from ivr.personal.identifiers import (
     check_date,
     check_inn,
@@ -17,6 +16,7 @@ from ivr.personal.identifiers import (
     number_groups,
     snils_control_number,
 )
+from ivr.slots import slot_type
 
 PHONE_LENGTH = "Номер телефона — это +7 и 10 цифр, а вы назвали {}. Например: +7 912 345-67-89."
 PHONE_PREFIX = "Российский номер начинается с +7 или 8. Например: +7 912 345-67-89."

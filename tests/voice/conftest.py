@@ -20,7 +20,7 @@ if str(ROOT) not in sys.path:  # plain `pytest` does not put the project root on
 from ivr.voice.audio import read_audio  # noqa: E402
 from ivr.voice.models import load_model  # noqa: E402
 from ivr.voice.stt import VoskRecognizer  # noqa: E402
-from tests.voice.helpers import HELLO, THANKS, NO, YES, silence  # noqa: E402,F401
+from tests.voice.helpers import HELLO, NO, THANKS, YES, silence  # noqa: E402,F401
 from tests.voice.pulse import MicFeeder, PulseServer, pulse_available  # noqa: E402
 
 

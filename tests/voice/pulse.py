@@ -95,7 +95,7 @@ class PulseServer:
         env = {**os.environ, **self.env(), "PULSE_SERVER": self.server}
         return subprocess.run(["pactl", *args], env=env, capture_output=True, text=True, timeout=10, check=check)
 
-    def start(self) -> "PulseServer":
+    def start(self) -> PulseServer:
         if not pulse_available():
             raise PulseUnavailable("pulseaudio/pactl not installed (apt-get install pulseaudio pulseaudio-utils)")
         for sub in ("runtime", "home", "state"):
@@ -174,7 +174,7 @@ class PulseServer:
         if self._own_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> "PulseServer":
+    def __enter__(self) -> PulseServer:
         self.start()
         self.activate()
         return self
@@ -239,7 +239,7 @@ class MicFeeder:
             self.error = exc
             self._idle.set()
 
-    def start(self) -> "MicFeeder":
+    def start(self) -> MicFeeder:
         self._thread = threading.Thread(target=self._run, name="ivr-mic-feeder", daemon=True)
         self._thread.start()
         return self
@@ -249,7 +249,7 @@ class MicFeeder:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "MicFeeder":
+    def __enter__(self) -> MicFeeder:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -271,7 +271,7 @@ class SinkRecorder:
         self._proc: subprocess.Popen | None = None
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "SinkRecorder":
+    def start(self) -> SinkRecorder:
         env = {**os.environ, **self.server.env(), "PULSE_SERVER": self.server.server}
         self._proc = subprocess.Popen(
             [
@@ -314,7 +314,7 @@ class SinkRecorder:
             if t >= since and block.size and int(np.abs(block.astype(np.int32)).max()) > threshold
         ]
 
-    def __enter__(self) -> "SinkRecorder":
+    def __enter__(self) -> SinkRecorder:
         return self.start()
 
     def __exit__(self, *exc) -> None:

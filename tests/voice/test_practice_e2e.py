@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from ivr.convo.runner import Runner
 from ivr.channels.practice import VoiceCall, VoiceIO
-from ivr.hearing import grammar_for
+from ivr.convo.runner import Runner
 from ivr.engine import Engine
+from ivr.hearing import grammar_for
 from ivr.voice.keypad import KeypadQueue
 from ivr.voice.playback import open_player
 from ivr.voice.sources import MicrophoneSource

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-import subprocess
 import shutil
+import subprocess
 
 import numpy as np
 import pytest

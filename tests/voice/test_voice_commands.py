@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from tests.voice.helpers import HELLO, THANKS
 from ivr.errors import AudioFileError, ModelMissingError
 from ivr.voice import commands, models
+from tests.voice.helpers import HELLO, THANKS
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,10 +8,10 @@ import time
 import numpy as np
 import pytest
 
-from tests.voice.helpers import HELLO, NO, RATE, THANKS, YES, silence
 from ivr.voice.keypad import KeypadQueue
 from ivr.voice.listen import Heard, ListenSpec, listen
 from ivr.voice.sources import WavSource
+from tests.voice.helpers import HELLO, NO, RATE, THANKS, YES, silence
 
 GRAMMAR = [HELLO, THANKS, YES, NO]
 

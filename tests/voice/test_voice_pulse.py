@@ -11,12 +11,12 @@ import time
 import numpy as np
 import pytest
 
-from tests.voice.helpers import HELLO, THANKS, YES, NO, silence
 from ivr.voice.doctor import run_doctor
 from ivr.voice.listen import ListenSpec, listen
 from ivr.voice.playback import SoundDevicePlayer, open_player
 from ivr.voice.sources import MicrophoneSource
 from ivr.voice.tts import Synthesizer
+from tests.voice.helpers import HELLO, NO, THANKS, YES, silence
 
 pytestmark = pytest.mark.usefixtures("pulse_server")
 GRAMMAR = [HELLO, THANKS, YES, NO]

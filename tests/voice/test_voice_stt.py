@@ -8,10 +8,10 @@ import subprocess
 import numpy as np
 import pytest
 
-from tests.voice.helpers import HELLO, NO, THANKS, YES, silence
 from ivr.voice.audio import read_audio
 from ivr.voice.stt import UNK, Final, Partial, SpeechRecognizer, VoskRecognizer, normalize_phrase, recognize_all
 from ivr.voice.vocabulary import model_vocabulary, read_fst_output_symbols, read_words_txt
+from tests.voice.helpers import HELLO, NO, THANKS, YES, silence
 
 
 def recognize(recognizer: VoskRecognizer, samples: np.ndarray, grammar=None, chunk=1280) -> str:

@@ -1,0 +1,24 @@
+"""Types and lint run as tests, so the one test command also says when a change breaks a contract
+that only the type checker sees (a record read as a dict, a slot type name mistyped)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+def test_mypy_passes():
+    proc = _run("mypy", "--no-error-summary", "--cache-dir", str(ROOT / ".mypy_cache"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_ruff_passes():
+    proc = _run("ruff", "check", "ivr", "tests", "benchmarks", "--output-format", "concise")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
