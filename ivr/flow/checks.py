@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from ivr.flow import schema
 from ivr.flow.templates import BUILTINS, PLACEHOLDER, lookup_data, placeholders
-from ivr.flow.yaml_source import Problem, Unreadable
+from ivr.flow.yaml_source import Problem, Unreadable, preview
 from ivr.keypad import KEYS
 from ivr.understanding.matcher import has_words
 from ivr.understanding.normalize import normalize
@@ -57,7 +57,7 @@ def _check_meta(spec: schema.FlowFile, states: dict) -> Iterator[Problem]:
     yield from _target(("flow", "start"), meta.start, states)
     yield from _target(("flow", "escalate"), meta.escalate, states)
     if not _zone_exists(meta.timezone):
-        zone = _preview(meta.timezone)
+        zone = preview(meta.timezone, 60)
         yield Problem(("flow", "timezone"), f"flow.timezone: неизвестный часовой пояс «{zone}» — напишите, "
                                             "например, Europe/Moscow")
     if meta.hours is not None:
@@ -74,10 +74,6 @@ def _zone_exists(name: str) -> bool:
     return True
 
 
-def _preview(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
 _WEEK_HINT = ('в графике допустимы source, timezone и дни mon tue wed thu fri sat sun со значением '
               '"ЧЧ:ММ-ЧЧ:ММ"')
 
@@ -88,7 +84,7 @@ def _check_schedule(spec: schema.FlowFile) -> Iterator[Problem]:
         return
     block = spec.data.get(name)
     if block is None:
-        yield Problem(("flow", "hours"), f"flow.hours: в data: нет блока «{_preview(name)}» — добавьте "
+        yield Problem(("flow", "hours"), f"flow.hours: в data: нет блока «{preview(name, 60)}» — добавьте "
                                          f"data.{name} с часами работы (mon: \"08:00-20:00\" …)")
         return
     if not isinstance(block, dict):
@@ -104,7 +100,7 @@ def _check_schedule(spec: schema.FlowFile) -> Iterator[Problem]:
             loc = ("data", name, *e["loc"])
             field = e["loc"][0] if e["loc"] else ""
             if e["type"] == "extra_forbidden":
-                message = f"неизвестное поле «{_preview(str(field))}» — {_WEEK_HINT}"
+                message = f"неизвестное поле «{preview(str(field), 60)}» — {_WEEK_HINT}"
             elif field in ("source", "timezone"):
                 message = "здесь нужен текст в кавычках"
             else:
@@ -113,14 +109,14 @@ def _check_schedule(spec: schema.FlowFile) -> Iterator[Problem]:
         return
     if sched.timezone is not None and not _zone_exists(sched.timezone):
         yield Problem(("data", name, "timezone"), f"data.{name}.timezone: неизвестный часовой пояс "
-                                                  f"«{_preview(sched.timezone)}» — напишите, например, "
+                                                  f"«{preview(sched.timezone, 60)}» — напишите, например, "
                                                   "Europe/Moscow, или уберите поле (будет flow.timezone)")
     for day in schema.DAYS:
         value = getattr(sched, day)
         if value is None:
             continue
         if not HOURS_RE.fullmatch(value) or value[:5] >= value[6:]:
-            yield Problem(("data", name, day), f"data.{name}.{day}: «{_preview(value)}» — напишите часы как "
+            yield Problem(("data", name, day), f"data.{name}.{day}: «{preview(value, 60)}» — напишите часы как "
                                                "\"08:00-20:00\" (начало раньше конца, конец не позже 24:00)")
 
 
@@ -210,7 +206,7 @@ def _check_state(name: str, state: schema.State, spec: schema.FlowFile, slots: s
                                                   "поменяйте их местами")
         slot = state.collect.slot
         if not isinstance(slot, Unreadable) and not SLOT_RE.fullmatch(slot):
-            yield Problem((*cpath, "slot"), f"states.{name}.collect.slot: имя слота «{_preview(slot)}» — "
+            yield Problem((*cpath, "slot"), f"states.{name}.collect.slot: имя слота «{preview(slot, 60)}» — "
                                             "используйте латинские строчные буквы, цифры и «_», начиная с "
                                             "буквы: оно пишется в {…} и в if: has …")
         elif slot in BUILTINS:
@@ -314,7 +310,7 @@ def _check_templates(spec: schema.FlowFile, slots: set) -> Iterator[Problem]:
     known = sorted(BUILTINS | slots)
     for path, text in _texts(spec):
         for stray in _BRACES.findall(PLACEHOLDER.sub("", text)):
-            what = (f"непонятная подстановка «{_preview(stray)}»" if len(stray) > 1
+            what = (f"непонятная подстановка «{preview(stray, 60)}»" if len(stray) > 1
                     else f"лишняя фигурная скобка «{stray}»")
             yield Problem(path, f"{_dotted(path)}: {what} — в фигурных скобках пишется имя слота "
                                 "латиницей, {data.блок.поле} или встроенная подстановка вроде {menu_hint}; "

@@ -18,7 +18,7 @@ from ivr.errors import UserError
 from ivr.flow import schema
 from ivr.flow.checks import check_flow
 from ivr.flow.model import Flow
-from ivr.flow.yaml_source import Problem, SourceMap, Unreadable, YamlSyntaxError, load_with_positions
+from ivr.flow.yaml_source import Problem, SourceMap, Unreadable, YamlSyntaxError, load_with_positions, preview
 
 
 class FlowError(UserError):
@@ -171,7 +171,7 @@ def translate(error: dict, smap: SourceMap, root: type[BaseModel] = schema.FlowF
         guess = difflib.get_close_matches(str(field), allowed, n=1, cutoff=0.6)
         hint = f"возможно, вы имели в виду «{guess[0]}»" if guess else (
             "допустимые поля: " + ", ".join(allowed) if allowed else "уберите его")
-        message = f"неизвестное поле «{_preview(str(field))}» — {hint}"
+        message = f"неизвестное поле «{preview(str(field), 60)}» — {hint}"
     elif kind == "literal_error":
         allowed = [a.strip(" '") for a in error["ctx"]["expected"].replace(" or ", ", ").split(",")]
         guess = difflib.get_close_matches(value, allowed, n=1, cutoff=0.5) if isinstance(value, str) else []
@@ -199,11 +199,7 @@ def translate(error: dict, smap: SourceMap, root: type[BaseModel] = schema.FlowF
 
 
 def _where(loc: tuple) -> str:
-    return f"{'.'.join(_preview(str(p)) for p in loc)}: " if loc else ""
-
-
-def _preview(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[:limit] + "…"
+    return f"{'.'.join(preview(str(p), 60) for p in loc)}: " if loc else ""
 
 
 class Written(str):
@@ -213,7 +209,7 @@ class Written(str):
 def _show(value: object) -> str:
     """A value as the author wrote it in YAML."""
     if isinstance(value, Written):
-        return f"«{_preview(value)}»" if value else "пустое значение"
+        return f"«{preview(value, 60)}»" if value else "пустое значение"
     if isinstance(value, (dict, list, tuple)):
         return "набор полей" if isinstance(value, dict) else "список"
     if value is None:
@@ -222,7 +218,7 @@ def _show(value: object) -> str:
         return "«true»" if value else "«false»"
     if isinstance(value, float) and not math.isfinite(value):
         return "«.nan»" if math.isnan(value) else ("«.inf»" if value > 0 else "«-.inf»")
-    return f"«{_preview(str(value))}»"
+    return f"«{preview(str(value), 60)}»"
 
 
 def _written(value: object) -> str:

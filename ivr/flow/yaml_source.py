@@ -112,7 +112,8 @@ def _tag_name(tag: str) -> str:
     return "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
 
 
-def _preview(text: str, limit: int = 40) -> str:
+def preview(text: str, limit: int = 40) -> str:
+    """A value quoted in a message: long ones cut, so a 1 MB phrase does not flood the screen."""
     return text if len(text) <= limit else text[:limit] + "…"
 
 
@@ -305,7 +306,7 @@ class _Builder:
             if key in out:
                 first = self.smap.positions.get(child_path)
                 where = f" (первый раз — строка {first.line})" if first else ""
-                self.problem(child_path, f"ключ «{_preview(key)}» повторяется{where} — оставьте один, "
+                self.problem(child_path, f"ключ «{preview(key)}» повторяется{where} — оставьте один, "
                                          "или переименуйте второй", key_node.start_mark)
                 continue
             self.smap.positions[child_path] = _pos(key_node.start_mark)
@@ -370,7 +371,7 @@ class _Builder:
                 message = (f"число из {len(node.value)} цифр слишком длинное — если это текст, "
                            "возьмите его в кавычки")
             else:
-                message = (f"«{_preview(node.value)}» не читается как {_tag_name(tag)} — исправьте значение "
+                message = (f"«{preview(node.value)}» не читается как {_tag_name(tag)} — исправьте значение "
                            "или уберите тег")
             self.problem(path, message, node.start_mark)
             return Unreadable(node.value)

@@ -12,10 +12,8 @@ from decimal import Decimal
 
 from num2words import num2words
 
-_MONTHS_GENITIVE = (
-    "января", "февраля", "марта", "апреля", "мая", "июня",
-    "июля", "августа", "сентября", "октября", "ноября", "декабря",
-)
+from ivr.understanding.calendar import MONTHS_GENITIVE
+
 # Nouns after which a number takes the feminine form («одна минута», «две секунды»).
 _FEMININE = re.compile(
     r"\s*(минут|секунд|недел|цифр|попыт|строк|копе|тысяч|справк|услуг|заявк|ошибк|кнопк|букв)",
@@ -103,7 +101,7 @@ def time_words(hours: str, minutes: str) -> str:
 def date_words(day: str, month: str, year: str) -> str:
     d = num2words(int(day), lang="ru", to="ordinal", gender="n")
     y = num2words(int(year), lang="ru", to="ordinal", case="genitive")
-    return f"{d} {_MONTHS_GENITIVE[int(month) - 1]} {y} года"
+    return f"{d} {MONTHS_GENITIVE[int(month) - 1]} {y} года"
 
 
 def _gender_after(text: str, end: int) -> str:

@@ -47,11 +47,6 @@ class Final:
     text: str
     words: tuple[Word, ...] = ()
 
-    @property
-    def understood(self) -> str:
-        """The text without ``[unk]`` placeholders: what the caller said that the grammar knows."""
-        return strip_unk(self.text)
-
 
 def strip_unk(text: str) -> str:
     return " ".join(w for w in text.split() if w != UNK)
