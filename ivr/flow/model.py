@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 from ivr.flow import schema
 from ivr.understanding.matcher import Choice, Matcher
+from ivr.understanding.semantic import Router, first_sentence
 
 GLOBAL_PREFIX = "global:"
 
@@ -27,7 +28,7 @@ class Edge(NamedTuple):
 @dataclass(frozen=True)
 class Menu:
     keys: dict[str, str]  # keypad key → option id or "global:<name>"
-    matcher: Matcher | None  # None when nothing in this state can be said (keys only)
+    matcher: Router | None  # None when nothing in this state can be said (keys only)
     labels: dict[str, str]  # option id / "global:<name>" → how the caller would call it
 
 
@@ -64,19 +65,51 @@ class Flow:
         keys: dict[str, str] = {}
         labels: dict[str, str] = {}
         choices = []
-        for option in self.states[state].options:
+        evidence: dict[str, tuple[str, ...]] = {}
+        options = self.states[state].options
+        for option in options:
             for key in option.keys:
                 keys[key] = option.id
             labels[option.id] = option.label or (option.phrases[0] if option.phrases else option.id)
             choices.append(Choice(option.id, tuple(option.phrases)))
+            evidence[option.id] = (*option.phrases, *self._target_evidence(option))
         for name, glob in self.enabled_globals(state).items():
             gid = GLOBAL_PREFIX + name
             for key in glob.keys:
                 keys.setdefault(key, gid)
             labels[gid] = glob.phrases[0] if glob.phrases else name
             choices.append(Choice(gid, tuple(glob.phrases)))
+            evidence[gid] = tuple(glob.phrases)
         spoken = [c for c in choices if c.phrases]
-        return Menu(keys, Matcher(spoken) if spoken else None, labels)
+        if not spoken:
+            return Menu(keys, None, labels)
+        # A section's page: an option whose target is also reachable from another option's
+        # target state (main → auth → auth_password, and main → auth_password directly).
+        by_target = {o.goto: o.id for o in options if o.phrases}
+        pages = {}
+        for option in options:
+            inner = {by_target.get(o.goto) for o in self.states[option.goto].options} if option.goto in self.states else set()
+            inner -= {None, option.id}
+            if inner and option.phrases:
+                pages[option.id] = frozenset(inner)
+        router = Router(
+            Matcher(spoken),
+            {c.id: evidence[c.id] for c in spoken},
+            pages,
+        )
+        return Menu(keys, router, labels)
+
+    def _target_evidence(self, option: schema.Option) -> tuple[str, ...]:
+        """What, besides its phrases, says what an option is about: its label and the topic of
+        the state it leads to (or that state's first sentence, «Вход и доступ.»)."""
+        texts = [option.label] if option.label else []
+        target = self.states.get(option.goto)
+        if target is not None:
+            if target.topic:
+                texts.append(target.topic)
+            elif target.say and (sentence := first_sentence(target.say[0])):
+                texts.append(sentence)
+        return tuple(texts)
 
     @cached_property
     def edges(self) -> frozenset[Edge]:
