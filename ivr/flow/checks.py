@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from ivr.flow import schema
 from ivr.flow.templates import BUILTINS, PLACEHOLDER, lookup_data, placeholders
 from ivr.flow.yaml_source import Problem, Unreadable
+from ivr.understanding.confusable import confusable_pairs
 from ivr.understanding.matcher import has_words
 from ivr.understanding.normalize import normalize
 
@@ -392,3 +393,28 @@ def _check_auto_cycles(states: dict[str, schema.State]) -> Iterator[Problem]:
             elif nxt in passing and nxt not in done:
                 trail.append(nxt)
                 stack.append(iter(passing[nxt]))
+
+
+def confusable_warnings(spec: schema.FlowFile, meaning: bool = True) -> list[Problem]:
+    """Warnings, not errors: two choices of one menu (options, or an option and an enabled global
+    command) whose phrases the router cannot tell apart. The flow still loads and runs; the caller
+    would only be asked again or sent to the wrong one of the two."""
+    warnings = []
+    for name, state in spec.states.items():
+        if not state.options:
+            continue
+        switch = state.globals
+        enabled = (spec.globals if switch is True else {} if switch is False
+                   else {g: spec.globals[g] for g in switch if g in spec.globals})
+        choices = {f"пункт «{o.id}»": tuple(o.phrases) for o in state.options if o.phrases}
+        choices |= {f"команда «{g}»": tuple(glob.phrases) for g, glob in enabled.items() if glob.phrases}
+        for pair in confusable_pairs(choices, meaning=meaning):
+            how = ("совпадают по словам" if pair.similarity is None
+                   else f"почти одинаковы по смыслу ({pair.similarity:.2f})")
+            warnings.append(Problem(
+                ("states", name, "options"),
+                f"states.{name}: фразы «{pair.phrase_a}» ({pair.choice_a}) и «{pair.phrase_b}» "
+                f"({pair.choice_b}) {how} — звонящего переспросят или поймут неверно; "
+                "переформулируйте одну из них",
+            ))
+    return warnings

@@ -212,6 +212,14 @@ def has_words(phrase: str) -> bool:
     return bool(every)
 
 
+def phrase_key(phrase: str) -> tuple[tuple[str, bool], ...]:
+    """What the matcher compares a phrase by: its content lemmas with their negation, in order
+    (all words if it has no content word). Two phrases with the same key are the same phrase to
+    the matcher («забыл пароль», «ну забыла пароль пожалуйста»)."""
+    every, content = _read(phrase, frozenset())
+    return tuple((t.key, t.negated) for t in content or every)
+
+
 class Matcher:
     """One menu, prepared once when the flow loads and used for every turn of every call."""
 
