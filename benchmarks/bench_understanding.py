@@ -2,20 +2,31 @@
 
 The voice channel matches every final recognition and calls ``decisive`` on partial ones while
 the caller is still speaking, so a turn's budget is well under a millisecond; slot filling parses
-dictated numbers. Run from the repository root:
+dictated numbers. The meaning router is measured on the Госуслуги flow with the held-out
+"report" split of tests/understanding/eval_gosuslugi.yaml: routing quality, per-turn latency of
+the fast (lemma) path and of the meaning path, model load time, added RSS, and the time to get
+every menu's evidence vectors with an empty and with a filled cache. Run from the repository
+root (pin a core on a shared machine):
 
-    python -m benchmarks.bench_understanding [--rounds N]
+    taskset -c 0 python -m benchmarks.bench_understanding [--rounds N] [--semantic-rounds N]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import tempfile
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from ivr.understanding.matcher import Choice, Matcher
 from ivr.understanding.numbers import extract_digits, words_to_digits
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOW = ROOT / "flows" / "gosuslugi.yaml"
+EVAL = ROOT / "tests" / "understanding" / "eval_gosuslugi.yaml"
 
 # Ten choices of about five phrases: the size of the hotline's main menu.
 MENU = (
@@ -105,9 +116,94 @@ def _report(name: str, call: Callable[[str], object], inputs: Sequence[str], rou
     )
 
 
+def _rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def _percentiles_ms(samples: list[float]) -> str:
+    samples = sorted(samples)
+    p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
+    return f"p50 {statistics.median(samples) * 1000:6.2f} ms   p99 {p99 * 1000:6.2f} ms   (n={len(samples)})"
+
+
+def _menu_vectors_s(flow_path: Path) -> float:
+    """Load the flow afresh and fetch every spoken menu's evidence vectors (from the cache folder
+    in IVR_CACHE_DIR, or computing them)."""
+    from ivr.flow.loader import load_flow
+
+    flow = load_flow(flow_path)
+    routers = [flow.menu(name).matcher for name, state in flow.states.items() if state.options]
+    start = time.perf_counter()
+    for router in routers:
+        if router is not None:
+            router._semantic_index().vectors
+    return time.perf_counter() - start
+
+
+def semantic_report(rounds: int) -> None:
+    from ivr.cache import ENV_CACHE_DIR
+    from ivr.flow.loader import load_flow
+    from ivr.understanding.encoder import default_encoder
+    from ivr.understanding.evaluation import flow_answer, load_items, tally
+    from ivr.understanding.normalize import normalize
+
+    print("\n— meaning router, Госуслуги flow, report split —")
+    rss_before = _rss_mb()
+    encoder = default_encoder()
+    start = time.perf_counter()
+    if not encoder.available():
+        print("model unavailable: nothing to measure")
+        return
+    load_s = time.perf_counter() - start
+    rss_model = _rss_mb()
+    previous = os.environ.get(ENV_CACHE_DIR)
+    with tempfile.TemporaryDirectory() as folder:
+        os.environ[ENV_CACHE_DIR] = folder
+        try:
+            cold = _menu_vectors_s(FLOW)
+            warm = _menu_vectors_s(FLOW)
+            flow = load_flow(FLOW)
+            items = load_items(EVAL, "report")
+            answer = flow_answer(flow)
+            routed = tally(items, answer)  # also builds every index the split needs
+            lemma = tally(items, lambda it: flow.menu(it.state).matcher.matcher.match(normalize(it.say)))
+            rss_all = _rss_mb()
+            fast, meaning = [], []
+            for _ in range(rounds):
+                for item in items:
+                    router = flow.menu(item.state).matcher
+                    text = normalize(item.say)
+                    start = time.perf_counter()
+                    decided = router.matcher.match(text).kind == "match"
+                    if decided:
+                        fast.append(time.perf_counter() - start)
+                        continue
+                    start = time.perf_counter()
+                    router.match(text)
+                    meaning.append(time.perf_counter() - start)
+        finally:
+            if previous is None:
+                os.environ.pop(ENV_CACHE_DIR, None)
+            else:
+                os.environ[ENV_CACHE_DIR] = previous
+    print(f"lemma only: {lemma}")
+    print(f"router:     {routed}")
+    print(f"turns decided by the lemma matcher (fast path): {_percentiles_ms(fast)}")
+    print(f"turns the router decides by meaning (whole match): {_percentiles_ms(meaning)}")
+    print(f"model load: {load_s * 1000:.0f} ms;  RSS +{rss_model - rss_before:.0f} MB after load, "
+          f"+{rss_all - rss_before:.0f} MB with every menu indexed")
+    print(f"evidence vectors of all {sum(1 for s in flow.states.values() if s.options)} menus: "
+          f"empty cache {cold:.2f} s, filled cache {warm * 1000:.1f} ms")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=400, help="passes over each input set")
+    parser.add_argument("--semantic-rounds", type=int, default=3, help="passes over the report split")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -134,6 +230,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     _report("decisive", matcher.decisive, PARTIALS, args.rounds)
     _report("words_to_digits", words_to_digits, DICTATIONS, args.rounds)
     _report("extract_digits", extract_digits, DICTATIONS, args.rounds)
+    semantic_report(args.semantic_rounds)
 
 
 if __name__ == "__main__":

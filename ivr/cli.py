@@ -127,6 +127,7 @@ def check(
     model: Annotated[str | None, typer.Option("--model", help="Проверить и словарь этой модели Vosk")] = None,
 ) -> None:
     """Проверить сценарии: все ошибки сразу, с файлом, строкой и столбцом."""
+    from ivr.flow.checks import confusable_warnings
     from ivr.flow.loader import load_flow
 
     loaded, broken = [], 0
@@ -139,6 +140,8 @@ def check(
             continue
         loaded.append(flow)
         out.print(f"{path}: ок — {len(flow.states)} состояний, {len(flow.edges)} переходов")
+        for warning in confusable_warnings(flow):  # reported, never a failure
+            out.print(f"{path}: предупреждение: {warning.message}", markup=False)
     if broken:
         raise typer.Exit(2)
     if model is not None:

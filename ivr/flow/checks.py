@@ -14,9 +14,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError
 
 from ivr.flow import schema
+from ivr.flow.model import Flow
 from ivr.flow.templates import BUILTINS, PLACEHOLDER, lookup_data, placeholders
 from ivr.flow.yaml_source import Problem, Unreadable, preview
 from ivr.keypad import KEYS
+from ivr.understanding.confusable import confusable_pairs
 from ivr.understanding.matcher import has_words
 from ivr.understanding.normalize import normalize
 
@@ -374,3 +376,26 @@ def _check_auto_cycles(states: dict[str, schema.State]) -> Iterator[Problem]:
             elif nxt in passing and nxt not in done:
                 trail.append(nxt)
                 stack.append(iter(passing[nxt]))
+
+
+def confusable_warnings(flow: Flow, meaning: bool = True) -> list[Problem]:
+    """Warnings, not errors: two choices of one menu (options, or an option and an enabled global
+    command) whose phrases the router cannot tell apart. The flow still loads and runs; the caller
+    would only be asked again or sent to the wrong one of the two."""
+    warnings = []
+    for name, state in flow.states.items():
+        if not state.options:
+            continue
+        enabled = flow.enabled_globals(name)
+        choices = {f"пункт «{o.id}»": tuple(o.phrases) for o in state.options if o.phrases}
+        choices |= {f"команда «{g}»": tuple(glob.phrases) for g, glob in enabled.items() if glob.phrases}
+        for pair in confusable_pairs(choices, meaning=meaning):
+            how = ("совпадают по словам" if pair.similarity is None
+                   else f"почти одинаковы по смыслу ({pair.similarity:.2f})")
+            warnings.append(Problem(
+                ("states", name, "options"),
+                f"states.{name}: фразы «{pair.phrase_a}» ({pair.choice_a}) и «{pair.phrase_b}» "
+                f"({pair.choice_b}) {how} — звонящего переспросят или поймут неверно; "
+                "переформулируйте одну из них",
+            ))
+    return warnings

@@ -12,6 +12,7 @@ from typing import Literal, NamedTuple
 
 from ivr.flow import schema
 from ivr.understanding.matcher import Choice, Matcher
+from ivr.understanding.semantic import Router, first_sentence
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Edge(NamedTuple):
 @dataclass(frozen=True)
 class Menu:
     keys: dict[str, ChoiceRef]  # keypad key → what it picks
-    matcher: Matcher | None  # None when nothing in this state can be said (keys only)
+    matcher: Router | None  # None when nothing in this state can be said (keys only)
     choices: dict[str, ChoiceRef]  # the matcher's choice ids → what they pick
     labels: dict[ChoiceRef, str]  # how the caller would call each choice
 
@@ -83,13 +84,16 @@ class Flow:
         labels: dict[ChoiceRef, str] = {}
         refs: dict[str, ChoiceRef] = {}
         choices = []
-        for option in self.states[state].options:
+        evidence: dict[str, tuple[str, ...]] = {}
+        options = self.states[state].options
+        for option in options:
             ref = ChoiceRef("option", option.id)
             for key in option.keys:
                 keys[key] = ref
             labels[ref] = option.label or (option.phrases[0] if option.phrases else option.id)
             refs[ref.key] = ref
             choices.append(Choice(ref.key, tuple(option.phrases)))
+            evidence[ref.key] = (*option.phrases, *self._target_evidence(option))
         for name, glob in self.enabled_globals(state).items():
             ref = ChoiceRef("global", name)
             for key in glob.keys:
@@ -97,8 +101,35 @@ class Flow:
             labels[ref] = glob.phrases[0] if glob.phrases else name
             refs[ref.key] = ref
             choices.append(Choice(ref.key, tuple(glob.phrases)))
+            evidence[ref.key] = tuple(glob.phrases)
         spoken = [c for c in choices if c.phrases]
-        return Menu(keys, Matcher(spoken) if spoken else None, refs, labels)
+        if not spoken:
+            return Menu(keys, None, refs, labels)
+        # A section's page: an option whose target is also reachable from another option's
+        # target state (main → auth → auth_password, and main → auth_password directly).
+        by_target = {o.goto: ChoiceRef("option", o.id).key for o in options if o.phrases}
+        pages = {}
+        for option in options:
+            inner = ({by_target.get(o.goto) for o in self.states[option.goto].options}
+                     if option.goto in self.states else set())
+            own = ChoiceRef("option", option.id).key
+            found = {k for k in inner if k is not None and k != own}
+            if found and option.phrases:
+                pages[own] = frozenset(found)
+        router = Router(Matcher(spoken), {c.id: evidence[c.id] for c in spoken}, pages)
+        return Menu(keys, router, refs, labels)
+
+    def _target_evidence(self, option: schema.Option) -> tuple[str, ...]:
+        """What, besides its phrases, says what an option is about: its label and the topic of
+        the state it leads to (or that state's first sentence, «Вход и доступ.»)."""
+        texts = [option.label] if option.label else []
+        target = self.states.get(option.goto)
+        if target is not None:
+            if target.topic:
+                texts.append(target.topic)
+            elif target.say and (sentence := first_sentence(target.say[0])):
+                texts.append(sentence)
+        return tuple(texts)
 
     @cached_property
     def edges(self) -> frozenset[Edge]:

@@ -85,7 +85,9 @@ _LIGHT_POS = frozenset({"VERB", "INFN", "PRTF", "PRTS", "GRND", "ADVB", "PRED", 
 _LIGHT_WEIGHT = 0.5
 _NEGATION = "не"
 
-MatchKind = Literal["match", "ambiguous", "none"]
+MatchKind = Literal["match", "confirm", "ambiguous", "none"]
+# Which understanding decided: the phrase words (this module) or the meaning (``semantic``).
+DecidedBy = Literal["lemma", "meaning"]
 
 
 @dataclass(frozen=True)
@@ -104,12 +106,15 @@ class Choice:
 @dataclass(frozen=True)
 class Match:
     """What the engine does next: route on "match", ask between ``candidates`` on "ambiguous",
-    reprompt on "none". ``score`` (0..100, of the best choice) is for logs and reports."""
+    ask «Правильно понимаю: …?» about ``choice`` on "confirm" (only from a router built with
+    ``confirm=True``), reprompt on "none". ``score`` (0..100, of the best choice) is for logs and
+    reports; ``by`` says which understanding decided, so reports can tell the two apart."""
 
     kind: MatchKind
     choice: str | None
     candidates: tuple[str, ...]
     score: float
+    by: DecidedBy = "lemma"
 
 
 class _Word(NamedTuple):
@@ -205,6 +210,14 @@ def has_words(phrase: str) -> bool:
     «не» does not); the flow loader rejects such phrases instead of failing mid-call."""
     every, _ = _read(phrase, frozenset())
     return bool(every)
+
+
+def phrase_key(phrase: str) -> tuple[tuple[str, bool], ...]:
+    """What the matcher compares a phrase by: its content lemmas with their negation, in order
+    (all words if it has no content word). Two phrases with the same key are the same phrase to
+    the matcher («забыл пароль», «ну забыла пароль пожалуйста»)."""
+    every, content = _read(phrase, frozenset())
+    return tuple((t.key, t.negated) for t in content or every)
 
 
 class Matcher:

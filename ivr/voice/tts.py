@@ -26,12 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ivr.cache import cache_dir
 from ivr.errors import UserError
 from ivr.oserrors import describe
 from ivr.voice.speakable import speakable
 from ivr.voice.stdio import quiet_stdout
 
-ENV_CACHE_DIR = "IVR_CACHE_DIR"
 DEFAULT_RATE = 175  # espeak-ng's own default, words per minute
 ESPEAK_FIX = "Установите синтезатор: sudo apt-get install espeak-ng"
 
@@ -135,12 +135,7 @@ def find_voice(voice: str = "ru") -> VoiceInfo:
 
 
 def default_cache_dir() -> Path:
-    env = os.environ.get(ENV_CACHE_DIR)
-    if env:
-        return Path(env).expanduser() / "tts"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "ivr" / "tts"
+    return cache_dir("tts")
 
 
 def expected_duration_s(text: str, rate: int) -> float:

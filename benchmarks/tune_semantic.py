@@ -1,0 +1,94 @@
+"""Choose the router's thresholds on the "tune" split of the Госуслуги evaluation set.
+
+Lemma answers and meaning scores are computed once per item, then every threshold combination of
+the grid is replayed on them (``Router.combine``), so the search takes seconds. The "report"
+split is never read here. Run from the repository root:
+
+    python -m benchmarks.tune_semantic [--split tune]
+
+Printed: the best combinations under the objective (right − 3 × wrong, clarified ≤ 5 %), one line
+each, and the turns of the convo tests the combination must leave as they are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+from pathlib import Path
+
+from ivr.flow.loader import load_flow
+from ivr.understanding.evaluation import load_items, outcome
+from ivr.understanding.normalize import normalize
+from ivr.understanding.semantic import DEFAULT_THRESHOLDS, Thresholds
+
+ROOT = Path(__file__).resolve().parent.parent
+EVAL = ROOT / "tests" / "understanding" / "eval_gosuslugi.yaml"
+
+# Turns of tests/convos/gosuslugi whose expected answer (nomatch or a question) the router must
+# keep: (state, words, acceptable kinds).
+CONVO_KEEP = (
+    ("main", "не могу войти и сайт не работает", {"ambiguous"}),
+    ("auth", "забыл пароль от почты", {"ambiguous"}),
+    ("main", "что с моим заявлением", {"none"}),
+    ("main", "я уже все перепробовала ничего не помогает", {"ambiguous"}),
+    ("main", "хочу пожаловаться на начальника", {"ambiguous"}),
+)
+
+
+def grid() -> list[Thresholds]:
+    out = []
+    for top_k, match, margin, among in itertools.product(
+        (1, 2, 3), (0.88, 0.89, 0.90, 0.91, 0.92, 0.93, 0.94), (0.0, 0.01, 0.02, 0.03, 0.04, 0.05),
+        (0.02, 0.03, 0.04, 0.05, 0.06, 1.0),
+    ):
+        for clarify in (match, 1.01):
+            out.append(Thresholds(match=match, margin=margin, confirm=1.01, confirm_margin=1.01,
+                                  clarify=clarify, among_margin=among, top_k=top_k))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", default="tune")
+    args = parser.parse_args()
+    flow = load_flow(ROOT / "flows" / "gosuslugi.yaml")
+    items = load_items(EVAL, args.split)
+    keep = [(s, normalize(t), kinds) for s, t, kinds in CONVO_KEEP]
+    cases = [(it.state, normalize(it.say), it) for it in items]
+    # (router, lemma answer, {top_k: scores})
+    stored = {}
+    for state, text, _ in cases + keep:
+        router = flow.menu(state).matcher
+        scores = {k: router._semantic_index().scores(text, k) for k in (1, 2, 3)}
+        stored[(state, text)] = (router, router.matcher.match(text), scores)
+
+    results = []
+    for t in grid():
+        counts = {"right": 0, "wrong": 0, "clarified": 0, "missed": 0}
+        for state, text, item in cases:
+            router, lemma, scores = stored[(state, text)]
+            router.thresholds = t
+            counts[outcome(item, router.combine(lemma, lambda s=scores, k=t.top_k: s[k]))] += 1
+        broken = 0
+        for state, text, kinds in keep:
+            router, lemma, scores = stored[(state, text)]
+            router.thresholds = t
+            broken += router.combine(lemma, lambda s=scores, k=t.top_k: s[k]).kind not in kinds
+        n = len(cases)
+        share = {k: 100.0 * v / n for k, v in counts.items()}
+        results.append((share, broken, t))
+    for (state, text) in stored:
+        stored[(state, text)][0].thresholds = DEFAULT_THRESHOLDS
+
+    def objective(entry):
+        share, broken, _ = entry
+        return share["right"] - 3 * share["wrong"] - (100 if share["clarified"] > 5 else 0) - 100 * broken
+
+    for share, broken, t in sorted(results, key=objective, reverse=True)[:15]:
+        print(f"right {share['right']:5.1f}  wrong {share['wrong']:4.1f}  clarified {share['clarified']:4.1f}"
+              f"  missed {share['missed']:4.1f}  convo-broken {broken}  {dataclasses.astuple(t)}")
+
+
+if __name__ == "__main__":
+    main()

