@@ -15,7 +15,6 @@ import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-
 from typing import Any
 
 import numpy as np
