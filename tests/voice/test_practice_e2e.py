@@ -125,7 +125,9 @@ def test_ivr_practice_command_end_to_end(ko_model_path, pulse_server, mic_feeder
     deadline = time.monotonic() + 90
     while proc.poll() is None and time.monotonic() < deadline:
         mic_feeder.say(np.concatenate([silence(0.5), korean_samples(THANKS), silence(2.0)]))
-        mic_feeder.wait_idle(10)
+        # once the call is over nobody records the microphone, so the feeder would not get idle
+        while not mic_feeder.wait_idle(0.1) and proc.poll() is None and time.monotonic() < deadline:
+            pass
     if proc.poll() is None:
         proc.kill()
     out, err = proc.communicate(timeout=30)
