@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import queue
+import select
 import shutil
 import subprocess
 import tempfile
@@ -209,6 +210,7 @@ class MicFeeder:
         silence = bytes(self.block * 2)
         try:
             fd = os.open(self.fifo, os.O_WRONLY)
+            os.set_blocking(fd, False)  # so that stop() is not stuck behind a full FIFO
             try:
                 t0 = time.monotonic()
                 sent = 0
@@ -228,7 +230,8 @@ class MicFeeder:
                             current = None
                     else:
                         data = silence
-                    os.write(fd, data)
+                    if not self._write(fd, data):
+                        return
                     sent += self.block
                     delay = t0 + sent / MIC_RATE - time.monotonic()
                     if delay > 0:
@@ -238,6 +241,19 @@ class MicFeeder:
         except BaseException as exc:  # surfaced by the test through .error
             self.error = exc
             self._idle.set()
+
+    def _write(self, fd: int, data: bytes) -> bool:
+        """Write one block, waiting as long as the FIFO is full (the pipe source reads only while
+        someone records from it); False if stop() was called meanwhile."""
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[os.write(fd, view):]
+            except BlockingIOError:
+                if self._stop.is_set():
+                    return False
+                select.select([], [fd], [], 0.05)
+        return True
 
     def start(self) -> MicFeeder:
         self._thread = threading.Thread(target=self._run, name="ivr-mic-feeder", daemon=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from rich.console import Console
 
 from ivr.channels.practice import VoiceCall, VoiceIO
@@ -65,8 +66,15 @@ def test_spoken_call_through_microphone_and_speaker(engine, ko_model_path, ko_mo
     assert pulse_server.speaker.loud_times(since=since), "the answers reached the speaker"
 
 
-def test_silence_from_the_microphone_raises_noinput(engine, ko_model_path, ko_model, pulse_server, mic_feeder):
+def test_silence_from_the_microphone_raises_noinput(ko_model_path, ko_model, pulse_server, mic_feeder, tmp_path):
+    # the same menu, but the caller's silence is judged after 1 s instead of the default 7 s
+    doc = yaml.safe_load(FLOW.read_text(encoding="utf-8"))
+    doc["flow"]["noinput_timeout"] = 1.0
+    quick = tmp_path / "ko_menu_quick.yaml"
+    quick.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    engine = Engine.from_file(quick)
     call = engine.start_call()
+    assert call.expecting().noinput_timeout == 1.0
     with MicrophoneSource() as mic:
         voice = VoiceCall(VoiceIO(mic, VoskRecognizer(ko_model_path)), console=Console(quiet=True))
         inp = voice.hear(call, 0.0)
@@ -126,7 +134,9 @@ def test_ivr_practice_command_end_to_end(ko_model_path, pulse_server, mic_feeder
     deadline = time.monotonic() + 90
     while proc.poll() is None and time.monotonic() < deadline:
         mic_feeder.say(np.concatenate([silence(0.5), korean_samples(THANKS), silence(2.0)]))
-        mic_feeder.wait_idle(10)
+        # once the call is over nobody records the microphone, so the feeder would not get idle
+        while not mic_feeder.wait_idle(0.1) and proc.poll() is None and time.monotonic() < deadline:
+            pass
     if proc.poll() is None:
         proc.kill()
     out, err = proc.communicate(timeout=30)

@@ -1,0 +1,49 @@
+"""How pytest-xdist shares the suite between its workers (`-n 2 --dist loadgroup` in pyproject.toml).
+
+Tests are sent to workers one by one, except for these groups, each of which runs on one worker,
+one test after another:
+
+* ``realtime``: everything that uses the private PulseAudio server (``pulse_server``), and the
+  other tests that measure wall-clock timing (real-time WAV source and file-sink player): one server
+  per run instead of one per worker, and these tests never run at the same time as each other
+  (a test that proved flaky under load is serialized here, never given looser timing);
+* ``cli_runs``: the command-line cases in test_loader_fuzz.py, which share one module fixture that
+  starts ~26 interpreters (split up, every worker would start them all again).
+
+The groups are listed here by node id because ``--dist loadgroup`` ignores ``xdist_group`` marks
+with pytest 9.2 (pytest-dev/pytest-xdist#1386); marks would still be honoured if they worked.
+A new PulseAudio test outside these files still works on any worker (each worker starts its own
+server in its own temporary directory), it is only not serialized with the others.
+"""
+
+from __future__ import annotations
+
+GROUPS = {
+    "tests/voice/test_voice_pulse.py::": "realtime",
+    "tests/voice/test_practice_e2e.py::test_spoken_call_through_microphone_and_speaker": "realtime",
+    "tests/voice/test_practice_e2e.py::test_silence_from_the_microphone_raises_noinput": "realtime",
+    "tests/voice/test_practice_e2e.py::test_ivr_practice_command_end_to_end": "realtime",
+    "tests/voice/test_voice_listen.py::test_key_pressed_from_another_thread_during_realtime_listening": "realtime",
+    "tests/voice/test_voice_playback.py::test_realtime_": "realtime",
+    "tests/voice/test_voice_playback.py::test_new_prompt_interrupts_the_previous_one": "realtime",
+    "tests/unit/test_loader_fuzz.py::test_bad_command_lines_exit_2_without_a_traceback[": "cli_runs",
+}
+
+
+def group_of(nodeid: str) -> str | None:
+    for prefix, group in GROUPS.items():
+        if nodeid.startswith(prefix):
+            return group
+    return None
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class Scheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid) or super()._split_scope(nodeid)
+
+    return Scheduling(config, log)
