@@ -6,7 +6,7 @@ split is never read here. Run from the repository root:
 
     python -m benchmarks.tune_semantic [--split tune]
 
-Printed: the best combinations under the objective (right − 3 × wrong, clarified ≤ 5 %), one line
+Printed: the best combinations under the objective (right − 4 × wrong − ½ × clarified), one line
 each, and the turns of the convo tests the combination must leave as they are.
 """
 
@@ -38,13 +38,13 @@ CONVO_KEEP = (
 
 def grid() -> list[Thresholds]:
     out = []
-    for top_k, match, margin, among in itertools.product(
-        (1, 2, 3), (0.88, 0.89, 0.90, 0.91, 0.92, 0.93, 0.94), (0.0, 0.01, 0.02, 0.03, 0.04, 0.05),
-        (0.02, 0.03, 0.04, 0.05, 0.06, 1.0),
+    for top_k, match, margin, confirm, confirm_margin, among, among_top, lemma_sure, override, stand in itertools.product(
+        (1, 3), (0.88, 0.89, 0.90), (0.01, 0.02, 0.03), (0.86, 0.87, 1.01), (0.0, 0.005),
+        (0.01, 0.03), (0.0, 0.01), (90.0, 101.0), (0.02, 1.0), (0.0, 0.05, 0.06),
     ):
-        for clarify in (match, 1.01):
-            out.append(Thresholds(match=match, margin=margin, confirm=1.01, confirm_margin=1.01,
-                                  clarify=clarify, among_margin=among, top_k=top_k))
+        out.append(Thresholds(match=match, margin=margin, confirm=confirm, confirm_margin=confirm_margin,
+                              among_margin=among, among_top=among_top, lemma_sure=lemma_sure,
+                              override=override, stand_out=stand, stand_out_route=stand + 0.01, top_k=top_k))
     return out
 
 
@@ -83,7 +83,7 @@ def main() -> None:
 
     def objective(entry):
         share, broken, _ = entry
-        return share["right"] - 3 * share["wrong"] - (100 if share["clarified"] > 5 else 0) - 100 * broken
+        return share["right"] - 4 * share["wrong"] - 0.5 * share["clarified"] - 100 * broken
 
     for share, broken, t in sorted(results, key=objective, reverse=True)[:15]:
         print(f"right {share['right']:5.1f}  wrong {share['wrong']:4.1f}  clarified {share['clarified']:4.1f}"

@@ -26,6 +26,7 @@ from ivr.engine.records import (
     CallObserver,
     CallStarted,
     ChecklistEntry,
+    Confirming,
     Event,
     Expectation,
     Input,
@@ -80,6 +81,7 @@ class Call:
         self.reference_given = False  # the caller has heard the application number
         self.failures = 0
         self.context: dict[str, str] = {}  # {heard}, {error}, {candidates} of the turn being answered
+        self.question: interpret.Question | None = None  # «А или Б?» / «Правильно понимаю…?» just asked
         self._said: list[str] = []
         self._closed = False
         self.entered()
@@ -107,11 +109,13 @@ class Call:
         if self.ended:
             event = "ended"
         elif inp.kind == "silence":
+            self.question = None
             event = self._miss("noinput", "")
         elif inp.kind == "dtmf":
+            self.question = None
             match, event = self._keys(inp.text.strip(), inp)
         else:
-            match, event = self._act(interpret.speech(self.flow, self.state, inp.text), inp)
+            match, event = self._act(self._hear(inp.text), inp)
         turn = Turn(len(self.turns) + 1, self.clock().isoformat(), inp.kind, inp.text, match, before,
                     self.state, self._take_said(), event)
         self.turns.append(turn)
@@ -135,6 +139,7 @@ class Call:
         """Called by the machine after every state change (and once for the start state)."""
         state = self.flow.states[self.state]
         self.failures = 0
+        self.question = None
         self.visits[self.state] += 1
         self.trail.add(self.state)
         if state.options and (not self.menu_stack or self.menu_stack[-1] != self.state):
@@ -209,16 +214,40 @@ class Call:
         return "next"
 
     # ------------------------------------------------------------- acting on input
+    def _hear(self, said: str) -> interpret.Verdict:
+        """What speech means here: first as the reply to a question the call just asked, else as
+        a fresh answer in the state."""
+        question, self.question = self.question, None
+        if question is not None and question.state == self.state:
+            verdict = interpret.answer(self.flow, question, said)
+            if verdict is not None:
+                return verdict
+        return interpret.speech(self.flow, self.state, said)
+
     def _act(self, verdict: interpret.Verdict, inp: Input) -> tuple[Match | None, Event | None]:
         if isinstance(verdict, interpret.Choose):
             return self._choose(verdict.ref, verdict.score), None
+        if isinstance(verdict, interpret.Confirm):
+            return self._ask(Confirming(verdict.ref, verdict.score), (verdict.ref,), "confirm", inp)
+        if isinstance(verdict, interpret.Declined):
+            self._say(self.flow.meta.declined)
+            return None, None
         if isinstance(verdict, interpret.Fill):
             return self._collect(verdict.text, inp, keyed=verdict.keyed)
         if isinstance(verdict, interpret.Clarify):
-            labels = self.flow.menu(self.state).labels
-            self.context["candidates"] = " или ".join(f"«{labels[c]}»" for c in verdict.candidates)
-            return Ambiguous(verdict.candidates), self._miss("ambiguous", normalize(inp.text))
+            return self._ask(Ambiguous(verdict.candidates), verdict.candidates, "ambiguous", inp)
         return None, self._miss("noinput" if verdict.cause == "noinput" else "nomatch", verdict.heard)
+
+    def _ask(self, match: Match, candidates: tuple[ChoiceRef, ...], cause: Cause,
+             inp: Input) -> tuple[Match, Event | None]:
+        """Ask which choice the caller meant; the next answer is first heard as the reply."""
+        labels = self.flow.menu(self.state).labels
+        self.context["candidates"] = " или ".join(f"«{labels[c]}»" for c in candidates)
+        state = self.state
+        event = self._miss(cause, normalize(inp.text))
+        if self.state == state and not self.ended:
+            self.question = interpret.Question(state, candidates)
+        return match, event
 
     def _keys(self, keys: str, inp: Input) -> tuple[Match | None, Event | None]:
         match: Match | None = None

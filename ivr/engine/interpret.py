@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ivr.flow.model import ChoiceRef, Flow
-from ivr.slots import slot_type
+from ivr.slots import Limits, slot_type
+from ivr.understanding.lemmas import lemma
 from ivr.understanding.normalize import normalize, tokens
 from ivr.understanding.numbers import number_value
 
@@ -34,6 +35,19 @@ class Clarify:
 
 
 @dataclass(frozen=True)
+class Confirm:
+    """Mid confidence: ask «Правильно понимаю: …?» before moving."""
+
+    ref: ChoiceRef
+    score: float
+
+
+@dataclass(frozen=True)
+class Declined:
+    """The caller said «нет» to «Правильно понимаю …?»: ask again in the open."""
+
+
+@dataclass(frozen=True)
 class Fill:
     """The input is the value of the slot being collected."""
 
@@ -47,7 +61,26 @@ class Miss:
     heard: str
 
 
-Verdict = Choose | Clarify | Fill | Miss
+Verdict = Choose | Clarify | Confirm | Declined | Fill | Miss
+
+
+@dataclass(frozen=True)
+class Question:
+    """What the call just asked about the caller's last answer: which of ``candidates`` they meant
+    (two: «А или Б?»; one: «Правильно понимаю: А?»)."""
+
+    state: str
+    candidates: tuple[ChoiceRef, ...]
+
+    @property
+    def confirming(self) -> bool:
+        return len(self.candidates) == 1
+
+
+# «первое», «второй», «последний пункт»: which of the offered choices
+# (pymorphy3 reads «второе» as the noun «второе блюдо», so surface forms are listed too)
+_ORDINALS = {"первый": 0, "первое": 0, "один": 0, "1": 0, "второй": 1, "второе": 1, "два": 1, "2": 1,
+             "последний": -1, "последнее": -1}
 
 
 def spoken_key(text: str) -> str | None:
@@ -82,8 +115,35 @@ def speech(flow: Flow, state_name: str, said: str) -> Verdict:
     if result.kind == "match" and result.choice is not None:
         return Choose(menu.choice(result.choice), result.score)
     if result.kind == "ambiguous":
-        return Clarify(tuple(menu.choice(c) for c in result.candidates))
+        return Clarify(tuple(menu.choice(c) for c in result.candidates[:2]))
+    if result.kind == "confirm" and result.choice is not None:
+        return Confirm(menu.choice(result.choice), result.score)
     return Miss("nomatch", text)
+
+
+def answer(flow: Flow, question: Question, said: str) -> Verdict | None:
+    """The caller's reply to a clarifying question, or ``None`` when the reply is not about it
+    (then it is heard as a fresh answer in the state: «нет, я про оплату» still routes).
+
+    A confirmation takes «да»/«нет»; a choice between two takes «первое»/«второе», «да» when the
+    caller just repeats one of them, or words of one candidate's label and phrases."""
+    text = normalize(said)
+    said_words = [w for w in tokens(text) if w not in KEY_WORDS]
+    words = [lemma(w) for w in said_words]
+    if question.confirming:
+        reply = slot_type("yesno").parse(text, False, Limits())
+        if reply.valid:
+            return Choose(question.candidates[0], 100.0) if reply.value == "да" else Declined()
+        return None
+    ordinals = {_ORDINALS[w] for pair in zip(said_words, words) for w in pair if w in _ORDINALS}
+    if len(ordinals) == 1 and len(words) <= 3:
+        return Choose(question.candidates[ordinals.pop()], 100.0)
+    menu = flow.menu(question.state)
+    if menu.matcher is not None:
+        narrowed = menu.matcher.matcher.among(text, [c.key for c in question.candidates])
+        if narrowed is not None:
+            return Choose(menu.choice(narrowed), 100.0)
+    return None
 
 
 def keys_in_collect(flow: Flow, state_name: str, keys: str) -> Verdict:

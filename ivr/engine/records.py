@@ -16,7 +16,7 @@ from ivr.flow.model import ChoiceRef
 InputKind = Literal["speech", "dtmf", "silence"]
 # What a turn ended in when it did not simply move on: a reprompt's cause, an escalation after
 # too many misses, or input after the call was over.
-Event = Literal["noinput", "nomatch", "ambiguous", "invalid", "escalated", "ended"]
+Event = Literal["noinput", "nomatch", "ambiguous", "confirm", "invalid", "escalated", "ended"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,17 @@ class Ambiguous:
 
 
 @dataclass(frozen=True)
+class Confirming:
+    """Mid confidence: the call asks «Правильно понимаю: …?» before it moves."""
+
+    candidate: ChoiceRef
+    score: float
+
+    def to_json(self) -> dict[str, object]:
+        return {"kind": "confirm", "candidates": [str(self.candidate)], "score": round(self.score, 1)}
+
+
+@dataclass(frozen=True)
 class SlotFilled:
     slot: str
     type: str
@@ -65,7 +76,7 @@ class SlotFilled:
         return {"kind": self.type, "slot": self.slot, "value": self.value, "valid": self.valid}
 
 
-Match = OptionChosen | GlobalChosen | Ambiguous | SlotFilled
+Match = OptionChosen | GlobalChosen | Ambiguous | Confirming | SlotFilled
 
 
 def chosen(ref: ChoiceRef, score: float) -> OptionChosen | GlobalChosen:
@@ -124,7 +135,7 @@ class ChecklistEntry:
 @dataclass(frozen=True)
 class Reprompt:
     state: str
-    cause: Literal["nomatch", "noinput", "ambiguous", "invalid"]
+    cause: Literal["nomatch", "noinput", "ambiguous", "confirm", "invalid"]
     input: str
 
 

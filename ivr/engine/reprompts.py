@@ -13,7 +13,7 @@ from typing import Literal
 
 from ivr.flow.model import Flow
 
-Cause = Literal["nomatch", "noinput", "ambiguous", "invalid"]
+Cause = Literal["nomatch", "noinput", "ambiguous", "confirm", "invalid"]
 DEFAULT_INVALID = "Вы назвали: {heard}. {error} Повторите, пожалуйста."
 
 
@@ -51,5 +51,6 @@ def after_miss(flow: Flow, state_name: str, failures: int, cause: Cause,
         texts = {"noinput": state.noinput or meta.noinput,
                  "nomatch": state.nomatch or meta.nomatch,
                  "ambiguous": meta.ambiguous,
+                 "confirm": meta.confirm,
                  "invalid": [DEFAULT_INVALID]}[cause]
     return Reprompt(texts[min(failures, len(texts)) - 1])

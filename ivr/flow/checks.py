@@ -285,7 +285,7 @@ def _check_option_id(path: tuple, state: str, oid: str) -> Iterator[Problem]:
 
 def _texts(spec: schema.FlowFile) -> Iterator[tuple[tuple, str]]:
     meta = spec.flow
-    for field in ("unsolved", "ambiguous", "nomatch", "noinput"):
+    for field in ("unsolved", "ambiguous", "confirm", "declined", "nomatch", "noinput"):
         for i, text in enumerate(getattr(meta, field)):
             yield ("flow", field, i), text
     if meta.notice:

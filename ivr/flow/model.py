@@ -14,6 +14,11 @@ from ivr.flow import schema
 from ivr.understanding.matcher import Choice, Matcher
 from ivr.understanding.semantic import Router, first_sentence
 
+# Meaning decides only in menus of topics. With two or three options (yes/no, «СНИЛС или ИНН»)
+# callers answer in the options' own words, and a margin between so few choices means little:
+# «какой номер» was routed to «да, номер есть», «паспорт» to «СНИЛС».
+MIN_OPTIONS_FOR_MEANING = 4
+
 
 @dataclass(frozen=True)
 class ChoiceRef:
@@ -116,7 +121,9 @@ class Flow:
             found = {k for k in inner if k is not None and k != own}
             if found and option.phrases:
                 pages[own] = frozenset(found)
-        router = Router(Matcher(spoken), {c.id: evidence[c.id] for c in spoken}, pages)
+        topics = sum(1 for o in options if o.phrases)
+        router = Router(Matcher(spoken), {c.id: evidence[c.id] for c in spoken}, pages, confirm=True,
+                        by_meaning=topics >= MIN_OPTIONS_FOR_MEANING)
         return Menu(keys, router, refs, labels)
 
     def _target_evidence(self, option: schema.Option) -> tuple[str, ...]:

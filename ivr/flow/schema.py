@@ -158,6 +158,12 @@ class FlowMeta(Strict):
     ambiguous: TextList = Field(
         default_factory=lambda: ["Уточните, пожалуйста: {candidates}?"]
     )
+    confirm: TextList = Field(
+        default_factory=lambda: ["Правильно понимаю: {candidates}?"]
+    )
+    declined: TextList = Field(
+        default_factory=lambda: ["Хорошо. Скажите, пожалуйста, другими словами, что случилось."]
+    )
     nomatch: TextList = Field(
         default_factory=lambda: ["Извините, я не понял. {menu_hint}"]
     )

@@ -24,6 +24,7 @@ from ivr.slots.redact import Redactor
 
 STATUS_WORDS = {"ready": "готово", "invalid": "неверно", "missing": "нет"}
 CAUSE_WORDS = {"nomatch": "не понял ответ", "noinput": "молчание", "ambiguous": "ответ подходит к двум пунктам",
+               "confirm": "переспросил, верно ли понял",
                "invalid": "неверное значение"}
 MAX_PHRASES = 2  # the document: "сформулировать вопрос в одной-двух фразах"
 _SENTENCE_END = re.compile(r"[.!?…]+")

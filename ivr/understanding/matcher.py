@@ -315,6 +315,22 @@ class Matcher:
             return Match("ambiguous", None, tuple(self._ids[c] for c in ranked), best_score)
         return Match("match", self._ids[best], (self._ids[best],), best_score)
 
+    def among(self, text: str, ids: Sequence[str]) -> str | None:
+        """Which one of ``ids`` the words of ``text`` point to, if one does: the answer to «А или
+        Б?» is often a single word of one of them («оплата», «пароль»). The strongest presence
+        wins; a tie is no answer."""
+        _, content = _read(text, self._keep)
+        wanted = {i for i, choice in enumerate(self._ids) if choice in ids}
+        presence: dict[int, float] = {}
+        for p, (present, _rows) in self._phrase_evidence(content).items():
+            choice = self._phrases[p].choice
+            if choice in wanted and present >= EVIDENCE:
+                presence[choice] = max(present, presence.get(choice, 0.0))
+        ranked = sorted(presence.values(), reverse=True)
+        if not ranked or (len(ranked) > 1 and ranked[0] == ranked[1]):
+            return None
+        return self._ids[max(presence, key=presence.__getitem__)]
+
     def decisive(self, text: str) -> str | None:
         """Choice to act on before the caller has finished speaking, or None when unsure.
 
