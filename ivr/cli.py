@@ -173,11 +173,13 @@ def practice(
     """Голосовая тренировка: микрофон и динамик. Без модели или микрофона — звонок текстом."""
     from ivr.channels.practice import run_practice
     from ivr.engine import Engine
+    from ivr.settings import Places, VoiceSettings, interactive
 
     engine = Engine.from_file(_flow_path(flow))
-    run_practice(engine, console=out, model=model, clock=_clock(now), reports_dir=reports,
-                 keep_personal_data=keep_personal_data, voice=voice, rate=rate, barge_in=barge_in,
-                 early_commit=early_commit)
+    settings = VoiceSettings(model=model, voice=voice, rate=rate, barge_in=barge_in, early_commit=early_commit,
+                             offer_download=interactive(), places=Places.from_env())
+    run_practice(engine, console=out, settings=settings, clock=_clock(now), reports_dir=reports,
+                 keep_personal_data=keep_personal_data)
 
 
 models_app = typer.Typer(help="Модели распознавания речи Vosk.", no_args_is_help=True, rich_markup_mode=None)

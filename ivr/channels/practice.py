@@ -29,6 +29,7 @@ from ivr.engine.loop import converse
 from ivr.errors import UserError
 from ivr.hearing import Ear
 from ivr.keypad import KEYS
+from ivr.settings import VoiceSettings
 from ivr.voice.keypad import KeypadQueue
 
 GAP_S = 0.25  # silence between two prompts of one answer
@@ -132,7 +133,7 @@ def print_missing_vocabulary(flow, recognizer, console: Console) -> None:
 # --------------------------------------------------------------------------- setting up for real
 
 
-def _voice_problems(model: str | None, console: Console, offer_download: bool) -> tuple[Path | None, list[str]]:
+def _voice_problems(settings: VoiceSettings, console: Console) -> tuple[Path | None, list[str]]:
     """Find the model (offering to download it) and a microphone; say what is missing."""
     from ivr.errors import ModelMissingError
     from ivr.voice import models
@@ -141,12 +142,12 @@ def _voice_problems(model: str | None, console: Console, offer_download: bool) -
     problems: list[str] = []
     path: Path | None = None
     try:
-        path = models.find_model(model)
+        path = models.find_model(settings.model, places=settings.places)
     except ModelMissingError as missing:
-        if offer_download and _ask(console, f"Модели распознавания речи нет. Скачать {models.DEFAULT_MODEL} "
+        if settings.offer_download and _ask(console, f"Модели распознавания речи нет. Скачать {models.DEFAULT_MODEL} "
                                             "(около 45 МБ) сейчас? [Д/н] "):
             try:
-                path = models.download(models.DEFAULT_MODEL)
+                path = models.download(models.DEFAULT_MODEL, settings.places.models_dir)
             except UserError as failed:
                 problems.append(f"{failed}\nПозже скачайте модель командой: {models.download_command()}")
         else:
@@ -161,8 +162,6 @@ def _voice_problems(model: str | None, console: Console, offer_download: bool) -
 
 
 def _ask(console: Console, question: str) -> bool:
-    if not sys.stdin.isatty() or os.environ.get("CI"):
-        return False
     try:
         answer = console.input(question)
     except (EOFError, KeyboardInterrupt):
@@ -170,13 +169,13 @@ def _ask(console: Console, question: str) -> bool:
     return answer.strip().lower() in ("", "д", "да", "y", "yes")
 
 
-def run_practice(engine: Engine, *, console: Console, model: str | None = None, clock: Clock = system_clock,
-                 reports_dir: Path | None = Path("reports"), keep_personal_data: bool = False,
-                 voice: str = "ru", rate: int | None = None, barge_in: bool = True,
-                 early_commit: bool = True, offer_download: bool = True) -> Call:
+def run_practice(engine: Engine, *, console: Console, settings: VoiceSettings | None = None,
+                 clock: Clock = system_clock, reports_dir: Path | None = Path("reports"),
+                 keep_personal_data: bool = False) -> Call:
     from ivr.voice.models import load_model
 
-    path, problems = _voice_problems(model, console, offer_download)
+    settings = settings or VoiceSettings()
+    path, problems = _voice_problems(settings, console)
     if problems:
         console.print("[yellow]Голосовой режим недоступен:[/]")
         for problem in problems:
@@ -204,8 +203,9 @@ def run_practice(engine: Engine, *, console: Console, model: str | None = None, 
     recognizer = VoskRecognizer(path)
     print_missing_vocabulary(engine.flow, recognizer, console)
     with MicrophoneSource() as mic, _terminal_keys(keypad):
-        io = VoiceIO(mic, recognizer, player, Synthesizer(voice=voice, rate=rate) if player else None,
-                     keypad, barge_in, early_commit)
+        synthesizer = (Synthesizer(voice=settings.voice, rate=settings.rate,
+                                   cache_dir=settings.places.cache("tts")) if player else None)
+        io = VoiceIO(mic, recognizer, player, synthesizer, keypad, settings.barge_in, settings.early_commit)
         try:
             VoiceCall(io, console=console, on_partial=_partial_printer(console)).run(call)
         except KeyboardInterrupt:

@@ -21,6 +21,9 @@ from typing import TYPE_CHECKING
 
 from ivr.errors import ModelMissingError, UserError
 from ivr.oserrors import describe
+from ivr.settings import ENV_MODEL, ENV_MODELS_DIR, Places
+
+__all__ = ["DEFAULT_MODEL", "ENV_MODEL", "ENV_MODELS_DIR", "find_model", "list_models", "load_model", "download"]
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import vosk
@@ -28,8 +31,6 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 log = logging.getLogger("ivr.voice.models")
 
 DEFAULT_MODEL = "vosk-model-small-ru-0.22"
-ENV_MODEL = "IVR_VOSK_MODEL"
-ENV_MODELS_DIR = "IVR_MODELS_DIR"
 
 _CHUNK = 1 << 16
 _CONNECT_TIMEOUT_S = 15
@@ -73,10 +74,9 @@ def download_command(name: str = DEFAULT_MODEL) -> str:
     return f"ivr models download {name}"
 
 
-def models_dir() -> Path:
+def models_dir(places: Places | None = None) -> Path:
     """Models live next to the project the user runs from, unless they point elsewhere."""
-    env = os.environ.get(ENV_MODELS_DIR)
-    return Path(env).expanduser() if env else Path.cwd() / "models"
+    return (places or Places.from_env()).models_dir
 
 
 def is_model_dir(path: Path) -> bool:
@@ -111,31 +111,32 @@ def require_model_dir(path: Path, origin: str) -> Path:
     return root
 
 
-def find_model(explicit: str | os.PathLike[str] | None = None, name: str = DEFAULT_MODEL) -> Path:
+def find_model(explicit: str | os.PathLike[str] | None = None, name: str = DEFAULT_MODEL,
+               places: Places | None = None) -> Path:
     """Resolve the model in a fixed order so the user can always tell which one is used.
 
     Order: the explicit ``--model`` value (a path, or the name of a model in the models dir),
     then ``IVR_VOSK_MODEL``, then ``<models dir>/<name>``.
     """
+    places = places or Places.from_env()
     if explicit:
         candidate = Path(explicit).expanduser()
         if not candidate.exists() and str(explicit) in KNOWN_MODELS:
-            candidate = models_dir() / str(explicit)
+            candidate = places.models_dir / str(explicit)
             if not candidate.exists():
                 raise ModelMissingError(
                     f"Модель {explicit} не установлена (ожидалась в {candidate}).\n"
                     f"Скачайте её командой: {download_command(str(explicit))}"
                 )
         return require_model_dir(candidate, "указана через --model")
-    env = os.environ.get(ENV_MODEL)
-    if env:
-        return require_model_dir(Path(env).expanduser(), f"задана переменной окружения {ENV_MODEL}")
-    candidate = models_dir() / name
+    if places.model_from_env is not None:
+        return require_model_dir(places.model_from_env, f"задана переменной окружения {ENV_MODEL}")
+    candidate = places.models_dir / name
     root = _model_root(candidate) if candidate.exists() else None
     if root is not None:
         return root
     raise ModelMissingError(
-        f"Модель распознавания речи {name} не найдена в {models_dir()}.\n"
+        f"Модель распознавания речи {name} не найдена в {places.models_dir}.\n"
         f"Скачайте её командой: {download_command(name)}\n"
         f"(или укажите путь к распакованной модели через --model или {ENV_MODEL})"
     )
@@ -209,9 +210,10 @@ def dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def list_models() -> list[ModelEntry]:
+def list_models(places: Places | None = None) -> list[ModelEntry]:
     """Known models (installed or not) plus any other model found in the models dir."""
-    base = models_dir()
+    places = places or Places.from_env()
+    base = places.models_dir
     entries: list[ModelEntry] = []
     seen: set[str] = set()
     for info in KNOWN_MODELS.values():
@@ -237,9 +239,8 @@ def list_models() -> list[ModelEntry]:
                 entries.append(
                     ModelEntry(child.name, True, root, dir_size(root), "Модель, установленная вручную", False, False)
                 )
-    env = os.environ.get(ENV_MODEL)
-    if env:
-        root = _model_root(Path(env).expanduser())
+    if places.model_from_env is not None:
+        root = _model_root(places.model_from_env)
         if root is not None and all(e.path != root for e in entries):
             entries.append(
                 ModelEntry(root.name, True, root, dir_size(root), f"Из переменной {ENV_MODEL}", False, False)
