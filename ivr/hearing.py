@@ -54,20 +54,30 @@ class Ear:
     early_commit: bool = True  # in menus, answer after a short pause once the words are decisive
     on_partial: Callable[[str], None] | None = None
 
-    def hear(self, call: Call, playing_s: float = 0.0,
-             on_speech_start: Callable[[], None] | None = None) -> Input:
+    def hear(
+        self, call: Call, playing_s: float = 0.0, on_speech_start: Callable[[], None] | None = None
+    ) -> Input:
         """The caller's next input in the call's current state. ``playing_s``: how long the
         prompt still plays (the silence timer starts when it ends)."""
         expect = call.expecting()
         spec = ListenSpec(
             grammar=grammar_for(expect),
             noinput_timeout=expect.noinput_timeout + playing_s,
-            early_commit=((lambda text: call.decisive(text) is not None)
-                          if expect.mode == "menu" and self.early_commit else None),
+            early_commit=(
+                (lambda text: call.decisive(text) is not None)
+                if expect.mode == "menu" and self.early_commit
+                else None
+            ),
             max_digits=1 if expect.mode == "menu" else None,
         )
-        heard = listen(self.source, self.recognizer, spec, keypad=self.keypad,
-                       on_partial=self.on_partial, on_speech_start=on_speech_start)
+        heard = listen(
+            self.source,
+            self.recognizer,
+            spec,
+            keypad=self.keypad,
+            on_partial=self.on_partial,
+            on_speech_start=on_speech_start,
+        )
         if heard.kind == "silence":
             return Input("silence", "", expect.noinput_timeout)
         if heard.kind == "dtmf":
@@ -79,8 +89,9 @@ class Ear:
         if expect.mode == "free":  # let the caller finish: more phrases after a short pause
             more = ListenSpec(grammar=None, noinput_timeout=MORE_SPEECH_S)
             while True:
-                extra = listen(self.source, self.recognizer, more, keypad=self.keypad,
-                               on_partial=self.on_partial)
+                extra = listen(
+                    self.source, self.recognizer, more, keypad=self.keypad, on_partial=self.on_partial
+                )
                 if extra.kind != "speech" or not extra.text:
                     break
                 texts.append(extra.text)

@@ -77,13 +77,21 @@ class TypedLines:
         return None if line.strip().lower() in QUIT else classify(line)
 
 
-def run_chat(engine: Engine, *, console: Console, read_line: Callable[[str], str] = input,
-             clock: Clock = system_clock, reports_dir: Path | None = Path("reports"),
-             keep_personal_data: bool = False) -> Call:
+def run_chat(
+    engine: Engine,
+    *,
+    console: Console,
+    read_line: Callable[[str], str] = input,
+    clock: Clock = system_clock,
+    reports_dir: Path | None = Path("reports"),
+    keep_personal_data: bool = False,
+) -> Call:
     session = Session(reports_dir, keep_personal_data)
     call, transcript = session.open(engine, clock)
-    console.print(f"[dim]Сценарий: {engine.flow.meta.title}. Цифры, * и # — кнопки телефона; "
-                  "пустая строка — молчание; /выход — положить трубку.[/]")
+    console.print(
+        f"[dim]Сценарий: {engine.flow.meta.title}. Цифры, * и # — кнопки телефона; "
+        "пустая строка — молчание; /выход — положить трубку.[/]"
+    )
     converse(call, TypedLines(read_line, console), ChatView(console))
     session.close(call, transcript, console)
     return call

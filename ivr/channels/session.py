@@ -27,10 +27,14 @@ class Session:
     keep_personal_data: bool = False
 
     def open(self, engine: Engine, clock: Clock) -> tuple[Call, Path | None]:
-        transcript = (transcript_path(self.reports_dir, engine.flow.id, clock().astimezone(engine.line.zone))
-                      if self.reports_dir is not None else None)
-        call = engine.start_call(clock=clock, transcript=transcript,
-                                 keep_personal_data=self.keep_personal_data)
+        transcript = (
+            transcript_path(self.reports_dir, engine.flow.id, clock().astimezone(engine.line.zone))
+            if self.reports_dir is not None
+            else None
+        )
+        call = engine.start_call(
+            clock=clock, transcript=transcript, keep_personal_data=self.keep_personal_data
+        )
         return call, transcript
 
     def close(self, call: Call, transcript: Path | None, console: Console) -> None:
@@ -49,5 +53,7 @@ def show_summary(call: Call, console: Console) -> None:
         note = f" — {line.note}" if line.note else ""
         lines.append(f"{mark} {line.item}{note}")
     if lines:
-        console.print(Panel("\n".join(lines), title=f"Итог: {call.topic or 'что подготовить'}", expand=False),
-                      soft_wrap=False)
+        console.print(
+            Panel("\n".join(lines), title=f"Итог: {call.topic or 'что подготовить'}", expand=False),
+            soft_wrap=False,
+        )

@@ -51,9 +51,9 @@ def check(expect: Expect, call: Call, said: list[str], turns: list[Turn]) -> lis
     return problems
 
 
-
-
 def format_failure(failure: Failure) -> str:
     """One failed expectation as ``ivr test``, ``ivr run`` and pytest all print it."""
-    return (f"шаг {failure.turn} ({failure.step}):\n  ожидалось: {failure.expected}\n"
-            f"  вышло:     {failure.happened}")
+    return (
+        f"шаг {failure.turn} ({failure.step}):\n  ожидалось: {failure.expected}\n"
+        f"  вышло:     {failure.happened}"
+    )

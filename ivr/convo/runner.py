@@ -66,8 +66,9 @@ class Runner:
         except UserError as err:
             if not convo.flow:
                 raise
-            raise UserError(f"{convo.where(str(convo_path), 'flow')}{err} (путь считается от папки файла "
-                            "разговора)") from None
+            raise UserError(
+                f"{convo.where(str(convo_path), 'flow')}{err} (путь считается от папки файла разговора)"
+            ) from None
 
     def run_file(self, path: str | Path, *, transcript: Path | None = None) -> ConvoResult:
         path = Path(path)
@@ -75,16 +76,25 @@ class Runner:
         return run_convo(self.engine_for(convo, path), convo, str(path), transcript=transcript)
 
 
-def run_convo(engine: Engine, convo: ConvoFile, name: str = "<convo>", *,
-              transcript: Path | None = None, hear_audio: HearAudio | None = None) -> ConvoResult:
+def run_convo(
+    engine: Engine,
+    convo: ConvoFile,
+    name: str = "<convo>",
+    *,
+    transcript: Path | None = None,
+    hear_audio: HearAudio | None = None,
+) -> ConvoResult:
     clock = ManualClock(convo.now) if convo.now else system_clock
     try:
         call = engine.start_call(clock=clock, transcript=transcript, seed=convo.seed)
     except OSError as err:  # --transcript names a folder, a read-only place…
         from ivr.oserrors import describe
 
-        reason = ("часть пути — файл, а не папка" if isinstance(err, (FileExistsError, NotADirectoryError))
-                  else describe(err))
+        reason = (
+            "часть пути — файл, а не папка"
+            if isinstance(err, (FileExistsError, NotADirectoryError))
+            else describe(err)
+        )
         raise UserError(f"{transcript}: не удаётся записать расшифровку ({reason})") from None
     result = ConvoResult(name, call)
     script = ConvoScript(convo, name, clock, result, hear_audio)
@@ -97,8 +107,9 @@ class ConvoScript:
     step's ``expect:`` is checked once the call has answered it (a step with no input checks what
     the previous answer left)."""
 
-    def __init__(self, convo: ConvoFile, name: str, clock: Clock, result: ConvoResult,
-                 hear_audio: HearAudio | None):
+    def __init__(
+        self, convo: ConvoFile, name: str, clock: Clock, result: ConvoResult, hear_audio: HearAudio | None
+    ):
         self.convo, self.name, self.clock, self.result = convo, name, clock, result
         self.hear_audio = hear_audio
         self.said: list[str] = []
@@ -118,9 +129,10 @@ class ConvoScript:
             n, step = self.pending
             self.pending = None
             if step.expect is not None:
-                self.result.failures += [Failure(n + 1, describe_step(step), exp, got)
-                                         for exp, got in check(step.expect, call, self.said,
-                                                               self.result.turns)]
+                self.result.failures += [
+                    Failure(n + 1, describe_step(step), exp, got)
+                    for exp, got in check(step.expect, call, self.said, self.result.turns)
+                ]
 
     def next_input(self, call: Call) -> Input | None:
         convo, name = self.convo, self.name
@@ -167,6 +179,7 @@ def _input(step: ConvoTurn, call: Call, convo_dir: Path, hear_audio: HearAudio |
     if step.audio is not None:
         if hear_audio is None:
             from ivr.hearing import hear_audio as default_hear
+
             hear_audio = default_hear
         return hear_audio(convo_dir / step.audio, call)
     return None
@@ -175,8 +188,9 @@ def _input(step: ConvoTurn, call: Call, convo_dir: Path, hear_audio: HearAudio |
 def _fill(text: str, call: Call) -> str:
     """Convo steps may repeat what the simulator said: ``{reference}`` digits,
     ``{reference_words}`` as a caller would say them."""
-    return (text.replace("{reference_words}", slot_type("reference").speak(call.reference).replace(",", ""))
-                .replace("{reference}", call.reference))
+    return text.replace(
+        "{reference_words}", slot_type("reference").speak(call.reference).replace(",", "")
+    ).replace("{reference}", call.reference)
 
 
 def describe_step(step: ConvoTurn) -> str:
@@ -185,5 +199,3 @@ def describe_step(step: ConvoTurn) -> str:
         if value is not None:
             return f"{key}: {value}"
     return "expect"
-
-

@@ -21,7 +21,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from ivr.errors import UserError
@@ -57,19 +65,26 @@ def check_moment(value: object) -> object:
         try:
             moment = datetime.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError(f"«{value[:60]}» — это не дата и время; напишите, например, "
-                             f"\"{EXAMPLE_NOW}\"") from None
+            raise ValueError(
+                f'«{value[:60]}» — это не дата и время; напишите, например, "{EXAMPLE_NOW}"'
+            ) from None
     elif isinstance(value, date):
-        raise ValueError(f"здесь нужна не только дата, но и время с поясом, например \"{EXAMPLE_NOW}\"")
+        raise ValueError(f'здесь нужна не только дата, но и время с поясом, например "{EXAMPLE_NOW}"')
     else:
-        shown = "список" if isinstance(value, list) else "набор полей" if isinstance(value, dict) else (
-            f"«{str(value).lower() if isinstance(value, bool) else value}»")
-        raise ValueError(f"здесь нужны дата и время с поясом, например \"{EXAMPLE_NOW}\", а написано {shown}")
+        shown = (
+            "список"
+            if isinstance(value, list)
+            else "набор полей"
+            if isinstance(value, dict)
+            else (f"«{str(value).lower() if isinstance(value, bool) else value}»")
+        )
+        raise ValueError(f'здесь нужны дата и время с поясом, например "{EXAMPLE_NOW}", а написано {shown}')
     if moment is None:
         return None
     if moment.utcoffset() is None:
-        raise ValueError(f"в «{moment.isoformat()}» нет часового пояса — допишите его, например "
-                         f"\"{EXAMPLE_NOW}\"")
+        raise ValueError(
+            f'в «{moment.isoformat()}» нет часового пояса — допишите его, например "{EXAMPLE_NOW}"'
+        )
     if not 1900 <= moment.year <= 2200:
         raise ValueError(f"{moment.isoformat()}: год {moment.year} — возьмите год от 1900 до 2200")
     return moment
@@ -130,13 +145,29 @@ def load_convo(path: str | Path) -> ConvoFile:
     if isinstance(raw, list):
         raw = {"turns": raw}
     if isinstance(raw, dict) and "states" in raw and "turns" not in raw:
-        raise FlowError(path, [Problem((), "это файл сценария (в нём states:), а нужен файл разговора с "
-                                           "turns: — сценарий указывают в разговоре строкой flow: или "
-                                           "опцией --flow",
-                                       smap.find(()))])
+        raise FlowError(
+            path,
+            [
+                Problem(
+                    (),
+                    "это файл сценария (в нём states:), а нужен файл разговора с "
+                    "turns: — сценарий указывают в разговоре строкой flow: или "
+                    "опцией --flow",
+                    smap.find(()),
+                )
+            ],
+        )
     if not isinstance(raw, dict):
-        raise FlowError(path, [Problem((), "файл разговора — это turns: со списком шагов "
-                                            "(caller:, dtmf:, silence:, expect:)", smap.find(()))])
+        raise FlowError(
+            path,
+            [
+                Problem(
+                    (),
+                    "файл разговора — это turns: со списком шагов (caller:, dtmf:, silence:, expect:)",
+                    smap.find(()),
+                )
+            ],
+        )
     try:
         convo = ConvoFile.model_validate(raw)
     except ValidationError as err:

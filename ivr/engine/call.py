@@ -56,8 +56,15 @@ class Line:
 
 
 class Call:
-    def __init__(self, line: Line, clock: Clock, *, observers: Sequence[CallObserver] = (),
-                 reference: str | None = None, seed: int | None = None):
+    def __init__(
+        self,
+        line: Line,
+        clock: Clock,
+        *,
+        observers: Sequence[CallObserver] = (),
+        reference: str | None = None,
+        seed: int | None = None,
+    ):
         self.line = line
         self.flow = line.flow
         self.clock = clock
@@ -87,8 +94,9 @@ class Call:
         self.entered()
         self._settle()
         self.greeting = self._take_said()
-        started = CallStarted(self.flow.id, self.flow.source, self.started_at.isoformat(), self.state,
-                              list(self.greeting))
+        started = CallStarted(
+            self.flow.id, self.flow.source, self.started_at.isoformat(), self.state, list(self.greeting)
+        )
         for observer in self.observers:
             observer.started(started)
 
@@ -116,8 +124,17 @@ class Call:
             match, event = self._keys(inp.text.strip(), inp)
         else:
             match, event = self._act(self._hear(inp.text), inp)
-        turn = Turn(len(self.turns) + 1, self.clock().isoformat(), inp.kind, inp.text, match, before,
-                    self.state, self._take_said(), event)
+        turn = Turn(
+            len(self.turns) + 1,
+            self.clock().isoformat(),
+            inp.kind,
+            inp.text,
+            match,
+            before,
+            self.state,
+            self._take_said(),
+            event,
+        )
         self.turns.append(turn)
         for observer in self.observers:
             observer.turn(turn)
@@ -190,8 +207,12 @@ class Call:
     def _fire(self, kind: TriggerKind, arg: str = "") -> None:
         """Fire one machine event, record the edge taken, then follow pass-through states."""
         before = self.state
-        via = {"option": arg, "global": str(ChoiceRef("global", arg)), "escalate": "escalate",
-               "fail": "fail"}.get(kind) or self._branch_label()  # next: judged before moving
+        via = {
+            "option": arg,
+            "global": str(ChoiceRef("global", arg)),
+            "escalate": "escalate",
+            "fail": "fail",
+        }.get(kind) or self._branch_label()  # next: judged before moving
         self.line.machine.fire(self, kind, "" if kind == "global" else before, arg)
         self.edges.append(Edge(before, via, self.state))
         self._settle()
@@ -238,8 +259,9 @@ class Call:
             return self._ask(Ambiguous(verdict.candidates), verdict.candidates, "ambiguous", inp)
         return None, self._miss("noinput" if verdict.cause == "noinput" else "nomatch", verdict.heard)
 
-    def _ask(self, match: Match, candidates: tuple[ChoiceRef, ...], cause: Cause,
-             inp: Input) -> tuple[Match, Event | None]:
+    def _ask(
+        self, match: Match, candidates: tuple[ChoiceRef, ...], cause: Cause, inp: Input
+    ) -> tuple[Match, Event | None]:
         """Ask which choice the caller meant; the next answer is first heard as the reply."""
         labels = self.flow.menu(self.state).labels
         self.context["candidates"] = " или ".join(f"«{labels[c]}»" for c in candidates)
@@ -301,12 +323,19 @@ class Call:
         collect = self.flow.states[self.state].collect
         assert collect is not None
         parsed = slot_type(collect.type).parse(
-            text, keyed, Limits(collect.min_digits, collect.max_digits, self.reference))
+            text, keyed, Limits(collect.min_digits, collect.max_digits, self.reference)
+        )
         previous = self.slots.get(collect.slot)
         self.slots[collect.slot] = SlotValue(
-            collect.slot, collect.type, parsed.value, parsed.display, parsed.valid, parsed.error,
+            collect.slot,
+            collect.type,
+            parsed.value,
+            parsed.display,
+            parsed.valid,
+            parsed.error,
             (previous.attempts if previous else 0) + 1,
-            inp.seconds or None, inp.phrases,
+            inp.seconds or None,
+            inp.phrases,
         )
         match = SlotFilled(collect.slot, collect.type, parsed.value, parsed.valid, parsed.display)
         if parsed.valid:

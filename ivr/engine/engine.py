@@ -20,8 +20,11 @@ class Engine:
     def __init__(self, flow: Flow):
         self.flow = flow
         meta = flow.meta
-        hours = (Hours.from_schedule(Schedule.model_validate(flow.data[meta.hours]), meta.timezone)
-                 if meta.hours else None)
+        hours = (
+            Hours.from_schedule(Schedule.model_validate(flow.data[meta.hours]), meta.timezone)
+            if meta.hours
+            else None
+        )
         self.machine = FlowMachine(flow)
         self.line = Line(flow, self.machine, hours, ZoneInfo(meta.timezone))
 
@@ -33,10 +36,25 @@ class Engine:
     def from_file(cls, path: str | Path) -> Engine:
         return cls(load_flow(path))
 
-    def start_call(self, *, clock: Clock = system_clock, transcript: str | Path | None = None,
-                   keep_personal_data: bool = False, reference: str | None = None,
-                   seed: int | None = None, observers: tuple[CallObserver, ...] = ()) -> Call:
-        writer = (TranscriptWriter(transcript, keep_personal_data=keep_personal_data)
-                  if transcript is not None else None)
-        return Call(self.line, clock, observers=(*observers, *([writer] if writer else [])),
-                    reference=reference, seed=seed)
+    def start_call(
+        self,
+        *,
+        clock: Clock = system_clock,
+        transcript: str | Path | None = None,
+        keep_personal_data: bool = False,
+        reference: str | None = None,
+        seed: int | None = None,
+        observers: tuple[CallObserver, ...] = (),
+    ) -> Call:
+        writer = (
+            TranscriptWriter(transcript, keep_personal_data=keep_personal_data)
+            if transcript is not None
+            else None
+        )
+        return Call(
+            self.line,
+            clock,
+            observers=(*observers, *([writer] if writer else [])),
+            reference=reference,
+            seed=seed,
+        )

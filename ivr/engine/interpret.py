@@ -16,8 +16,25 @@ from ivr.understanding.normalize import normalize, tokens
 from ivr.understanding.numbers import number_value
 
 # Words around a key said aloud: «цифра два», «третий пункт», «давайте один».
-KEY_WORDS = frozenset({"цифра", "цифру", "кнопка", "кнопку", "клавиша", "клавишу", "пункт", "номер",
-                       "нажимаю", "нажму", "выбираю", "давайте", "ну", "наверное", "пожалуйста"})
+KEY_WORDS = frozenset(
+    {
+        "цифра",
+        "цифру",
+        "кнопка",
+        "кнопку",
+        "клавиша",
+        "клавишу",
+        "пункт",
+        "номер",
+        "нажимаю",
+        "нажму",
+        "выбираю",
+        "давайте",
+        "ну",
+        "наверное",
+        "пожалуйста",
+    }
+)
 # Free speech may mention a command word in passing («оператор не ответил»); in a text slot a
 # command counts only as a short utterance of its own.
 FREE_TEXT_COMMAND_WORDS = 4
@@ -79,8 +96,18 @@ class Question:
 
 # «первое», «второй», «последний пункт»: which of the offered choices
 # (pymorphy3 reads «второе» as the noun «второе блюдо», so surface forms are listed too)
-_ORDINALS = {"первый": 0, "первое": 0, "один": 0, "1": 0, "второй": 1, "второе": 1, "два": 1, "2": 1,
-             "последний": -1, "последнее": -1}
+_ORDINALS = {
+    "первый": 0,
+    "первое": 0,
+    "один": 0,
+    "1": 0,
+    "второй": 1,
+    "второе": 1,
+    "два": 1,
+    "2": 1,
+    "последний": -1,
+    "последнее": -1,
+}
 
 
 def spoken_key(text: str) -> str | None:

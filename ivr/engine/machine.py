@@ -45,30 +45,40 @@ class FlowMachine:
         meta = flow.meta
         for name, state in flow.states.items():
             for option in state.options:
-                transitions.append({"trigger": self._name("option", name, option.id), "source": name,
-                                    "dest": option.goto})
+                transitions.append(
+                    {"trigger": self._name("option", name, option.id), "source": name, "dest": option.goto}
+                )
             for branch in state.next:
                 conditions = [partial(_condition, branch.if_)] if branch.if_ else []
-                transitions.append({"trigger": self._name("next", name), "source": name,
-                                    "dest": branch.goto, "conditions": conditions})
+                transitions.append(
+                    {
+                        "trigger": self._name("next", name),
+                        "source": name,
+                        "dest": branch.goto,
+                        "conditions": conditions,
+                    }
+                )
             if state.options or state.collect:
                 # a collect escalates only if it says so: the flow-wide operator escalation is for
                 # menus, a caller who cannot dictate a number goes on without it
                 target = state.escalate or (None if state.collect else meta.escalate)
                 if target:
                     self.escalation[name] = target
-                    transitions.append({"trigger": self._name("escalate", name), "source": name,
-                                        "dest": target})
+                    transitions.append(
+                        {"trigger": self._name("escalate", name), "source": name, "dest": target}
+                    )
             if state.collect and state.collect.on_fail:
-                transitions.append({"trigger": self._name("fail", name), "source": name,
-                                    "dest": state.collect.on_fail})
+                transitions.append(
+                    {"trigger": self._name("fail", name), "source": name, "dest": state.collect.on_fail}
+                )
         for gname, glob in flow.globals.items():
             if glob.goto is None:
                 continue
             sources = [n for n in flow.states if gname in flow.enabled_globals(n)]
             if sources:
-                transitions.append({"trigger": self._name("global", "", gname), "source": sources,
-                                    "dest": glob.goto})
+                transitions.append(
+                    {"trigger": self._name("global", "", gname), "source": sources, "dest": glob.goto}
+                )
         self.machine = Machine(
             model=None,
             states=list(flow.states),
@@ -84,8 +94,13 @@ class FlowMachine:
         key = (kind, state, arg)
         if key in self._names:
             return self._names[key]
-        readable = {"option": f"{state}>{arg}", "next": f"{state}>next", "escalate": f"{state}>escalate",
-                    "fail": f"{state}>fail", "global": f"global>{arg}"}[kind]
+        readable = {
+            "option": f"{state}>{arg}",
+            "next": f"{state}>next",
+            "escalate": f"{state}>escalate",
+            "fail": f"{state}>fail",
+            "global": f"global>{arg}",
+        }[kind]
         name, n = readable, 1
         taken = set(self._names.values())
         while name in taken:

@@ -63,7 +63,7 @@ class Prompts:
     def _reference(facts: PromptFacts) -> str:
         # in pairs, as people read out long numbers: "48-17-30-52"
         ref = facts.reference
-        return "-".join(ref[i:i + 2] for i in range(0, len(ref), 2))
+        return "-".join(ref[i : i + 2] for i in range(0, len(ref), 2))
 
     def menu_hint(self, facts: PromptFacts) -> str:
         """The current state's choices with their keys, or how to give the value it collects."""

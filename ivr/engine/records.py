@@ -106,10 +106,17 @@ class Turn:
         return None
 
     def to_json(self) -> dict[str, object]:
-        return {"n": self.n, "at": self.at, "kind": self.kind, "input": self.input,
-                "match": self.match.to_json() if self.match is not None else None,
-                "state_before": self.state_before, "state": self.state, "said": list(self.said),
-                "event": self.event}
+        return {
+            "n": self.n,
+            "at": self.at,
+            "kind": self.kind,
+            "input": self.input,
+            "match": self.match.to_json() if self.match is not None else None,
+            "state_before": self.state_before,
+            "state": self.state,
+            "said": list(self.said),
+            "event": self.event,
+        }
 
 
 @dataclass

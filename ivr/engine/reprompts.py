@@ -29,8 +29,9 @@ class Reprompt:
     text: str
 
 
-def after_miss(flow: Flow, state_name: str, failures: int, cause: Cause,
-               escalation: dict[str, str]) -> GiveUp | Reprompt:
+def after_miss(
+    flow: Flow, state_name: str, failures: int, cause: Cause, escalation: dict[str, str]
+) -> GiveUp | Reprompt:
     """``failures``: misses in this state so far, this one included; ``escalation``: the states
     that escalate, and where (decided once by the machine). A menu with nowhere to escalate keeps
     saying its last reprompt."""
@@ -48,9 +49,11 @@ def after_miss(flow: Flow, state_name: str, failures: int, cause: Cause,
     if state.collect and cause in ("nomatch", "invalid"):
         texts = (state.nomatch if cause == "nomatch" else state.collect.invalid) or [DEFAULT_INVALID]
     else:
-        texts = {"noinput": state.noinput or meta.noinput,
-                 "nomatch": state.nomatch or meta.nomatch,
-                 "ambiguous": meta.ambiguous,
-                 "confirm": meta.confirm,
-                 "invalid": [DEFAULT_INVALID]}[cause]
+        texts = {
+            "noinput": state.noinput or meta.noinput,
+            "nomatch": state.nomatch or meta.nomatch,
+            "ambiguous": meta.ambiguous,
+            "confirm": meta.confirm,
+            "invalid": [DEFAULT_INVALID],
+        }[cause]
     return Reprompt(texts[min(failures, len(texts)) - 1])

@@ -27,8 +27,10 @@ class TranscriptWriter:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the call
         except OSError as err:
-            raise UserError(f"{self.path}: не удаётся записать расшифровку звонка ({describe(err)}) — "
-                            "укажите другую папку для отчётов") from None
+            raise UserError(
+                f"{self.path}: не удаётся записать расшифровку звонка ({describe(err)}) — "
+                "укажите другую папку для отчётов"
+            ) from None
 
     def _write(self, record: dict[str, object]) -> None:
         self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -40,10 +42,17 @@ class TranscriptWriter:
         return text if self.keep else self._redact(text)
 
     def started(self, record: CallStarted) -> None:
-        self._write({
-            "type": "call", "flow": record.flow, "source": record.source, "started": record.started,
-            "state": record.state, "said": [self._text(t) for t in record.said], "masked": not self.keep,
-        })
+        self._write(
+            {
+                "type": "call",
+                "flow": record.flow,
+                "source": record.source,
+                "started": record.started,
+                "state": record.state,
+                "said": [self._text(t) for t in record.said],
+                "masked": not self.keep,
+            }
+        )
 
     def turn(self, record: Turn) -> None:
         data = record.to_json()
@@ -52,7 +61,9 @@ class TranscriptWriter:
             if isinstance(match, SlotFilled):
                 self._redact.remember(match.type, match.value, match.display, record.input)
                 mask = slot_type(match.type).mask
-                data["input"] = mask(record.input) if slot_type(match.type).personal else self._redact(record.input)
+                data["input"] = (
+                    mask(record.input) if slot_type(match.type).personal else self._redact(record.input)
+                )
                 data["match"] = {**match.to_json(), "value": mask(match.value)}
             else:
                 data["input"] = self._redact(record.input)
@@ -62,6 +73,13 @@ class TranscriptWriter:
     def ended(self, record: CallEnded) -> None:
         if self._file.closed:
             return
-        self._write({"type": "end", "state": record.state, "ended": record.ended, "topic": record.topic,
-                     "turns": record.turns})
+        self._write(
+            {
+                "type": "end",
+                "state": record.state,
+                "ended": record.ended,
+                "topic": record.topic,
+                "turns": record.turns,
+            }
+        )
         self._file.close()

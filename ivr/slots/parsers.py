@@ -43,7 +43,7 @@ class Limits:
 
 def grouped(digits: str) -> str:
     """An invalid or plain number read back in threes, as people check long numbers."""
-    return " ".join(digits[i:i + 3] for i in range(0, len(digits), 3))
+    return " ".join(digits[i : i + 3] for i in range(0, len(digits), 3))
 
 
 def _digits_of(text: str, keyed: bool) -> str:
@@ -54,8 +54,9 @@ def _no_digits(text: str) -> Parsed:
     return Parsed(False, "", normalize(text), "Я не услышал цифр.")
 
 
-def _identifier(check: Callable[[str], ids.Checked], show: Callable[[str], str]
-                ) -> Callable[[str, bool, Limits], Parsed]:
+def _identifier(
+    check: Callable[[str], ids.Checked], show: Callable[[str], str]
+) -> Callable[[str, bool, Limits], Parsed]:
     """A checked identifier: a valid value is shown in its usual format; an invalid one is read
     back as heard, in groups."""
 
@@ -64,8 +65,9 @@ def _identifier(check: Callable[[str], ids.Checked], show: Callable[[str], str]
         if not digits:
             return _no_digits(text)
         result = check(digits)
-        return Parsed(result.ok, result.value, show(result.value) if result.ok else grouped(result.value),
-                      result.error)
+        return Parsed(
+            result.ok, result.value, show(result.value) if result.ok else grouped(result.value), result.error
+        )
 
     return parse
 
@@ -82,9 +84,13 @@ def parse_digits(text: str, keyed: bool, limits: Limits) -> Parsed:
         return _no_digits(text)
     low, high = limits.min_digits, limits.max_digits
     if low is not None and len(digits) < low:
-        return Parsed(False, digits, grouped(digits), f"Нужно не меньше {low} цифр, а вы назвали {len(digits)}.")
+        return Parsed(
+            False, digits, grouped(digits), f"Нужно не меньше {low} цифр, а вы назвали {len(digits)}."
+        )
     if high is not None and len(digits) > high:
-        return Parsed(False, digits, grouped(digits), f"Нужно не больше {high} цифр, а вы назвали {len(digits)}.")
+        return Parsed(
+            False, digits, grouped(digits), f"Нужно не больше {high} цифр, а вы назвали {len(digits)}."
+        )
     return Parsed(True, digits, grouped(digits))
 
 
@@ -94,9 +100,15 @@ def parse_reference(text: str, keyed: bool, limits: Limits) -> Parsed:
         return _no_digits(text)
     reference = limits.reference
     ok = digits == reference
-    error = None if ok else (f"Номер обращения — {len(reference)} цифр, а вы назвали {len(digits)}."
-                             if len(digits) != len(reference) else
-                             "Номер не совпадает с тем, что я назвал.")
+    error = (
+        None
+        if ok
+        else (
+            f"Номер обращения — {len(reference)} цифр, а вы назвали {len(digits)}."
+            if len(digits) != len(reference)
+            else "Номер не совпадает с тем, что я назвал."
+        )
+    )
     return Parsed(ok, digits, grouped(digits), error)
 
 
@@ -112,8 +124,12 @@ def parse_yesno(text: str, keyed: bool, limits: Limits) -> Parsed:
     words = lemmas(text)
     negated = {words[i + 1] for i, w in enumerate(words[:-1]) if w == "не"}
     if negated & UNSURE:
-        return Parsed(False, "не знаю", "не знаю",
-                      "Если не знаете точно, скажите «нет» — и я подскажу, что подготовить.")
+        return Parsed(
+            False,
+            "не знаю",
+            "не знаю",
+            "Если не знаете точно, скажите «нет» — и я подскажу, что подготовить.",
+        )
     yes = any(w in YES and not (i and words[i - 1] == "не") for i, w in enumerate(words))
     no = any(w in NO for w in words) or "не" in words  # «не верно», «не надо» are a no
     if yes == no:
@@ -131,8 +147,9 @@ def parse_fio(text: str, keyed: bool, limits: Limits) -> Parsed:
     words = [w for w in tokens(text) if w not in ("меня", "зовут", "я", "это", "моя", "фамилия")]
     plausible = sum(map(_name_like, words)) >= len(words) - 1  # «забыл пароль» is not a name
     if not 2 <= len(words) <= 4 or not all(_NAME_WORD.match(w) for w in words) or not plausible:
-        return Parsed(False, " ".join(words), " ".join(words),
-                      "Назовите, пожалуйста, фамилию, имя и отчество.")
+        return Parsed(
+            False, " ".join(words), " ".join(words), "Назовите, пожалуйста, фамилию, имя и отчество."
+        )
     value = " ".join(w.capitalize() for w in words)
     return Parsed(True, value, value)
 

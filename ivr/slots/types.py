@@ -55,12 +55,26 @@ class SlotType:
         return self.speak_back(value)
 
 
-def _digit_type(name: str, parse: Callable[[str, bool, Limits], Parsed], *, personal: bool = False,
-                mask: Callable[[str], str] = masking.mask_text, groups: tuple[int, ...] = (),
-                speak: Callable[[str], str] | None = None) -> SlotType:
-    return SlotType(name, parse, keypad=True, listening="digits", grammar=dictation_words,
-                    personal=personal, mask=mask, speak_back=speak or partial(ids.speak_digits, groups=groups),
-                    hint=DIGITS_HINT)
+def _digit_type(
+    name: str,
+    parse: Callable[[str, bool, Limits], Parsed],
+    *,
+    personal: bool = False,
+    mask: Callable[[str], str] = masking.mask_text,
+    groups: tuple[int, ...] = (),
+    speak: Callable[[str], str] | None = None,
+) -> SlotType:
+    return SlotType(
+        name,
+        parse,
+        keypad=True,
+        listening="digits",
+        grammar=dictation_words,
+        personal=personal,
+        mask=mask,
+        speak_back=speak or partial(ids.speak_digits, groups=groups),
+        hint=DIGITS_HINT,
+    )
 
 
 def _yesno_words() -> list[str]:
@@ -76,8 +90,9 @@ _TYPES = (
     _digit_type("snils", parsers.parse_snils, personal=True, mask=masking.mask_snils, groups=(3, 3, 3, 2)),
     _digit_type("inn", parsers.parse_inn, personal=True, mask=masking.mask_inn, groups=(3, 3, 3, 3)),
     _digit_type("phone", parsers.parse_phone, personal=True, mask=masking.mask_phone, speak=ids.speak_phone),
-    _digit_type("passport", parsers.parse_passport, personal=True, mask=masking.mask_passport,
-                groups=(2, 2, 3, 3)),
+    _digit_type(
+        "passport", parsers.parse_passport, personal=True, mask=masking.mask_passport, groups=(2, 2, 3, 3)
+    ),
     # A date a caller gives (of birth, of a payment, of a complaint) says who they are and what
     # they did: personal, like the identifiers.
     # Dates are heard with open vocabulary: callers say ordinals in any case («двадцать пятого»),

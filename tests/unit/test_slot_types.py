@@ -36,7 +36,8 @@ NOW = datetime(2026, 11, 25, 10, 0, tzinfo=timezone(timedelta(hours=3)))
 
 
 def _flow(kind: str):
-    return parse_flow(f"""
+    return parse_flow(
+        f"""
 flow: {{id: walk, title: Проверка, start: ask}}
 states:
   ask:
@@ -45,7 +46,9 @@ states:
     checklist: [{{item: Значение, slot: value}}]
     next: done
   done: {{say: "Спасибо, вы назвали {{value}}.", end: true}}
-""", f"<{kind}>")
+""",
+        f"<{kind}>",
+    )
 
 
 def test_every_registered_type_has_a_sample_here():
@@ -94,10 +97,17 @@ def test_keep_personal_data_keeps_the_date(tmp_path: Path):
     assert "25.11.1980" in md.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize(("said", "value"), [
-    ("да", "да"), ("ага верно", "да"), ("нет", "нет"), ("не верно", "нет"), ("неправильно", "нет"),
-    ("не приходит", "нет"),
-])
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [
+        ("да", "да"),
+        ("ага верно", "да"),
+        ("нет", "нет"),
+        ("не верно", "нет"),
+        ("неправильно", "нет"),
+        ("не приходит", "нет"),
+    ],
+)
 def test_yes_and_no(said: str, value: str):
     parsed = slot_type("yesno").parse(said, False, _limits())
     assert parsed.valid and parsed.value == value

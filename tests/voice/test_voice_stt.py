@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from ivr.voice.audio import read_audio
-from ivr.voice.stt import UNK, Final, Partial, SpeechRecognizer, VoskRecognizer, normalize_phrase, recognize_all
+from ivr.voice.stt import (
+    UNK,
+    Final,
+    Partial,
+    SpeechRecognizer,
+    VoskRecognizer,
+    normalize_phrase,
+    recognize_all,
+)
 from ivr.voice.vocabulary import model_vocabulary, read_fst_output_symbols, read_words_txt
 from tests.voice.helpers import HELLO, NO, THANKS, YES, silence
 
