@@ -18,6 +18,15 @@ server in its own temporary directory), it is only not serialized with the other
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+# One cache of recomputable files (phrase vectors, prompt audio) for the whole run, shared by both
+# workers and the `ivr` processes the tests start: the Госуслуги menus are embedded once per run
+# (about 5 s on a fresh machine) instead of once per test module, and a developer's own cache is
+# left alone. Tests of the cache itself use folders of their own.
+os.environ.setdefault("IVR_CACHE_DIR", str(Path(__file__).resolve().parent.parent / ".ivr-cache" / "tests"))
+
 GROUPS = {
     "tests/voice/test_voice_pulse.py::": "realtime",
     "tests/voice/test_practice_e2e.py::test_spoken_call_through_microphone_and_speaker": "realtime",

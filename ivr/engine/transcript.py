@@ -14,6 +14,7 @@ from pathlib import Path
 from ivr.engine.records import CallEnded, CallStarted, SlotFilled, Turn
 from ivr.errors import UserError
 from ivr.oserrors import describe
+from ivr.private_files import make_folder, open_private
 from ivr.slots import slot_type
 from ivr.slots.redact import Redactor
 
@@ -24,8 +25,8 @@ class TranscriptWriter:
         self.keep = keep_personal_data
         self._redact = Redactor()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the call
+            make_folder(self.path.parent)
+            self._file = open_private(self.path, "a")  # lives as long as the call
         except OSError as err:
             raise UserError(
                 f"{self.path}: не удаётся записать расшифровку звонка ({describe(err)}) — "

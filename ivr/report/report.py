@@ -19,6 +19,7 @@ from ivr.engine.records import SlotFilled, SlotValue
 from ivr.errors import UserError
 from ivr.oserrors import describe
 from ivr.personal.masking import mask_text
+from ivr.private_files import make_folder, write_private
 from ivr.slots import slot_type
 from ivr.slots.redact import Redactor
 
@@ -165,9 +166,9 @@ def write(call: Call, reports_dir: Path, keep_personal_data: bool = False) -> tu
     stem = reports_dir / f"{call.local_time(call.started_at):%Y%m%d-%H%M%S}-{slug(call.topic)}"
     md, js = stem.with_suffix(".md"), stem.with_suffix(".json")
     try:
-        reports_dir.mkdir(parents=True, exist_ok=True)
-        md.write_text(to_markdown(report), encoding="utf-8")
-        js.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+        make_folder(reports_dir)
+        write_private(md, to_markdown(report))
+        write_private(js, json.dumps(report, ensure_ascii=False, indent=2))
     except OSError as err:
         raise UserError(f"{reports_dir}: не удаётся записать отчёт ({describe(err)}) — укажите другую "
                         "папку через --reports") from None

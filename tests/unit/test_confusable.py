@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -31,11 +30,6 @@ states:
 """
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("IVR_CACHE_DIR", str(tmp_path / "cache"))
-
-
 def test_warns_on_equal_words_and_on_near_meaning_naming_both_phrases():
     messages = [w.message for w in confusable_warnings(parse_flow(CONFUSABLE))]
     assert any("«оплата» (пункт «pay»)" in m and "«ну оплату пожалуйста» (пункт «pay_again»)" in m
@@ -59,6 +53,6 @@ def test_ivr_check_prints_the_warning_and_still_succeeds(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text(CONFUSABLE, encoding="utf-8")
     proc = subprocess.run([sys.executable, "-m", "ivr", "check", str(path)], capture_output=True, text=True,
-                          cwd=ROOT, env={**os.environ, "IVR_CACHE_DIR": str(tmp_path / "cache")})
+                          cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert "c.yaml: ок" in proc.stdout and "предупреждение" in proc.stdout and "pay_again" in proc.stdout

@@ -91,3 +91,20 @@ def test_report_files_are_written_masked(tmp_path: Path):
 def test_keep_personal_data_keeps_them(tmp_path: Path):
     md, _ = report.write(run_call(), tmp_path, keep_personal_data=True)
     assert "Иванов Иван Иванович" in md.read_text(encoding="utf-8")
+
+
+def test_reports_and_transcripts_are_readable_by_their_owner_only(tmp_path: Path):
+    """Even masked, a report tells who called about what and when."""
+    import stat
+
+    from ivr.engine import Engine, ManualClock
+
+    folder = tmp_path / "reports"
+    engine = Engine.from_file("flows/example.yaml")
+    call = engine.start_call(clock=ManualClock(datetime.fromisoformat("2026-11-25T10:00:00+03:00")),
+                             transcript=folder / "t.jsonl")
+    call.dtmf("1")
+    md, js = report.write(call, folder)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    for path in (md, js, folder / "t.jsonl"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path

