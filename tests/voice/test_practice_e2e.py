@@ -45,23 +45,29 @@ def test_spoken_call_through_microphone_and_speaker(engine, ko_model_path, ko_mo
     call = engine.start_call()
     player = open_player()
     keypad = KeypadQueue()
-    with MicrophoneSource() as mic:
-        io = VoiceIO(mic, VoskRecognizer(ko_model_path), player, Synthesizer(cache_dir=tmp_path), keypad)
-        voice = VoiceCall(io, console=Console(quiet=True))
-        since = time.monotonic()
-        playing = voice.speak(call.greeting)
-        assert playing > 1.0 and player.is_playing
-        mic_feeder.say(np.concatenate([silence(0.5), korean_samples(HELLO)]))  # barge in
-        inp = voice.hear(call, playing)
-        assert player.last.interrupted, "the caller's speech stops the prompt"
-        assert (inp.kind, inp.text) == ("speech", HELLO)
-        turn = call.handle(inp)
-        assert turn.choice_id == "hello" and call.state == "hello"
-        playing = voice.speak(turn.said)
-        keypad.push("123456#")  # keys pressed while listening
-        inp = voice.hear(call, playing)
-        assert (inp.kind, inp.text) == ("dtmf", "123456")  # "#" ends the entry
-        call.handle(inp)
+    try:
+        with MicrophoneSource() as mic:
+            io = VoiceIO(mic, VoskRecognizer(ko_model_path), player, Synthesizer(cache_dir=tmp_path), keypad)
+            voice = VoiceCall(io, console=Console(quiet=True))
+            since = time.monotonic()
+            playing = voice.speak(call.greeting)
+            assert playing > 1.0 and player.is_playing
+            mic_feeder.say(np.concatenate([silence(0.5), korean_samples(HELLO)]))  # barge in
+            inp = voice.hear(call, playing)
+            assert player.last.interrupted, "the caller's speech stops the prompt"
+            assert (inp.kind, inp.text) == ("speech", HELLO)
+            turn = call.handle(inp)
+            assert turn.choice_id == "hello" and call.state == "hello"
+            playing = voice.speak(turn.said)
+            keypad.push("123456#")  # keys pressed while listening
+            inp = voice.hear(call, playing)
+            assert (inp.kind, inp.text) == ("dtmf", "123456")  # "#" ends the entry
+            call.handle(inp)
+    finally:
+        # a stream left playing is closed by the garbage collector at an arbitrary moment, which
+        # once aborted the next test's microphone stream (PortAudio from two threads)
+        player.close()
+
     assert call.state == "done" and call.slots["code"].value == "123456"
     assert pulse_server.speaker.loud_times(since=since), "the answers reached the speaker"
 
