@@ -96,6 +96,7 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Вывести результат одним JSON-объектом")] = False,
     now: NowOpt = None,
     transcript: Annotated[Path | None, typer.Option(help="Записать расшифровку в этот файл")] = None,
+    keep_personal_data: Annotated[bool, typer.Option(help="Не маскировать персональные данные в JSON и расшифровке")] = False,
 ) -> None:
     """Провести звонок без участия человека: по сценарию разговора или по репликам --caller."""
     from ivr.channels.headless import run_headless
@@ -103,7 +104,7 @@ def run(
     if (script is None) == (not caller):
         raise UserError("укажите либо --script ФАЙЛ, либо одну или несколько реплик --caller \"…\"")
     code = run_headless(flow, script, caller or [], as_json=as_json, now=_moment(now), transcript=transcript,
-                        console=out)
+                        console=out, keep_personal_data=keep_personal_data)
     raise typer.Exit(code)
 
 

@@ -83,10 +83,13 @@ def run_convo(
     *,
     transcript: Path | None = None,
     hear_audio: HearAudio | None = None,
+    keep_personal_data: bool = False,
 ) -> ConvoResult:
     clock = ManualClock(convo.now) if convo.now else system_clock
     try:
-        call = engine.start_call(clock=clock, transcript=transcript, seed=convo.seed)
+        call = engine.start_call(
+            clock=clock, transcript=transcript, seed=convo.seed, keep_personal_data=keep_personal_data
+        )
     except OSError as err:  # --transcript names a folder, a read-only place…
         from ivr.oserrors import describe
 

@@ -56,20 +56,9 @@ class TranscriptWriter:
         )
 
     def turn(self, record: Turn) -> None:
-        data = record.to_json()
-        if not self.keep:
-            match = record.match
-            if isinstance(match, SlotFilled):
-                self._redact.remember(match.type, match.value, match.display, record.input)
-                mask = slot_type(match.type).mask
-                data["input"] = (
-                    mask(record.input) if slot_type(match.type).personal else self._redact(record.input)
-                )
-                data["match"] = {**match.to_json(), "value": mask(match.value)}
-            else:
-                data["input"] = self._redact(record.input)
-            data["said"] = [self._redact(t) for t in record.said]
-        self._write({"type": "turn", **data})
+        self._write(
+            {"type": "turn", **(record.to_json() if self.keep else masked_turn(record, self._redact))}
+        )
 
     def ended(self, record: CallEnded) -> None:
         if self._file.closed:
@@ -84,3 +73,19 @@ class TranscriptWriter:
             }
         )
         self._file.close()
+
+
+def masked_turn(record: Turn, redact: Redactor) -> dict[str, object]:
+    """A turn as JSON with personal data masked: a slot's value and what was said for it by the
+    slot type's rule, everything else said or heard by the redactor (which learns the value)."""
+    data = record.to_json()
+    match = record.match
+    if isinstance(match, SlotFilled):
+        redact.remember(match.type, match.value, match.display, record.input)
+        kind = slot_type(match.type)
+        data["input"] = kind.mask(record.input) if kind.personal else redact(record.input)
+        data["match"] = {**match.to_json(), "value": kind.mask(match.value)}
+    else:
+        data["input"] = redact(record.input)
+    data["said"] = [redact(t) for t in record.said]
+    return data

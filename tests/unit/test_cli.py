@@ -20,7 +20,7 @@ def ivr(*args: str, cwd: Path = ROOT, stdin: str | None = None, env: dict | None
 
 def test_run_json_is_one_object_with_turns_and_final_state():
     proc = ivr("run", EXAMPLE, "--now", MORNING, "--caller", "продлить книгу", "--caller", "",
-               "--caller", "123456", "--json")
+               "--caller", "123456", "--json", "--keep-personal-data")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert [t["kind"] for t in data["turns"]] == ["speech", "silence", "dtmf"]
@@ -29,6 +29,9 @@ def test_run_json_is_one_object_with_turns_and_final_state():
     assert data["turns"][2]["match"] == {"kind": "digits", "slot": "card", "value": "123456", "valid": True}
     assert data["final_state"] == "renew_done" and data["ended"] is True
     assert all(isinstance(t["said"], list) for t in data["turns"])
+    masked = json.loads(ivr("run", EXAMPLE, "--now", MORNING, "--caller", "продлить книгу", "--caller", "",
+                            "--caller", "123456", "--json").stdout)
+    assert masked["turns"][2]["match"]["value"] == "****56"  # long numbers are masked by default
 
 
 def test_run_script_exit_code_follows_expectations(tmp_path: Path):
@@ -122,3 +125,20 @@ def test_check_reports_every_broken_file(tmp_path: Path):
     assert proc.returncode == 2
     assert f"{a}:" in proc.stderr and f"{b}:" in proc.stderr
     assert "example.yaml: ок" in proc.stdout
+
+
+def test_run_json_masks_personal_data_unless_asked():
+    """`ivr run --json` prints what the transcript would keep: masked values, not the raw ones."""
+    said = ["оператор", "Петрова Анна Сергеевна", "1", "112 233 445 95"]
+    args = ["run", "--json", "--now", "2026-11-25T10:00:00+03:00"]
+    for line in said:
+        args += ["--caller", line]
+    masked = ivr(*args)
+    assert masked.returncode == 0, masked.stderr
+    for secret in ("Петрова", "Сергеевна", "11223344595", "112 233 445", "112-233-445"):
+        assert secret not in masked.stdout, secret
+    data = json.loads(masked.stdout)
+    assert data["masked"] is True and data["slots"]["snils"]["value"] == "***-***-*** 95"
+    kept = ivr(*args, "--keep-personal-data")
+    assert json.loads(kept.stdout)["slots"]["snils"]["value"] == "11223344595"
+    assert "Петрова Анна Сергеевна" in kept.stdout
