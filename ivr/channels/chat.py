@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 
 from ivr.channels.session import Session
@@ -40,14 +41,15 @@ class ChatView:
 
     def said(self, texts: list[str]) -> None:
         for text in texts:
-            self.console.print(f"[bold cyan]Автоответчик:[/] {text}")
+            # flow text is printed as written: «[…]» in a prompt is not Rich markup
+            self.console.print(f"[bold cyan]Автоответчик:[/] {escape(text)}")
 
     def checklist(self, call: Call) -> None:
         if len(call.checklist) == self._shown_items:
             return
         self._shown_items = len(call.checklist)
         marks = {"ready": "✔", "invalid": "✘", "missing": "•"}
-        lines = [f"{marks[call.item_status(entry)[0]]} {entry.item}" for entry in call.checklist]
+        lines = [f"{marks[call.item_status(entry)[0]]} {escape(entry.item)}" for entry in call.checklist]
         self.console.print(Panel("\n".join(lines), title="Что подготовить", expand=False), soft_wrap=False)
 
     def greeting(self, call: Call) -> None:

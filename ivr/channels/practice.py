@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 
 from ivr.channels.chat import ChatView, run_chat
 from ivr.channels.session import Session
@@ -93,7 +94,7 @@ class VoiceCall:
             return None
         inp = self.hear(call, self._playing_s)
         shown = {"speech": inp.text or "…", "dtmf": f"[кнопки {inp.text}]", "silence": "[молчание]"}
-        self.console.print(f"[bold]Вы:[/] {shown[inp.kind]}", highlight=False)
+        self.console.print(f"[bold]Вы:[/] {escape(shown[inp.kind])}", highlight=False)
         return inp
 
     def turn(self, call: Call, turn: Turn) -> None:
@@ -179,7 +180,7 @@ def run_practice(engine: Engine, *, console: Console, settings: VoiceSettings | 
     if problems:
         console.print("[yellow]Голосовой режим недоступен:[/]")
         for problem in problems:
-            console.print(f"  • {problem}", highlight=False)
+            console.print(f"  • {escape(problem)}", highlight=False)
         console.print("[yellow]Продолжаем звонок текстом.[/] Голосовую часть можно проверить командой "
                       "ivr doctor.\n")
         return run_chat(engine, console=console, clock=clock, reports_dir=reports_dir,

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 
 from ivr.engine import Call, Engine
@@ -42,7 +43,7 @@ class Session:
         show_summary(call, console)
         if self.reports_dir is not None:
             md, _ = report.write(call, self.reports_dir, self.keep_personal_data)
-            console.print(f"[dim]Отчёт: {md}; расшифровка: {transcript}[/]")
+            console.print(f"[dim]Отчёт: {escape(str(md))}; расшифровка: {escape(str(transcript))}[/]")
 
 
 def show_summary(call: Call, console: Console) -> None:
@@ -51,9 +52,9 @@ def show_summary(call: Call, console: Console) -> None:
     for line in report.checklist(call, keep=True):
         mark = {"ready": "[green]✔[/]", "invalid": "[red]✘[/]", "missing": "[yellow]•[/]"}[line.status]
         note = f" — {line.note}" if line.note else ""
-        lines.append(f"{mark} {line.item}{note}")
+        lines.append(f"{mark} {escape(line.item + note)}")
     if lines:
         console.print(
-            Panel("\n".join(lines), title=f"Итог: {call.topic or 'что подготовить'}", expand=False),
+            Panel("\n".join(lines), title=f"Итог: {escape(call.topic or 'что подготовить')}", expand=False),
             soft_wrap=False,
         )

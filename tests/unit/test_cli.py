@@ -142,3 +142,16 @@ def test_run_json_masks_personal_data_unless_asked():
     kept = ivr(*args, "--keep-personal-data")
     assert json.loads(kept.stdout)["slots"]["snils"]["value"] == "11223344595"
     assert "Петрова Анна Сергеевна" in kept.stdout
+
+
+def test_chat_prints_markup_in_flow_and_caller_text_literally(tmp_path: Path):
+    """«[bold red]…[/]» or «[/]» typed by a caller or written in a flow is text, not Rich markup."""
+    flow = tmp_path / "m.yaml"
+    flow.write_text("flow: {id: m, title: M, start: a}\nstates:\n  a:\n    say: 'Нажмите [1] или скажите [/] [bold red]x[/]'\n"
+                    "    checklist: ['Паспорт [link=http://x]']\n    options: [{id: o, keys: '1', phrases: [дальше], goto: b}]\n"
+                    "  b: {say: 'Конец [/]', end: true}\n", encoding="utf-8")
+    proc = ivr("chat", str(flow), "--reports", str(tmp_path / "r"), stdin="[/] [bold red]привет[/]\n1\n")
+    assert proc.returncode == 0, proc.stderr
+    assert "Нажмите [1] или скажите [/] [bold red]x[/]" in proc.stdout
+    assert "Паспорт [link=http://x]" in proc.stdout and "Конец [/]" in proc.stdout
+    assert "Traceback" not in proc.stderr
