@@ -9,9 +9,10 @@ handed to the call's observers (the transcript) at once.
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -43,6 +44,12 @@ from ivr.slots import Limits, slot_type
 from ivr.understanding.normalize import normalize
 
 MAX_PASSES = 100  # states that pass the call on without waiting, per turn; the loader rejects loops
+# A turn longer than this is not an answer to a menu or a question: two minutes of speech come to
+# about 1,500 characters of recognised text. Longer input is cut here, once for every channel (a
+# 1 MB line took a minute and 500 MB before), and the caller is asked to be brief.
+MAX_INPUT_CHARS = 2000
+_SURROGATE = re.compile("[\ud800-\udfff]")
+TOO_LONG = "Это очень длинный ответ — я учёл только начало. Говорите короче: одна-две фразы."
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,7 @@ class Call:
         return self.handle(Input("silence", "", seconds))
 
     def handle(self, inp: Input) -> Turn:
+        inp = self._admit(inp)
         before = self.state
         match: Match | None = None
         event: Event | None
@@ -141,6 +149,17 @@ class Call:
         if self.ended:
             self.hang_up()
         return turn
+
+    def _admit(self, inp: Input) -> Input:
+        """What any channel hands in becomes text the rest can trust: characters that cannot be
+        written (lone surrogates from undecodable bytes on standard input) become U+FFFD, and an
+        over-long turn is cut with a word to the caller."""
+        text = inp.text
+        if len(text) > MAX_INPUT_CHARS:
+            text = text[:MAX_INPUT_CHARS]
+            self._said.append(TOO_LONG)
+        text = _SURROGATE.sub("\ufffd", text)
+        return inp if text == inp.text else replace(inp, text=text)
 
     def hang_up(self) -> None:
         """The call is over (an end state, or the caller left): observers hear it once."""

@@ -117,6 +117,9 @@ def _vocabulary() -> dict[str, _NumberWord]:
     return table
 
 
+MAX_VALUE_DIGITS = 30
+
+
 def number_value(word: str) -> int | None:
     """Value of a single normalized number word, cardinal or ordinal («пятисотая» → 500).
 
@@ -124,7 +127,9 @@ def number_value(word: str) -> int | None:
     matches «пятисотая ошибка» and «ошибку пятьсот».
     """
     if word.isascii() and word.isdigit():
-        return int(word)
+        # a run of digits longer than any code or amount is a value of nothing (and past 4,300
+        # digits not even convertible)
+        return int(word) if len(word) <= MAX_VALUE_DIGITS else None
     entry = _vocabulary().get(word)
     return None if entry is None else entry.value
 

@@ -410,3 +410,26 @@ def test_the_import_graph_has_no_circle():
     for node in sorted(folders):
         if node not in seen:
             visit(node, [])
+
+
+def test_inputs_no_channel_should_send_still_give_an_answer(tmp_path):
+    """Found by attacking `ivr run` and `ivr chat`: 4,400 digits in one turn (past Python's int
+    conversion limit), a dictated slot of 1,500 × «девятьсот девяносто девять», a 1 MB line, and
+    undecodable bytes on standard input (lone surrogates) ended the call with a traceback."""
+    import json
+
+    from ivr.engine.call import MAX_INPUT_CHARS, TOO_LONG
+
+    engine = Engine.from_file("flows/gosuslugi.yaml")
+    call = engine.start_call(transcript=tmp_path / "t.jsonl")
+    assert call.speech("ошибка " + "7" * 4400).said
+    call.dtmf("0")
+    turn = call.speech(" ".join(["девятьсот девяносто девять"] * 1500))
+    assert TOO_LONG in turn.said and len(turn.input) == MAX_INPUT_CHARS
+    turn = call.speech("а" * 1_000_000)
+    assert TOO_LONG in turn.said
+    turn = call.speech("\udcff\udcfe ошибка")
+    assert "\ufffd" in turn.input
+    call.hang_up()
+    lines = (tmp_path / "t.jsonl").read_text(encoding="utf-8").splitlines()
+    assert json.loads(lines[-1])["type"] == "end" and all(len(line) < 20_000 for line in lines)
