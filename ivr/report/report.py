@@ -18,7 +18,6 @@ from ivr.engine.call import Call
 from ivr.engine.records import SlotFilled, SlotValue
 from ivr.errors import UserError
 from ivr.oserrors import describe
-from ivr.personal.masking import mask_text
 from ivr.private_files import make_folder, write_private
 from ivr.slots import slot_type
 from ivr.slots.redact import Redactor
@@ -46,7 +45,7 @@ def _slot_value(slot: SlotValue, keep: bool) -> str:
     if keep:
         return slot.display
     kind = slot_type(slot.kind)
-    return kind.mask(slot.value or slot.display) if kind.personal else mask_text(slot.display)
+    return kind.mask(slot.value or slot.display) if kind.personal else kind.mask(slot.display)
 
 
 def redactor(call: Call) -> Redactor:

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ivr.personal import identifiers as ids
-from ivr.understanding.lemmas import lemmas, parses
+from ivr.slots.names import name_like
+from ivr.understanding.lemmas import lemmas
 from ivr.understanding.normalize import normalize, tokens
 from ivr.understanding.numbers import extract_digits
 
@@ -20,7 +21,6 @@ YES = frozenset({"да", "ага", "верно", "правильно", "коне
 NO = frozenset({"нет", "неверно", "неправильно", "no"})
 # «не знаю», «не уверен», «не помню» are a third answer, not «нет»: the caller cannot say.
 UNSURE = frozenset({"знать", "уверенный", "уверен", "помнить", "понимать", "сказать", "разобраться"})
-_NAME_TAGS = frozenset({"Name", "Surn", "Patr"})
 _NAME_WORD = re.compile(r"^[а-яa-z]+(-[а-яa-z]+)?$")
 
 
@@ -137,15 +137,9 @@ def parse_yesno(text: str, keyed: bool, limits: Limits) -> Parsed:
     return Parsed(True, "да" if yes else "нет", "да" if yes else "нет")
 
 
-def _name_like(word: str) -> bool:
-    """Some reading of the word is a first name, surname or patronymic (pymorphy3 guesses unknown
-    surnames by their endings: «абдуллаев», «цой»)."""
-    return any(_NAME_TAGS & p.tag.grammemes for p in parses(word))
-
-
 def parse_fio(text: str, keyed: bool, limits: Limits) -> Parsed:
     words = [w for w in tokens(text) if w not in ("меня", "зовут", "я", "это", "моя", "фамилия")]
-    plausible = sum(map(_name_like, words)) >= len(words) - 1  # «забыл пароль» is not a name
+    plausible = sum(map(name_like, words)) >= len(words) - 1  # «забыл пароль» is not a name
     if not 2 <= len(words) <= 4 or not all(_NAME_WORD.match(w) for w in words) or not plausible:
         return Parsed(
             False, " ".join(words), " ".join(words), "Назовите, пожалуйста, фамилию, имя и отчество."

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from ivr.personal.masking import mask_text
+from ivr.slots.names import mask_names
 from ivr.slots.types import slot_type
 
 MIN_LENGTH = 3  # shorter fragments («да», a lone initial) identify nobody and would mangle words
@@ -38,8 +39,8 @@ class Redactor:
                 self._pattern = None
 
     def __call__(self, text: str) -> str:
-        """``text`` with known personal values and any long number masked."""
-        return mask_text(self.known(text))
+        """``text`` with known personal values, names and any long number masked."""
+        return mask_text(mask_names(self.known(text)))
 
     def known(self, text: str) -> str:
         """``text`` with only the remembered personal values masked (prompts the flow wrote,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 from ivr.personal import identifiers as ids
 from ivr.personal import masking
 from ivr.slots import parsers
+from ivr.slots.names import mask_free_text
 from ivr.slots.parsers import Limits, Parsed
 from ivr.understanding.numbers import dictation_words
 
@@ -82,7 +83,7 @@ def _yesno_words() -> list[str]:
 
 
 _TYPES = (
-    SlotType("text", parsers.parse_text),
+    SlotType("text", parsers.parse_text, mask=mask_free_text),
     _digit_type("digits", parsers.parse_digits),
     _digit_type("number", parsers.parse_digits),
     SlotType("yesno", parsers.parse_yesno, grammar=_yesno_words),

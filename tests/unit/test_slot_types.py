@@ -131,3 +131,15 @@ def _limits():
     from ivr.slots import Limits
 
     return Limits()
+
+
+def test_names_in_free_speech_are_masked_in_the_transcript(tmp_path: Path):
+    """A problem statement that names the caller («меня зовут Петрова Анна Сергеевна») is not a
+    ФИО slot, but the name must not reach disk either."""
+    engine = Engine(_flow("text"))
+    call = engine.start_call(clock=ManualClock(NOW), transcript=tmp_path / "t.jsonl")
+    call.speech("Меня зовут Петрова Анна Сергеевна, не приходит смс")
+    report.write(call, tmp_path)
+    written = "\n".join(p.read_text(encoding="utf-8") for p in tmp_path.iterdir())
+    assert "Петрова" not in written and "Сергеевна" not in written
+    assert "П. А. С." in written and "не приходит смс" in written
