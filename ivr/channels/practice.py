@@ -59,15 +59,16 @@ class VoiceCall:
         self.view = ChatView(console)
         self._playing_s = 0.0
 
-    def speak(self, texts: list[str]) -> float:
-        """Print and start playing one answer; returns its length in seconds (0 if not played)."""
+    def speak(self, texts: list[str], personal: set[str] | frozenset[str] = frozenset()) -> float:
+        """Print and start playing one answer; returns its length in seconds (0 if not played).
+        Texts in ``personal`` (read-backs of the caller's values) are never cached as audio."""
         self.view.said(texts)
         io = self.io
         if io.player is None or io.synthesizer is None or not texts:
             return 0.0
         pieces, rate = [], 22050
         for text in texts:
-            samples, rate = io.synthesizer.synth_samples(text)
+            samples, rate = io.synthesizer.synth_samples(text, cache=text not in personal)
             pieces += [samples, np.zeros(int(rate * GAP_S), dtype=np.int16)]
         audio = np.concatenate(pieces)
         io.player.stop()
@@ -86,7 +87,7 @@ class VoiceCall:
 
     # the call loop's source and view
     def greeting(self, call: Call) -> None:
-        self._playing_s = self.speak(call.greeting)
+        self._playing_s = self.speak(call.greeting, call.personal_said)
         self.view.checklist(call)
 
     def next_input(self, call: Call) -> Input | None:
@@ -98,7 +99,7 @@ class VoiceCall:
         return inp
 
     def turn(self, call: Call, turn: Turn) -> None:
-        self._playing_s = self.speak(turn.said)
+        self._playing_s = self.speak(turn.said, call.personal_said)
         self.view.checklist(call)
 
     def run(self, call: Call) -> Call:

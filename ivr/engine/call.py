@@ -40,6 +40,7 @@ from ivr.engine.records import (
 )
 from ivr.engine.reprompts import Cause, GiveUp, after_miss
 from ivr.flow.model import ChoiceRef, Edge, Flow
+from ivr.flow.templates import placeholders
 from ivr.slots import Limits, slot_type
 from ivr.understanding.normalize import normalize
 
@@ -97,6 +98,9 @@ class Call:
         self.context: dict[str, str] = {}  # {heard}, {error}, {candidates} of the turn being answered
         self.question: interpret.Question | None = None  # «А или Б?» / «Правильно понимаю…?» just asked
         self._said: list[str] = []
+        # what the call said that repeats the caller's words or values (read-backs): channels must
+        # not keep it anywhere, e.g. in the prompt audio cache
+        self.personal_said: set[str] = set()
         self._closed = False
         self.entered()
         self._settle()
@@ -389,6 +393,8 @@ class Call:
             said = self.render(text)
             if said:
                 self._said.append(said)
+                if any(name in self.slots or name == "heard" for name in placeholders(text)):
+                    self.personal_said.add(said)
 
     def _take_said(self) -> list[str]:
         said, self._said = self._said, []

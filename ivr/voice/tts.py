@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -202,9 +203,13 @@ class Synthesizer:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UserError(f"Не удалось создать папку кэша озвучки {self.cache_dir}: {describe(exc)}") from exc
+        return self._render(text, spoken, target)
+
+    def _render(self, text: str, spoken: str, target: Path) -> Path:
+        """Synthesize into ``target`` (through a temporary file beside it, checked, then moved)."""
         with _engine_lock:
             for attempt in range(self.attempts):
-                tmp = self.cache_dir / f".{target.stem}.{os.getpid()}.{threading.get_ident()}.{attempt}.tmp.wav"
+                tmp = target.parent / f".{target.stem}.{os.getpid()}.{threading.get_ident()}.{attempt}.tmp.wav"
                 try:
                     self._write(spoken, tmp)
                     if _valid_wav(tmp, spoken, self.rate):
@@ -212,7 +217,7 @@ class Synthesizer:
                         self.synthesized += 1
                         return target
                 except OSError as exc:
-                    raise UserError(f"Не удалось записать озвучку в {self.cache_dir}: {describe(exc)}") from exc
+                    raise UserError(f"Не удалось записать озвучку в {target.parent}: {describe(exc)}") from exc
                 finally:
                     tmp.unlink(missing_ok=True)
                 self.retries += 1
@@ -234,12 +239,23 @@ class Synthesizer:
         while not path.exists() and time.monotonic() < deadline:
             time.sleep(0.01)
 
-    def synth_samples(self, text: str) -> tuple[np.ndarray, int]:
-        """Prompt audio as int16 samples with their sample rate, ready for a Player."""
+    def synth_samples(self, text: str, *, cache: bool = True) -> tuple[np.ndarray, int]:
+        """Prompt audio as int16 samples with their sample rate, ready for a Player.
+
+        ``cache=False`` for a prompt that repeats what the caller said (a read-back of their СНИЛС
+        or name): it is synthesized in a private temporary folder and deleted at once, so no WAV
+        named by a hash of personal data is left on disk."""
         import soundfile as sf
 
-        path = self.synth(text)
-        data, rate = sf.read(str(path), dtype="int16", always_2d=False)
+        if cache:
+            data, rate = sf.read(str(self.synth(text)), dtype="int16", always_2d=False)
+            return np.asarray(data, dtype=np.int16), int(rate)
+        spoken = self.spoken_text(text)
+        if not re.search(r"\w", spoken):
+            raise UserError("Нечего озвучивать: текст подсказки пуст.")
+        with tempfile.TemporaryDirectory(prefix="ivr-tts-") as folder:  # created 0700
+            path = self._render(text, spoken, Path(folder) / "prompt.wav")
+            data, rate = sf.read(str(path), dtype="int16", always_2d=False)
         return np.asarray(data, dtype=np.int16), int(rate)
 
 

@@ -149,3 +149,40 @@ def test_rate_changes_always_take_effect(tmp_path):
     slow, fast = durations[0::2], durations[1::2]
     assert max(fast) < 0.7 * min(slow), durations
     assert max(slow) - min(slow) < 0.05 and max(fast) - min(fast) < 0.05, durations
+
+
+def test_read_backs_of_the_callers_values_are_never_cached_as_audio(tmp_path):
+    """The prompt cache names WAVs by a hash of the text: a read-back of a СНИЛС or a name would
+    leave the caller's data on disk for ever. Real pyttsx3, real engine; the speaker is a file."""
+    from rich.console import Console
+
+    from ivr.channels.practice import VoiceCall, VoiceIO
+    from ivr.engine import Engine
+    from ivr.flow.loader import parse_flow
+    from ivr.voice.playback import FileSinkPlayer
+
+    flow = parse_flow("""
+flow: {id: rb, title: R, start: ask}
+states:
+  ask:
+    say: "Назовите СНИЛС."
+    collect: {slot: snils, type: snils, invalid: ["Вы назвали {heard}. Повторите."]}
+    next: done
+  done: {say: ["Записал СНИЛС {snils}.", "До свидания."], end: true}
+""")
+    cache = tmp_path / "cache"
+    synthesizer = Synthesizer(cache_dir=cache)
+    call = Engine(flow).start_call()
+    voice = VoiceCall(VoiceIO([], None, FileSinkPlayer(tmp_path / "out.wav", realtime=False), synthesizer),
+                      console=Console(quiet=True))
+    voice.greeting(call)
+    for said in ("112 233 445 90", "112 233 445 95"):
+        turn = call.speech(said)
+        voice.turn(call, turn)
+    assert call.state == "done"
+    spoken = ["Назовите СНИЛС.", "До свидания."]
+    personal = ["Вы назвали 112 233 445 90. Повторите.", "Записал СНИЛС 112-233-445 95."]
+    assert set(personal) <= call.personal_said
+    assert all(synthesizer.cache_path(t).exists() for t in spoken)
+    assert not any(synthesizer.cache_path(t).exists() for t in personal)
+    assert {p.name for p in cache.iterdir()} == {synthesizer.cache_path(t).name for t in spoken}
