@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
+import stat
 import typing
 from pathlib import Path
 
@@ -43,12 +45,29 @@ def load_flow(path: str | Path) -> Flow:
     return parse_flow(read_source(path, "сценария"), path)
 
 
+# A flow of 1,000 states is about 0.6 MB of YAML; anything past this is not a hand-written flow.
+MAX_SOURCE_BYTES = 20_000_000
+
+
 def read_source(path: Path, what: str) -> str:
     """The text of a flow or convo file (``what``: "сценария", "разговора"); any reason it cannot
     be read is a UserError naming the file."""
     shown = str(path).replace("\0", "\\0")
     try:
-        return path.read_text(encoding="utf-8")
+        # Only a regular file of a sane size: /dev/zero read until memory ran out, a FIFO blocked
+        # for ever. Opened non-blocking so that a FIFO is refused instead of waited on.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as file:
+            info = os.fstat(file.fileno())
+            if stat.S_ISDIR(info.st_mode):
+                raise IsADirectoryError(path)
+            if not stat.S_ISREG(info.st_mode):
+                raise UserError(f"{shown}: это не обычный файл (устройство, канал или сокет) — укажите файл {what} .yaml")
+            if info.st_size > MAX_SOURCE_BYTES:
+                raise UserError(f"{shown}: файл {what} слишком большой ({info.st_size // 1_000_000} МБ; "
+                                f"допустимо до {MAX_SOURCE_BYTES // 1_000_000} МБ) — разделите его")
+            data = file.read(MAX_SOURCE_BYTES + 1)
+        return data.decode("utf-8")
     except FileNotFoundError:
         raise UserError(f"{shown}: файл {what} не найден — проверьте путь") from None
     except IsADirectoryError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -155,3 +156,17 @@ def test_chat_prints_markup_in_flow_and_caller_text_literally(tmp_path: Path):
     assert "Нажмите [1] или скажите [/] [bold red]x[/]" in proc.stdout
     assert "Паспорт [link=http://x]" in proc.stdout and "Конец [/]" in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def test_only_regular_files_are_read_as_flows(tmp_path: Path):
+    """/dev/zero was read until memory ran out; a FIFO blocked `ivr check` for ever."""
+    fifo = tmp_path / "flow.yaml"
+    os.mkfifo(fifo)
+    for path in (str(fifo), "/dev/zero"):
+        proc = ivr("check", path)
+        assert proc.returncode == 2 and "не обычный файл" in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr
+    convo = tmp_path / "c.yaml"
+    convo.write_text("flow: /dev/zero\nturns: [{caller: привет}]\n", encoding="utf-8")
+    proc = ivr("test", str(convo))
+    assert proc.returncode == 2 and "не обычный файл" in proc.stderr, proc.stdout + proc.stderr
