@@ -31,5 +31,14 @@ def open_private(path: Path, mode: str = "w") -> IO[str]:
 
 
 def write_private(path: Path, text: str) -> None:
-    with open_private(path) as file:
-        file.write(text)
+    """Write the whole file or nothing: a temporary file beside it (0600, created exclusively),
+    then a rename. A full disk leaves no empty or half report behind."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -12,12 +12,16 @@ from rich.markup import escape
 from rich.panel import Panel
 
 from ivr.engine import Call, Engine
+from ivr.engine.call import new_call_id
 from ivr.engine.clock import Clock
+from ivr.errors import UserError
 from ivr.report import report
 
 
-def transcript_path(reports_dir: Path, flow_id: str, started: datetime) -> Path:
-    return reports_dir / f"{started:%Y%m%d-%H%M%S}-{flow_id}.transcript.jsonl"
+def transcript_path(reports_dir: Path, flow_id: str, started: datetime, call_id: str) -> Path:
+    """Unique per call: twenty rehearsals in one folder, or two with the same ``--now``, never
+    write into each other's files."""
+    return reports_dir / f"{started:%Y%m%d-%H%M%S}-{flow_id}-{call_id}.transcript.jsonl"
 
 
 @dataclass(frozen=True)
@@ -28,21 +32,29 @@ class Session:
     keep_personal_data: bool = False
 
     def open(self, engine: Engine, clock: Clock) -> tuple[Call, Path | None]:
+        call_id = new_call_id()
         transcript = (
-            transcript_path(self.reports_dir, engine.flow.id, clock().astimezone(engine.line.zone))
+            transcript_path(self.reports_dir, engine.flow.id, clock().astimezone(engine.line.zone), call_id)
             if self.reports_dir is not None
             else None
         )
         call = engine.start_call(
-            clock=clock, transcript=transcript, keep_personal_data=self.keep_personal_data
+            clock=clock, transcript=transcript, keep_personal_data=self.keep_personal_data, call_id=call_id
         )
         return call, transcript
 
     def close(self, call: Call, transcript: Path | None, console: Console) -> None:
         call.hang_up()
         show_summary(call, console)
+        for observer in call.observers:
+            problem = getattr(observer, "problem", None)
+            if problem:
+                console.print(f"[yellow]{escape(problem)}[/]")
         if self.reports_dir is not None:
-            md, _ = report.write(call, self.reports_dir, self.keep_personal_data)
+            try:
+                md, _ = report.write(call, self.reports_dir, self.keep_personal_data)
+            except UserError as failed:
+                raise UserError(f"{failed}\nРасшифровка звонка: {transcript}") from None
             console.print(f"[dim]Отчёт: {escape(str(md))}; расшифровка: {escape(str(transcript))}[/]")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import re
+import secrets
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -63,6 +64,11 @@ class Line:
     zone: ZoneInfo
 
 
+def new_call_id() -> str:
+    """Eight hex digits: unique enough for one person's reports folder, short enough to read."""
+    return secrets.token_hex(4)
+
+
 class Call:
     def __init__(
         self,
@@ -72,7 +78,9 @@ class Call:
         observers: Sequence[CallObserver] = (),
         reference: str | None = None,
         seed: int | None = None,
+        call_id: str | None = None,
     ):
+        self.id = call_id or new_call_id()  # names this call's files and tags its records
         self.line = line
         self.flow = line.flow
         self.clock = clock
@@ -106,7 +114,12 @@ class Call:
         self._settle()
         self.greeting = self._take_said()
         started = CallStarted(
-            self.flow.id, self.flow.source, self.started_at.isoformat(), self.state, list(self.greeting)
+            self.id,
+            self.flow.id,
+            self.flow.source,
+            self.started_at.isoformat(),
+            self.state,
+            list(self.greeting),
         )
         for observer in self.observers:
             observer.started(started)

@@ -45,6 +45,7 @@ class Engine:
         reference: str | None = None,
         seed: int | None = None,
         observers: tuple[CallObserver, ...] = (),
+        call_id: str | None = None,
     ) -> Call:
         writer = (
             TranscriptWriter(transcript, keep_personal_data=keep_personal_data)
@@ -57,4 +58,5 @@ class Engine:
             observers=(*observers, *([writer] if writer else [])),
             reference=reference,
             seed=seed,
+            call_id=call_id,
         )

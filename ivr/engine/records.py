@@ -159,6 +159,7 @@ class Expectation:
 
 @dataclass(frozen=True)
 class CallStarted:
+    call: str  # the call's id
     flow: str
     source: str
     started: str

@@ -24,6 +24,9 @@ class TranscriptWriter:
         self.path = Path(path)
         self.keep = keep_personal_data
         self._redact = Redactor()
+        self._call = ""
+        self._broken = False
+        self.problem: str | None = None  # what went wrong writing, for the channel to say
         try:
             make_folder(self.path.parent)
             self._file = open_private(self.path, "a")  # lives as long as the call
@@ -34,15 +37,35 @@ class TranscriptWriter:
             ) from None
 
     def _write(self, record: dict[str, object]) -> None:
-        self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
+        """One record, one whole line, tagged with the call's id (several calls may share a file)."""
+        line = json.dumps({"call": self._call, **record}, ensure_ascii=False) + "\n"
+        if self._broken:
+            return
         # flush, not fsync: the OS keeps flushed data when the process dies (the case that
         # matters here), and fsync per turn would cost milliseconds on every answer.
-        self._file.flush()
+        end: int | None = None
+        try:
+            end = self._file.tell()
+            self._file.write(line)
+            self._file.flush()
+        except OSError as err:
+            # Disk full or gone: cut back to the last whole record and stop writing, and say so
+            # once; the call goes on, and the report is still attempted.
+            self._broken = True
+            self.problem = (
+                f"{self.path}: расшифровка прервана ({describe(err)}) — записанное до этого сохранено"
+            )
+            try:
+                if end is not None:
+                    self._file.truncate(end)
+            except (OSError, ValueError):
+                pass
 
     def _text(self, text: str) -> str:
         return text if self.keep else self._redact(text)
 
     def started(self, record: CallStarted) -> None:
+        self._call = record.call
         self._write(
             {
                 "type": "call",
@@ -62,6 +85,12 @@ class TranscriptWriter:
 
     def ended(self, record: CallEnded) -> None:
         if self._file.closed:
+            return
+        if self._broken:
+            try:
+                self._file.close()
+            except OSError:
+                pass
             return
         self._write(
             {

@@ -162,7 +162,7 @@ def slug(text: str | None) -> str:
 
 def write(call: Call, reports_dir: Path, keep_personal_data: bool = False) -> tuple[Path, Path]:
     report = build(call, keep_personal_data)
-    stem = reports_dir / f"{call.local_time(call.started_at):%Y%m%d-%H%M%S}-{slug(call.topic)}"
+    stem = reports_dir / f"{call.local_time(call.started_at):%Y%m%d-%H%M%S}-{slug(call.topic)}-{call.id}"
     md, js = stem.with_suffix(".md"), stem.with_suffix(".json")
     try:
         make_folder(reports_dir)

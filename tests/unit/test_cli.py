@@ -83,7 +83,7 @@ def test_chat_keys_silence_and_checklist(tmp_path: Path):
     assert "Что подготовить" in proc.stdout and "Паспорт" in proc.stdout
     assert list(tmp_path.glob("*.transcript.jsonl"))
     assert "Итог: Запись в библиотеку" in proc.stdout  # the take-away checklist at hang-up
-    (md,) = tmp_path.glob("*-zapis-v-biblioteku.md")
+    (md,) = tmp_path.glob("*-zapis-v-biblioteku-*.md")
     assert "- [ ] Телефон: **нет**" in md.read_text(encoding="utf-8")
 
 
@@ -170,3 +170,36 @@ def test_only_regular_files_are_read_as_flows(tmp_path: Path):
     convo.write_text("flow: /dev/zero\nturns: [{caller: привет}]\n", encoding="utf-8")
     proc = ivr("test", str(convo))
     assert proc.returncode == 2 and "не обычный файл" in proc.stderr, proc.stdout + proc.stderr
+
+
+def test_calls_in_one_folder_never_overwrite_each_other(tmp_path: Path):
+    """Two calls with the same --now (or twenty at once) wrote one report over another and mixed
+    their transcripts; each call now has its own files and every record carries its call id."""
+    for _ in range(2):
+        proc = ivr("chat", EXAMPLE, "--now", MORNING, "--reports", str(tmp_path), stdin="1\n")
+        assert proc.returncode == 0, proc.stderr
+    assert len(list(tmp_path.glob("*.md"))) == 2 and len(list(tmp_path.glob("*.json"))) == 2
+    transcripts = list(tmp_path.glob("*.transcript.jsonl"))
+    assert len(transcripts) == 2
+    ids = set()
+    for path in transcripts:
+        records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        assert {r["type"] for r in records} >= {"call", "turn", "end"}
+        ids |= {r["call"] for r in records}
+        assert len({r["call"] for r in records}) == 1 and records[0]["call"] in path.name
+    assert len(ids) == 2
+
+
+def test_a_full_disk_keeps_the_call_and_says_what_was_lost(tmp_path: Path):
+    """/dev/full fails every write with ENOSPC, as a full disk does mid-call."""
+    from datetime import datetime
+
+    from ivr.engine import Engine, ManualClock
+
+    engine = Engine.from_file(EXAMPLE)
+    call = engine.start_call(clock=ManualClock(datetime.fromisoformat(MORNING)), transcript="/dev/full")
+    call.speech("продлить книгу")
+    call.dtmf("123456")
+    call.hang_up()
+    (writer,) = call.observers
+    assert call.ended and writer.problem and "расшифровка прервана" in writer.problem
