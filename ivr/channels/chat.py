@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
-from ivr.channels.session import Session
+from ivr.channels.session import Session, hang_up_on_signals
 from ivr.engine import Call, Engine, Input, Turn
 from ivr.engine.clock import Clock, system_clock
 from ivr.engine.loop import converse
@@ -94,6 +94,10 @@ def run_chat(
         f"[dim]Сценарий: {engine.flow.meta.title}. Цифры, * и # — кнопки телефона; "
         "пустая строка — молчание; /выход — положить трубку.[/]"
     )
-    converse(call, TypedLines(read_line, console), ChatView(console))
+    with hang_up_on_signals():
+        try:
+            converse(call, TypedLines(read_line, console), ChatView(console))
+        except KeyboardInterrupt:
+            console.print()
     session.close(call, transcript, console)
     return call

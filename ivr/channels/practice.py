@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ivr.channels.chat import ChatView, run_chat
-from ivr.channels.session import Session
+from ivr.channels.session import Session, hang_up_on_signals
 from ivr.engine import Call, Engine, Input, Turn
 from ivr.engine.clock import Clock, system_clock
 from ivr.engine.loop import converse
@@ -204,7 +204,7 @@ def run_practice(engine: Engine, *, console: Console, settings: VoiceSettings | 
                   "клавиатуре; Ctrl+C — положить трубку.[/]")
     recognizer = VoskRecognizer(path)
     print_missing_vocabulary(engine.flow, recognizer, console)
-    with MicrophoneSource() as mic, _terminal_keys(keypad):
+    with hang_up_on_signals(), MicrophoneSource() as mic, _terminal_keys(keypad):
         synthesizer = (Synthesizer(voice=settings.voice, rate=settings.rate,
                                    cache_dir=settings.places.cache("tts")) if player else None)
         io = VoiceIO(mic, recognizer, player, synthesizer, keypad, settings.barge_in, settings.early_commit)

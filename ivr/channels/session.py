@@ -3,6 +3,9 @@ call with its transcript file, and at hang-up show the take-away checklist and w
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -70,3 +73,24 @@ def show_summary(call: Call, console: Console) -> None:
             Panel("\n".join(lines), title=f"Итог: {escape(call.topic or 'что подготовить')}", expand=False),
             soft_wrap=False,
         )
+
+
+@contextmanager
+def hang_up_on_signals() -> Iterator[None]:
+    """SIGTERM (a closing terminal, `kill`) and SIGHUP (a lost SSH session) end a rehearsal like
+    Ctrl+C: the call is hung up and its report written, instead of dying without one."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    wanted = [s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
+    try:
+        previous = {s: signal.signal(s, interrupt) for s in wanted}
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

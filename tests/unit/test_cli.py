@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = str(ROOT / "flows" / "example.yaml")
@@ -203,3 +207,23 @@ def test_a_full_disk_keeps_the_call_and_says_what_was_lost(tmp_path: Path):
     call.hang_up()
     (writer,) = call.observers
     assert call.ended and writer.problem and "расшифровка прервана" in writer.problem
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_terminated_chat_still_writes_its_report(tmp_path: Path, signum: int):
+    """A closed terminal (SIGHUP) or `kill` (SIGTERM) ends the call like Ctrl+C: report written."""
+    proc = subprocess.Popen([sys.executable, "-m", "ivr", "chat", EXAMPLE, "--now", MORNING,
+                             "--reports", str(tmp_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    assert proc.stdin is not None
+    proc.stdin.write("1\n")
+    proc.stdin.flush()
+    deadline = time.monotonic() + 30
+    while not list(tmp_path.glob("*.transcript.jsonl")) or len(
+            list(tmp_path.glob("*.transcript.jsonl"))[0].read_text(encoding="utf-8").splitlines()) < 2:
+        assert time.monotonic() < deadline, "the call never took the first turn"
+        time.sleep(0.05)
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=30)
+    assert "Traceback" not in err, err
+    assert list(tmp_path.glob("*.md")), out + err
