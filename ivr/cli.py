@@ -7,6 +7,7 @@ and exit code 2: people who edit flows or feed audio files see what to fix, neve
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -31,8 +32,12 @@ FlowArg = Annotated[Path | None, typer.Argument(help="Файл сценария 
 NowOpt = Annotated[str | None, typer.Option("--now", help="Время звонка, ISO 8601 с поясом: 2026-11-25T10:00:00+03:00")]
 
 
+INTERNAL_ERROR = 3  # a bug in ivr, never «an expectation failed» (1) or «bad input» (2)
+
+
 def user_errors(func):
-    """Print a UserError's message and exit 2 instead of a traceback."""
+    """Print a UserError's message and exit 2 instead of a traceback; anything else is a bug in
+    ivr: one line on the screen, the traceback in a file, exit code 3."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -41,8 +46,30 @@ def user_errors(func):
         except UserError as error:
             err.print(str(error), markup=False)
             raise typer.Exit(error.exit_code) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as bug:  # noqa: BLE001 - the last line of defence
+            where = _save_traceback(bug)
+            err.print(f"Внутренняя ошибка ivr ({type(bug).__name__}): {bug}. Это ошибка программы, а не "
+                      f"ваших данных; подробности — в {where}", markup=False)
+            raise typer.Exit(INTERNAL_ERROR) from None
 
     return wrapper
+
+
+def _save_traceback(bug: BaseException) -> str:
+    import tempfile
+    import traceback
+
+    from ivr.private_files import write_private
+
+    text = "".join(traceback.format_exception(bug))
+    try:
+        path = Path(tempfile.gettempdir()) / f"ivr-crash-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.txt"
+        write_private(path, text)
+        return str(path)
+    except OSError:
+        return "выводе выше (файл записать не удалось)\n" + text
 
 
 def _flow_path(flow: Path | None) -> Path:

@@ -227,3 +227,17 @@ def test_a_terminated_chat_still_writes_its_report(tmp_path: Path, signum: int):
     out, err = proc.communicate(timeout=30)
     assert "Traceback" not in err, err
     assert list(tmp_path.glob("*.md")), out + err
+
+
+def test_a_bug_is_exit_3_not_1_and_leaves_its_traceback_in_a_file(tmp_path: Path):
+    """Exit 1 means «an expectation failed»; an internal error must not look like that."""
+    code = ("import ivr.cli, ivr.convo.suite as suite\n"
+            "def boom(*a, **k): raise RuntimeError('boom')\n"
+            "suite.run_tests = boom\n"
+            "ivr.cli.main()\n")
+    proc = subprocess.run([sys.executable, "-c", code, "test", "tests/convos"], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, "TMPDIR": str(tmp_path)}, timeout=60)
+    assert proc.returncode == 3, proc.stderr
+    assert "Внутренняя ошибка ivr (RuntimeError): boom" in proc.stderr and "Traceback" not in proc.stderr
+    (crash,) = tmp_path.glob("ivr-crash-*.txt")
+    assert "RuntimeError: boom" in crash.read_text(encoding="utf-8")
