@@ -45,7 +45,6 @@ from ivr.flow.templates import placeholders
 from ivr.slots import Limits, slot_type
 from ivr.understanding.normalize import normalize
 
-MAX_PASSES = 100  # states that pass the call on without waiting, per turn; the loader rejects loops
 # A turn longer than this is not an answer to a menu or a question: two minutes of speech come to
 # about 1,500 characters of recognised text. Longer input is cut here, once for every channel (a
 # 1 MB line took a minute and 500 MB before), and the caller is asked to be brief.
@@ -255,7 +254,8 @@ class Call:
 
     def _settle(self) -> None:
         """Follow states that only pass the call on, until one waits for the caller or ends it."""
-        for _ in range(MAX_PASSES):
+        # A chain of pass-through states is at most as long as the flow: the loader rejects loops.
+        for _ in range(len(self.flow.states)):
             state = self.flow.states[self.state]
             if self.ended or state.options or state.collect or not state.next:
                 return

@@ -38,7 +38,9 @@ def lookup_data(data: Mapping[str, object], dotted: str) -> object:
     for part in dotted.split("."):
         if isinstance(node, Mapping) and part in node:
             node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        elif isinstance(node, list) and part.isascii() and part.isdigit() and int(part) < len(node):
+            # ASCII digits only: «²» is a digit to str.isdigit() and a ValueError to int(), «١»
+            # (Arabic-Indic one) would quietly mean index 1
             node = node[int(part)]
         else:
             raise KeyError(dotted)

@@ -433,3 +433,23 @@ def test_inputs_no_channel_should_send_still_give_an_answer(tmp_path):
     call.hang_up()
     lines = (tmp_path / "t.jsonl").read_text(encoding="utf-8").splitlines()
     assert json.loads(lines[-1])["type"] == "end" and all(len(line) < 20_000 for line in lines)
+
+
+def test_a_long_chain_of_pass_through_states_is_followed_to_its_end():
+    """A chain of 150 `next:`-only states passed `ivr check` but stopped the call at the 100th."""
+    from ivr.flow.loader import parse_flow
+
+    states = "\n".join(f"  s{i}: {{next: s{i + 1}}}" for i in range(150))
+    flow = parse_flow(f"flow: {{id: chain, title: C, start: s0}}\nstates:\n{states}\n"
+                      "  s150: {say: конец цепочки, end: true}\n")
+    call = Engine(flow).start_call()
+    assert call.state == "s150" and call.ended and "конец цепочки" in call.greeting
+
+
+def test_template_indexes_are_ascii_digits_only():
+    from ivr.flow.loader import FlowError, parse_flow
+
+    for index in ("²", "١"):
+        with pytest.raises(FlowError):
+            parse_flow("flow: {id: t, title: x, start: a}\ndata: {lst: [ноль, один]}\n"
+                       f"states: {{a: {{say: 'Это {{data.lst.{index}}}', end: true}}}}\n")
