@@ -38,10 +38,11 @@ def mask_names(text: str) -> str:
         run = [word] if name_like(word.group().lower()) else []
     if len(run) >= 2:
         runs.append(run)
-    for found in reversed(runs):
-        initials = " ".join(f"{w.group()[0].upper()}." for w in found)
-        text = text[: found[0].start()] + initials + text[found[-1].end() :]
-    return text
+    pieces, end = [], 0
+    for found in runs:
+        pieces += [text[end : found[0].start()], " ".join(f"{w.group()[0].upper()}." for w in found)]
+        end = found[-1].end()
+    return "".join(pieces) + text[end:] if pieces else text
 
 
 def mask_free_text(text: str) -> str:

@@ -1,0 +1,45 @@
+"""Growth of the work hostile input can cause: masking a line with N number runs and N names,
+and a call fed N-character turns. Prints time per size and the ratio between sizes; linear work
+shows a ratio near the size ratio (4×), quadratic work 16×. Nothing here asserts.
+
+Run: ``python benchmarks/bench_hostile.py``
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ivr.engine import Engine  # noqa: E402
+from ivr.slots.redact import Redactor  # noqa: E402
+
+
+def timed(func, arg) -> float:
+    started = time.perf_counter()
+    func(arg)
+    return time.perf_counter() - started
+
+
+def growth(name: str, make, func, sizes=(1000, 4000, 16000)) -> None:
+    times = [timed(func, make(n)) for n in sizes]
+    shown = ", ".join(f"{n:,}: {t * 1000:.0f} ms" for n, t in zip(sizes, times))
+    ratios = ", ".join(f"{b / a:.1f}×" for a, b in zip(times, times[1:]))
+    print(f"{name:<40} {shown}  (×4 size → {ratios})")
+
+
+def main() -> None:
+    redact = Redactor()
+    growth("mask N dictated numbers in one line", lambda n: " и ".join(["сто двенадцать двести тридцать три"] * n),
+           redact)
+    growth("mask N names in one line", lambda n: " потом ".join(["петрова анна сергеевна"] * n), redact)
+    engine = Engine.from_file(ROOT / "flows" / "gosuslugi.yaml")
+    growth("one turn of N characters (cut at 2,000)", lambda n: "а" * (n * 100),
+           lambda text: engine.start_call().speech(text))
+
+
+if __name__ == "__main__":
+    main()
