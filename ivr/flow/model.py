@@ -115,6 +115,8 @@ class Flow:
         by_target = {o.goto: ChoiceRef("option", o.id).key for o in options if o.phrases}
         pages = {}
         for option in options:
+            if option.goto == state:  # «когда откроется линия» in `closed` leads back to `closed`:
+                continue  # a repeat of this menu, not a section whose pages are its neighbours
             inner = ({by_target.get(o.goto) for o in self.states[option.goto].options}
                      if option.goto in self.states else set())
             own = ChoiceRef("option", option.id).key
