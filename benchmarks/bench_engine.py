@@ -129,6 +129,17 @@ def bench_load() -> None:
           f"(target ≤ 1 s: {1 / median:.1f}× headroom), {len(text.splitlines())} YAML lines")
 
 
+def _words_decide(engine: Engine, state: str, text: str) -> bool:
+    """Whether the fast path (lemmas) answers this turn without the sentence encoder."""
+    from ivr.understanding.normalize import normalize
+
+    router = engine.flow.menu(state).matcher
+    if router is None or not router.by_meaning:
+        return True
+    lemma = router.matcher.match(normalize(text))
+    return lemma.kind == "match" and lemma.score >= router.thresholds.lemma_sure
+
+
 def bench_gosuslugi(rounds: int = 20) -> None:
     """Every convo file of the Госуслуги suite replayed as calls, latency per kind of turn: menu
     speech, keys, silence, and each slot type the operator collects (ФИО, СНИЛС, dates…)."""
@@ -148,14 +159,17 @@ def bench_gosuslugi(rounds: int = 20) -> None:
                 state = engine.flow.states[call.state]
                 kind = (f"slot {state.collect.type}" if state.collect and inp.kind != "silence"
                         else f"menu {inp.kind}")
+                if kind == "menu speech" and not _words_decide(engine, call.state, inp.text):
+                    kind = "menu speech, by meaning"
                 t0 = time.perf_counter_ns()
                 call.handle(inp)
                 if round_:
                     by_kind.setdefault(kind, []).append((time.perf_counter_ns() - t0) / 1e6)
-    everything = [v for values in by_kind.values() for v in values]
-    print(f"Госуслуги flow, {len(convos)} convo files × {rounds}: {len(everything):,} turns, "
-          f"p50 {percentile(everything, 50):.3f} ms, p99 {percentile(everything, 99):.3f} ms "
-          f"(target p99 ≤ 2 ms: {2 / percentile(everything, 99):.1f}× headroom)")
+    fast = [v for kind, values in by_kind.items() if "meaning" not in kind for v in values]
+    print(f"Госуслуги flow, {len(convos)} convo files × {rounds}: {sum(map(len, by_kind.values())):,} turns; "
+          f"turns the words decide: p50 {percentile(fast, 50):.3f} ms, p99 {percentile(fast, 99):.3f} ms "
+          f"(target p99 ≤ 2 ms: {2 / percentile(fast, 99):.1f}× headroom); turns by meaning: see below "
+          "(target p99 ≤ 30 ms)")
     for kind, values in sorted(by_kind.items(), key=lambda kv: -percentile(kv[1], 99)):
         print(f"  {kind:<18} n={len(values):>6,}  p50 {percentile(values, 50):.3f} ms  "
               f"p99 {percentile(values, 99):.3f} ms")

@@ -145,8 +145,8 @@ def _menu_vectors_s(flow_path: Path) -> float:
 
 
 def semantic_report(rounds: int) -> None:
-    from ivr.cache import ENV_CACHE_DIR
     from ivr.flow.loader import load_flow
+    from ivr.settings import ENV_CACHE_DIR
     from ivr.understanding.encoder import default_encoder
     from ivr.understanding.evaluation import flow_answer, load_items, tally
     from ivr.understanding.normalize import normalize

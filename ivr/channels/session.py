@@ -4,9 +4,10 @@ call with its transcript file, and at hang-up show the take-away checklist and w
 from __future__ import annotations
 
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -33,6 +34,7 @@ class Session:
 
     reports_dir: Path | None
     keep_personal_data: bool = False
+    _preparing: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
 
     def open(self, engine: Engine, clock: Clock) -> tuple[Call, Path | None]:
         call_id = new_call_id()
@@ -41,12 +43,18 @@ class Session:
             if self.reports_dir is not None
             else None
         )
+        # the menus' meaning vectors are loaded or computed while the greeting plays
+        self._preparing.clear()
+        threading.Thread(
+            target=engine.flow.prepare_menus, args=(self._preparing,), name="ivr-prepare-menus", daemon=True
+        ).start()
         call = engine.start_call(
             clock=clock, transcript=transcript, keep_personal_data=self.keep_personal_data, call_id=call_id
         )
         return call, transcript
 
     def close(self, call: Call, transcript: Path | None, console: Console) -> None:
+        self._preparing.set()  # a short call need not wait for every menu to be embedded
         call.hang_up()
         show_summary(call, console)
         for observer in call.observers:

@@ -40,6 +40,7 @@ class FlowMachine:
 
     def __init__(self, flow: Flow):
         self._names: dict[tuple[TriggerKind, str, str], str] = {}
+        self._taken: set[str] = set()
         self.escalation: dict[str, str] = {}  # state → where too many misses lead
         transitions: list[dict[str, Any]] = []
         meta = flow.meta
@@ -102,11 +103,11 @@ class FlowMachine:
             "global": f"global>{arg}",
         }[kind]
         name, n = readable, 1
-        taken = set(self._names.values())
-        while name in taken:
+        while name in self._taken:
             n += 1
             name = f"{readable}#{n}"
         self._names[key] = name
+        self._taken.add(name)
         return name
 
     def trigger(self, kind: TriggerKind, state: str, arg: str = "") -> str:

@@ -6,6 +6,7 @@ calls: loading a 1,000-state flow stays fast, and no turn ever re-lemmatizes a f
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal, NamedTuple
@@ -117,15 +118,23 @@ class Flow:
         for option in options:
             if option.goto == state:  # «когда откроется линия» in `closed` leads back to `closed`:
                 continue  # a repeat of this menu, not a section whose pages are its neighbours
-            inner = ({by_target.get(o.goto) for o in self.states[option.goto].options}
-                     if option.goto in self.states else set())
+            inner = (
+                {by_target.get(o.goto) for o in self.states[option.goto].options}
+                if option.goto in self.states
+                else set()
+            )
             own = ChoiceRef("option", option.id).key
             found = {k for k in inner if k is not None and k != own}
             if found and option.phrases:
                 pages[own] = frozenset(found)
         topics = sum(1 for o in options if o.phrases)
-        router = Router(Matcher(spoken), {c.id: evidence[c.id] for c in spoken}, pages, confirm=True,
-                        by_meaning=topics >= MIN_OPTIONS_FOR_MEANING)
+        router = Router(
+            Matcher(spoken),
+            {c.id: evidence[c.id] for c in spoken},
+            pages,
+            confirm=True,
+            by_meaning=topics >= MIN_OPTIONS_FOR_MEANING,
+        )
         return Menu(keys, router, refs, labels)
 
     def _target_evidence(self, option: schema.Option) -> tuple[str, ...]:
@@ -139,6 +148,24 @@ class Flow:
             elif target.say and (sentence := first_sentence(target.say[0])):
                 texts.append(sentence)
         return tuple(texts)
+
+    def prepare_menus(self, stop: threading.Event | None = None) -> None:
+        """Build every menu and embed its evidence, nearest the start first: run in a background
+        thread while the greeting plays, so a cold cache (about 6 s for the Госуслуги main menu on
+        a fresh machine) is not paid in the middle of the caller's first answer."""
+        seen, queue = {self.meta.start}, [self.meta.start]
+        for name in queue:
+            if stop is not None and stop.is_set():
+                return
+            state = self.states[name]
+            if state.options:
+                router = self.menu(name).matcher
+                if router is not None:
+                    router.prepare()
+            for target in [o.goto for o in state.options] + [b.goto for b in state.next]:
+                if target not in seen and target in self.states:
+                    seen.add(target)
+                    queue.append(target)
 
     @cached_property
     def edges(self) -> frozenset[Edge]:

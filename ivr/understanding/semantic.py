@@ -88,12 +88,24 @@ class Thresholds:
 # * top_k 1: the nearest text of a choice beat the mean of its three nearest on this data
 #   (70.7 vs 68.6 % right).
 DEFAULT_THRESHOLDS = Thresholds(
-    match=0.89, margin=0.02, confirm=0.87, confirm_margin=0.005, among_margin=0.03, among_top=0.01,
-    lemma_sure=90.0, override=0.02, stand_out=0.05, stand_out_route=0.06, top_k=1,
+    match=0.89,
+    margin=0.02,
+    confirm=0.87,
+    confirm_margin=0.005,
+    among_margin=0.03,
+    among_top=0.01,
+    lemma_sure=90.0,
+    override=0.02,
+    stand_out=0.05,
+    stand_out_route=0.06,
+    top_k=1,
 )
 
 
 # ----------------------------------------------------------------------------------- cache
+
+
+EMBED_CHUNK = 16
 
 
 def cache_key(encoder: SentenceEncoder, texts: Sequence[str]) -> str:
@@ -122,7 +134,12 @@ def embed_cached(encoder: SentenceEncoder, texts: Sequence[str], folder: Path | 
         pass
     except Exception as exc:  # noqa: BLE001 - a corrupt file is just a miss
         log.info("semantic cache %s unreadable (%s); recomputing", path, exc)
-    vectors = np.ascontiguousarray(encoder.encode_queries(texts), dtype=np.float32)
+    # In chunks: a menu embedded in the background must not hold the encoder for seconds while a
+    # caller's turn waits for it (one chunk is ~0.15 s).
+    chunks = [encoder.encode_queries(texts[i : i + EMBED_CHUNK]) for i in range(0, len(texts), EMBED_CHUNK)]
+    vectors = np.ascontiguousarray(
+        np.concatenate(chunks) if chunks else np.zeros((0, encoder.dimension)), dtype=np.float32
+    )
     try:
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp.npy"
@@ -147,9 +164,10 @@ def first_sentence(text: str) -> str | None:
 
 # The encoder's cost grows with the text (measured: 10 words 16 ms, 20 words 26 ms, 40 words 42 ms,
 # 100 words 123 ms, one 2,000-letter word 1.3 s). A caller's story states its topic within its
-# first thirty words (the longest natural phrasings of the evaluation set have 20–30), so only they
-# are compared, each cut to the length of a real word: every turn stays within ~35 ms.
-MAX_MEANING_WORDS = 30
+# first twenty words, so only they are compared, each cut to the length of a real word: a turn
+# stays within the 30 ms budget (with 30 words the report split's p99 was 58 ms, for the same
+# routing).
+MAX_MEANING_WORDS = 20
 MAX_WORD_CHARS = 30
 
 
@@ -201,7 +219,7 @@ class SemanticIndex:
             own = sims[self._owners == index]
             if own.size:
                 k = min(top_k, own.size)
-                result[choice] = float(np.mean(np.partition(own, own.size - k)[own.size - k:]))
+                result[choice] = float(np.mean(np.partition(own, own.size - k)[own.size - k :]))
         return result
 
 
@@ -234,6 +252,16 @@ class Router:
         self._cache_folder = cache_folder
         self._index: SemanticIndex | None = None
         self._lock = threading.Lock()
+
+    def prepare(self) -> None:
+        """Embed this menu's evidence now (from the disk cache, or computed), so the first caller
+        who needs meaning here does not wait for it."""
+        index = self._semantic_index() if self.by_meaning else None
+        if index is not None:
+            try:
+                index.vectors
+            except EncoderUnavailable:
+                pass
 
     # The engine's interface, as Matcher's.
     def decisive(self, text: str) -> str | None:
@@ -314,8 +342,9 @@ class Router:
             return Match("confirm", best, (best,), score, "meaning")
         return Match("none", None, (), score, "meaning")
 
-    def _among(self, candidates: tuple[str, ...], scores: dict[str, float], best: str, gap: float,
-               lemma_score: float) -> Match | None:
+    def _among(
+        self, candidates: tuple[str, ...], scores: dict[str, float], best: str, gap: float, lemma_score: float
+    ) -> Match | None:
         """The lemma matcher found words of several choices: meaning picks one of them when it is
         clearly nearer than the others, or is the nearest choice of all."""
         ranked = sorted(((c, scores.get(c, 0.0)) for c in candidates), key=lambda kv: -kv[1])

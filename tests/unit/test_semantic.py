@@ -163,7 +163,7 @@ def test_report_split_quality(gosuslugi):
     result = tally(load_items(EVAL, "report"), flow_answer(gosuslugi))
     lemma_only = tally(load_items(EVAL, "report"),
                        lambda item: gosuslugi.menu(item.state).matcher.matcher.match(normalize(item.say)))
-    # measured: right 73.5, wrong 6.0, clarified 12.0, missed 8.5 (lemma matcher alone: 48 / 2.5 / 17 / 32.5)
+    # measured: right 72.8, wrong 6.0, clarified 13.1, missed 8.1 (lemma matcher alone: 51.6 / 2.8 / 17 / 28.6)
     assert result.share("right") >= 71.0, result
     assert result.share("right") >= lemma_only.share("right") + 20.0, (result, lemma_only)
     assert result.share("wrong") <= 7.0, result
