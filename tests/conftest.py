@@ -32,7 +32,10 @@ GROUPS = {
     "tests/voice/test_practice_e2e.py::test_spoken_call_through_microphone_and_speaker": "realtime",
     "tests/voice/test_practice_e2e.py::test_silence_from_the_microphone_raises_noinput": "realtime",
     "tests/voice/test_practice_e2e.py::test_ivr_practice_command_end_to_end": "realtime",
-    "tests/voice/test_voice_listen.py::test_key_pressed_from_another_thread_during_realtime_listening": "realtime",
+    # the whole listening module, in file order on one worker: it shares one Vosk recognizer, whose
+    # decoding (confidences, endpoint step) depended on which tests had used it before — one CI run
+    # split the module across workers and a turn compared against its baseline came out different
+    "tests/voice/test_voice_listen.py::": "realtime",
     "tests/voice/test_voice_playback.py::test_realtime_": "realtime",
     "tests/voice/test_voice_playback.py::test_new_prompt_interrupts_the_previous_one": "realtime",
     "tests/unit/test_loader_fuzz.py::test_bad_command_lines_exit_2_without_a_traceback[": "cli_runs",
