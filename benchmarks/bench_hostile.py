@@ -31,11 +31,32 @@ def growth(name: str, make, func, sizes=(1000, 4000, 16000)) -> None:
     print(f"{name:<40} {shown}  (×4 size → {ratios})")
 
 
+def _chain(n: int) -> str:
+    states = "\n".join(f"  s{i}: {{next: s{i + 1}}}" for i in range(n))
+    return f"flow: {{id: c, title: C, start: s0}}\nstates:\n{states}\n  s{n}: {{say: конец, end: true}}\n"
+
+
+def _missing(n: int) -> str:
+    states = "\n".join(f"  s{i}: {{say: x, options: [{{id: o, keys: '1', goto: missing{i}}}]}}" for i in range(n))
+    return f"flow: {{id: m, title: M, start: s0}}\nstates:\n{states}\n"
+
+
+def _load(text: str) -> None:
+    from ivr.flow.loader import FlowError, parse_flow
+
+    try:
+        parse_flow(text, "gen.yaml")
+    except FlowError:
+        pass
+
+
 def main() -> None:
     redact = Redactor()
     growth("mask N dictated numbers in one line", lambda n: " и ".join(["сто двенадцать двести тридцать три"] * n),
            redact)
     growth("mask N names in one line", lambda n: " потом ".join(["петрова анна сергеевна"] * n), redact)
+    growth("check a chain of N pass-through states", _chain, _load, sizes=(2500, 10000, 40000))
+    growth("explain N references to missing states", _missing, _load, sizes=(500, 2000, 8000))
     engine = Engine.from_file(ROOT / "flows" / "gosuslugi.yaml")
     growth("one turn of N characters (cut at 2,000)", lambda n: "а" * (n * 100),
            lambda text: engine.start_call().speech(text))

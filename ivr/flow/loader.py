@@ -7,7 +7,6 @@ code 2 without a traceback.
 
 from __future__ import annotations
 
-import difflib
 import math
 import os
 import stat
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from ivr.errors import UserError
 from ivr.flow import schema
 from ivr.flow.checks import check_flow
+from ivr.flow.hints import closest
 from ivr.flow.model import Flow
 from ivr.flow.yaml_source import Problem, SourceMap, Unreadable, YamlSyntaxError, load_with_positions, preview
 
@@ -187,13 +187,13 @@ def translate(error: dict, smap: SourceMap, root: type[BaseModel] = schema.FlowF
         message = f"не хватает обязательного поля «{field}» — добавьте «{field}: …»"
     elif kind == "extra_forbidden":
         allowed = _allowed_fields(root, loc[:-1])
-        guess = difflib.get_close_matches(str(field), allowed, n=1, cutoff=0.6)
+        guess = [g] if (g := closest(str(field), allowed)) else []
         hint = f"возможно, вы имели в виду «{guess[0]}»" if guess else (
             "допустимые поля: " + ", ".join(allowed) if allowed else "уберите его")
         message = f"неизвестное поле «{preview(str(field), 60)}» — {hint}"
     elif kind == "literal_error":
         allowed = [a.strip(" '") for a in error["ctx"]["expected"].replace(" or ", ", ").split(",")]
-        guess = difflib.get_close_matches(value, allowed, n=1, cutoff=0.5) if isinstance(value, str) else []
+        guess = [g] if isinstance(value, str) and (g := closest(value, allowed, 0.5)) else []
         hint = f"возможно, «{guess[0]}»; " if guess else ""
         message = f"значение {_show(value)} не подходит — {hint}допустимые: {', '.join(allowed)}"
     elif isinstance(raw, float) and not math.isfinite(raw) and kind in (*_BOUND_WORDS, "finite_number"):
