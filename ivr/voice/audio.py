@@ -33,6 +33,29 @@ def _problem_from_libsndfile(exc: Exception) -> str:
     return "файл повреждён или имеет неподдерживаемый формат"
 
 
+# A recording longer than this is not one caller's turn (nor a practice call): 10 minutes at 16 kHz
+# are 19 MB of samples, and a 44.1 kHz stereo file is decoded to floats first.
+MAX_AUDIO_S = 600
+
+
+def _riff_data_size(path: Path) -> int | None:
+    """The size a RIFF/WAVE header claims for its ``data`` chunk, if it is a plain WAV file.
+
+    libsndfile quietly reads what is there, so a header that lies (a truncated download, a crafted
+    file) would pass as a shorter recording; the caller is told instead."""
+    with open(path, "rb") as file:
+        head = file.read(65536)
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    at = 12
+    while at + 8 <= len(head):
+        chunk, length = head[at:at + 4], int.from_bytes(head[at + 4:at + 8], "little")
+        if chunk == b"data":
+            return length if length != 0xFFFFFFFF else None  # "unknown" (streamed WAV)
+        at += 8 + length + (length & 1)
+    return None
+
+
 def read_audio(path: str | os.PathLike[str]) -> np.ndarray:
     """Decode a WAV file of any rate, width and channel count into 16 kHz mono int16."""
     import soundfile as sf
@@ -46,8 +69,14 @@ def read_audio(path: str | os.PathLike[str]) -> np.ndarray:
         size = p.stat().st_size
     except OSError as exc:
         raise AudioFileError(f"Не удалось прочитать аудиофайл {p}: {describe(exc)}.") from exc
+    if not p.is_file():  # a FIFO or a device would be read for ever
+        raise AudioFileError(f"{p} — это не обычный файл (канал или устройство), а нужен аудиофайл WAV.")
     if size == 0:
         raise AudioFileError(f"Аудиофайл {p} пуст (0 байт).")
+    claimed = _riff_data_size(p)
+    if claimed is not None and claimed > size:
+        raise AudioFileError(f"Аудиофайл {p} повреждён: заголовок обещает {claimed} байт звука, а во всём файле "
+                             f"{size} — перезапишите или перекодируйте его")
     try:
         info = sf.info(str(p))
     except (sf.LibsndfileError, RuntimeError) as exc:
@@ -61,6 +90,10 @@ def read_audio(path: str | os.PathLike[str]) -> np.ndarray:
         )
     if info.frames <= 0 or info.samplerate <= 0:
         raise AudioFileError(f"В аудиофайле {p} нет звука (0 сэмплов).")
+    seconds = info.frames / info.samplerate
+    if seconds > MAX_AUDIO_S:
+        raise AudioFileError(f"Аудиофайл {p} длится {seconds / 60:.0f} мин, а принимаются записи до "
+                             f"{MAX_AUDIO_S // 60} мин — разрежьте его, например: sox {p} part.wav trim 0 600")
     try:
         if info.samplerate == RATE and info.channels == 1 and info.subtype == "PCM_16":
             data, rate = sf.read(str(p), dtype="int16", always_2d=False)

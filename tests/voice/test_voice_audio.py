@@ -147,3 +147,28 @@ def test_resample_keeps_duration(rate, n):
     out = resample(samples, rate, RATE)
     assert out.dtype == np.int16
     assert abs(out.size - n * RATE / rate) <= 1
+
+
+def test_audio_that_cannot_be_one_callers_turn_is_refused_by_name(tmp_path):
+    """A header that promises more than the file holds, a 12-minute recording and a device: each is
+    an AudioFileError naming the file and the problem (the first two were read quietly before)."""
+    import struct
+
+    import soundfile as sf
+
+    from ivr.errors import AudioFileError
+    from ivr.voice.audio import read_audio
+
+    liar = tmp_path / "liar.wav"
+    data = (np.sin(np.arange(1000) / 5) * 10000).astype("<i2").tobytes()
+    liar.write_bytes(b"RIFF" + struct.pack("<I", 36 + 2_000_000) + b"WAVEfmt "
+                     + struct.pack("<IHHIIHH", 16, 1, 1, 16000, 32000, 2, 16) + b"data"
+                     + struct.pack("<I", 2_000_000) + data)
+    with pytest.raises(AudioFileError, match="liar.wav повреждён: заголовок обещает 2000000 байт"):
+        read_audio(liar)
+    long = tmp_path / "long.wav"
+    sf.write(long, np.zeros(16000 * 700, dtype=np.int16), 16000)
+    with pytest.raises(AudioFileError, match="long.wav длится 12 мин"):
+        read_audio(long)
+    with pytest.raises(AudioFileError, match="не обычный файл"):
+        read_audio("/dev/zero")
