@@ -59,8 +59,7 @@ class Prompts:
         moment = self.hours.local(self.clock()) if self.hours else self.clock()
         return f"{moment:%H:%M}"
 
-    @staticmethod
-    def _reference(facts: PromptFacts) -> str:
+    def _reference(self, facts: PromptFacts) -> str:
         # in pairs, as people read out long numbers: "48-17-30-52"
         ref = facts.reference
         return "-".join(ref[i : i + 2] for i in range(0, len(ref), 2))
@@ -83,7 +82,7 @@ class Prompts:
         "next_open": _next_open,
         "hours": _week,
         "now": _now,
-        "reference": lambda self, facts: Prompts._reference(facts),
+        "reference": _reference,
         "menu_hint": menu_hint,
         "topic": lambda self, facts: facts.topic or "",
     }

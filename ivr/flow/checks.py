@@ -50,13 +50,12 @@ class _States(dict):
     hints_left = 100
 
 
-def _target(path: tuple, target: str | None, states: dict) -> Iterator[Problem]:
+def _target(path: tuple, target: str | None, states: _States) -> Iterator[Problem]:
     if target is None or target in states or isinstance(target, Unreadable):
         return
     guess = None
-    if getattr(states, "hints_left", 1) > 0:
-        if isinstance(states, _States):
-            states.hints_left -= 1
+    if states.hints_left > 0:
+        states.hints_left -= 1
         guess = closest(target, states)
     hint = f"возможно, «{guess}»" if guess else "добавьте его в states: или исправьте имя"
     yield Problem(path, f"{_dotted(path)}: нет состояния «{target}» — {hint}")
@@ -66,7 +65,7 @@ def _dotted(path: tuple) -> str:
     return ".".join(str(p) for p in path)
 
 
-def _check_meta(spec: schema.FlowFile, states: dict) -> Iterator[Problem]:
+def _check_meta(spec: schema.FlowFile, states: _States) -> Iterator[Problem]:
     meta = spec.flow
     yield from _target(("flow", "start"), meta.start, states)
     yield from _target(("flow", "escalate"), meta.escalate, states)
@@ -134,7 +133,7 @@ def _check_schedule(spec: schema.FlowFile) -> Iterator[Problem]:
                                                "\"08:00-20:00\" (начало раньше конца, конец не позже 24:00)")
 
 
-def _check_global(name: str, glob: schema.Global, states: dict) -> Iterator[Problem]:
+def _check_global(name: str, glob: schema.Global, states: _States) -> Iterator[Problem]:
     path = ("globals", name)
     if (glob.goto is None) == (glob.action is None):
         yield Problem(path, f"globals.{name}: укажите ровно одно — goto: <состояние> или "
@@ -169,7 +168,7 @@ def _enabled_globals(state: schema.State, spec: schema.FlowFile) -> dict[str, sc
 
 
 def _check_state(name: str, state: schema.State, spec: schema.FlowFile, slots: set,
-                 states: dict) -> Iterator[Problem]:
+                 states: _States) -> Iterator[Problem]:
     path = ("states", name)
     waits = bool(state.options or state.collect)
     if state.options and state.collect:
@@ -235,7 +234,7 @@ def _check_state(name: str, state: schema.State, spec: schema.FlowFile, slots: s
 
 
 def _check_condition(path: tuple, cond: str, spec: schema.FlowFile, slots: set,
-                     states: dict) -> Iterator[Problem]:
+                     states: _States) -> Iterator[Problem]:
     if not schema.CONDITION_RE.match(cond):
         yield Problem(path, f"{_dotted(path)}.if: условие «{cond}» не понятно — допустимы open, closed, "
                             "has <слот>, missing <слот>, invalid <слот>, visited <состояние>")
@@ -252,7 +251,7 @@ def _check_condition(path: tuple, cond: str, spec: schema.FlowFile, slots: set,
                             "collect")
 
 
-def _check_menu(path: tuple, state: schema.State, spec: schema.FlowFile, states: dict) -> Iterator[Problem]:
+def _check_menu(path: tuple, state: schema.State, spec: schema.FlowFile, states: _States) -> Iterator[Problem]:
     name = path[-1]
     ids: dict[str, int] = {}
     keys: dict[str, str] = {}

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ivr.personal.masking import mask_text
-from ivr.slots.names import mask_names
+from ivr.slots.names import mask_free_text
 from ivr.slots.types import slot_type
 
 MIN_LENGTH = 3  # shorter fragments («да», a lone initial) identify nobody and would mangle words
@@ -40,7 +39,7 @@ class Redactor:
 
     def __call__(self, text: str) -> str:
         """``text`` with known personal values, names and any long number masked."""
-        return mask_text(mask_names(self.known(text)))
+        return mask_free_text(self.known(text))
 
     def known(self, text: str) -> str:
         """``text`` with only the remembered personal values masked (prompts the flow wrote,
