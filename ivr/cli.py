@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from ivr.errors import UserError
+from ivr.terminal import err, out
 
 app = typer.Typer(
     help="Тренажёр звонка на горячую линию: сценарии, голос, отчёты.",
@@ -25,8 +25,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 FlowArg = Annotated[Path | None, typer.Argument(help="Файл сценария (по умолчанию flows/gosuslugi.yaml)")]
 NowOpt = Annotated[str | None, typer.Option("--now", help="Время звонка, ISO 8601 с поясом: 2026-11-25T10:00:00+03:00")]

@@ -1,14 +1,12 @@
 """How pytest-xdist shares the suite between its workers (`-n 2 --dist loadgroup` in pyproject.toml).
 
-Tests are sent to workers one by one, except for these groups, each of which runs on one worker,
-one test after another:
+Tests are sent to workers one by one, except for this group, which runs on one worker, one test after
+another:
 
 * ``realtime``: everything that uses the private PulseAudio server (``pulse_server``), and the
   other tests that measure wall-clock timing (real-time WAV source and file-sink player): one server
   per run instead of one per worker, and these tests never run at the same time as each other
-  (a test that proved flaky under load is serialized here, never given looser timing);
-* ``cli_runs``: the command-line cases in test_loader_fuzz.py, which share one module fixture that
-  starts ~26 interpreters (split up, every worker would start them all again).
+  (a test that proved flaky under load is serialized here, never given looser timing).
 
 The groups are listed here by node id because ``--dist loadgroup`` ignores ``xdist_group`` marks
 with pytest 9.2 (pytest-dev/pytest-xdist#1386); marks would still be honoured if they worked.
@@ -38,7 +36,6 @@ GROUPS = {
     "tests/voice/test_voice_listen.py::": "realtime",
     "tests/voice/test_voice_playback.py::test_realtime_": "realtime",
     "tests/voice/test_voice_playback.py::test_new_prompt_interrupts_the_previous_one": "realtime",
-    "tests/unit/test_loader_fuzz.py::test_bad_command_lines_exit_2_without_a_traceback[": "cli_runs",
 }
 
 

@@ -12,6 +12,7 @@ from ivr.convo.expectations import format_failure
 from ivr.convo.runner import ConvoResult, Runner
 from ivr.convo.schema import collect_paths
 from ivr.errors import UserError
+from ivr.terminal import err
 
 
 def run_tests(paths: list[Path], default_flow: Path, *, coverage: bool = False, console: Console) -> int:
@@ -32,9 +33,8 @@ def run_tests(paths: list[Path], default_flow: Path, *, coverage: bool = False, 
         console.print(f"{'ок    ' if result.ok else 'ПРОВАЛ'} {path}", markup=False)
         for f in result.failures:
             console.print(indent(format_failure(f), "    "), markup=False)
-    errors = Console(stderr=True, highlight=False, soft_wrap=True)
     for message in broken:
-        errors.print(message, markup=False)
+        err.print(message, markup=False)
     failed = sum(not r.ok for r in results)
     console.print(f"{len(results) - failed} passed, {failed + len(broken)} failed", markup=False)
     if coverage:

