@@ -22,7 +22,7 @@ import numpy as np
 from rich.console import Console
 from rich.markup import escape
 
-from ivr.channels.chat import ChatView, run_chat
+from ivr.channels.chat import ChatView, TypedLines, run_chat
 from ivr.channels.session import Session, hang_up_on_signals
 from ivr.engine import Call, Engine, Input, Turn
 from ivr.engine.clock import Clock, system_clock
@@ -146,12 +146,15 @@ def _voice_problems(settings: VoiceSettings, console: Console) -> tuple[Path | N
     try:
         path = models.find_model(settings.model, places=settings.places)
     except ModelMissingError as missing:
+        if settings.model:  # the caller named a model that is not there: a typo, not a fallback
+            raise
         if settings.offer_download and _ask(console, f"Модели распознавания речи нет. Скачать {models.DEFAULT_MODEL} "
                                             "(около 45 МБ) сейчас? [Д/н] "):
             try:
                 path = models.download(models.DEFAULT_MODEL, settings.places.models_dir)
             except UserError as failed:
-                problems.append(f"{failed}\nПозже скачайте модель командой: {models.download_command()}")
+                later = f"Позже скачайте модель командой: {models.download_command()}"
+                problems.append(str(failed) if models.download_command() in str(failed) else f"{failed}\n{later}")
         else:
             problems.append(str(missing))
     try:
@@ -199,24 +202,63 @@ def run_practice(engine: Engine, *, console: Console, settings: VoiceSettings | 
         console.print("[yellow]Динамик не найден: ответы будут только на экране.[/]")
     session = Session(reports_dir, keep_personal_data)
     call, transcript = session.open(engine, clock)
-    keypad = KeypadQueue()
-    console.print("[dim]Говорите после ответа автоответчика; кнопки телефона — цифры, * и # на "
-                  "клавиатуре; Ctrl+C — положить трубку.[/]")
-    recognizer = VoskRecognizer(path)
-    print_missing_vocabulary(engine.flow, recognizer, console)
-    with hang_up_on_signals(), MicrophoneSource() as mic, _terminal_keys(keypad):
-        synthesizer = (Synthesizer(voice=settings.voice, rate=settings.rate,
-                                   cache_dir=settings.places.cache("tts")) if player else None)
-        io = VoiceIO(mic, recognizer, player, synthesizer, keypad, settings.barge_in, settings.early_commit)
-        try:
-            VoiceCall(io, console=console, on_partial=_partial_printer(console)).run(call)
-        except KeyboardInterrupt:
-            console.print()
-        finally:
-            if player is not None:
-                player.stop()
-    session.close(call, transcript, console)
+    try:
+        keypad = KeypadQueue()
+        console.print("[dim]Говорите после ответа автоответчика; кнопки телефона — цифры, * и # на "
+                      "клавиатуре; Ctrl+C — положить трубку.[/]")
+        recognizer = VoskRecognizer(path)
+        print_missing_vocabulary(engine.flow, recognizer, console)
+        with hang_up_on_signals():
+            synthesizer = (Synthesizer(voice=settings.voice, rate=settings.rate,
+                                       cache_dir=settings.places.cache("tts")) if player else None)
+            fault = speak_call(call, MicrophoneSource, recognizer, player, synthesizer, keypad,
+                               settings, console)
+            if fault is not None:
+                continue_typed(call, fault, console)
+    finally:  # whatever ended the call, the caller gets the report of what was said
+        session.close(call, transcript, console)
     return call
+
+
+def speak_call(call: Call, open_microphone: Callable[[], Any], recognizer: Any, player: Any, synthesizer: Any,
+               keypad: KeypadQueue, settings: VoiceSettings, console: Console) -> str | None:
+    """Run ``call`` by voice until it ends or the caller hangs up (None), or until the audio fails
+    mid-call: a microphone that stops sending sound or vanishes is a fault of the line, not the end
+    of the rehearsal, so what went wrong is returned and the call goes on by keyboard."""
+    try:
+        with open_microphone() as mic, _terminal_keys(keypad):
+            io = VoiceIO(mic, recognizer, player, synthesizer, keypad, settings.barge_in, settings.early_commit)
+            VoiceCall(io, console=console, on_partial=_partial_printer(console)).run(call)
+    except KeyboardInterrupt:
+        console.print()
+    except UserError as fault:
+        return str(fault)
+    finally:
+        if player is not None:
+            player.stop()
+    return None
+
+
+class _Resumed(ChatView):
+    """The typed view of a call that began by voice: instead of the greeting, the last answer again,
+    so the caller knows where the call stands."""
+
+    def greeting(self, call: Call) -> None:
+        self.said(call.turns[-1].said if call.turns else call.greeting)
+        self.checklist(call)
+
+
+def continue_typed(call: Call, fault: str, console: Console, read_line: Callable[[str], str] = input) -> None:
+    """The rest of a spoken call by keyboard, after saying what broke the audio."""
+    console.print(f"\n[yellow]Звук прервался:[/] {escape(fault)}")
+    if call.ended:
+        return
+    console.print("[yellow]Продолжаем звонок текстом.[/] Цифры, * и # — кнопки телефона; пустая строка — "
+                  "молчание; /выход — положить трубку.")
+    try:
+        converse(call, TypedLines(read_line, console), _Resumed(console))
+    except KeyboardInterrupt:
+        console.print()
 
 
 def _partial_printer(console: Console) -> Callable[[str], None] | None:
@@ -252,8 +294,15 @@ class _terminal_keys:
         return self
 
     def _read(self, fd: int) -> None:
+        import select
+
+        # Waits in short slices instead of blocking in read(): after the call (or a switch to typed
+        # input) this thread must not swallow the first key of the caller's next line.
         while self._saved is not None:
             try:
+                ready, _, _ = select.select([fd], [], [], 0.1)
+                if not ready or self._saved is None:
+                    continue
                 char = os.read(fd, 1).decode(errors="ignore")
             except OSError:
                 return

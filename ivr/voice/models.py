@@ -420,10 +420,32 @@ def download(
             known = ", ".join(KNOWN_MODELS)
             raise UserError(f"Неизвестная модель «{name}». Доступные для загрузки: {known}")
     dest = Path(dest_dir).expanduser() if dest_dir is not None else models_dir()
+    created = not dest.exists()
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"Не удалось создать папку для моделей {dest}: {describe(exc)}") from exc
+    try:
+        return _install(info, dest, progress)
+    except BaseException:
+        _drop_empty(dest / f"{info.name}.zip.part", dest if created else None)
+        raise
+
+
+def _drop_empty(part: Path, folder: Path | None) -> None:
+    """After a failed download, leave nothing behind that holds nothing: an empty partial archive,
+    and the models folder this download created if it is empty now. A partial archive with data
+    stays, so that the next attempt resumes it."""
+    try:
+        if part.exists() and part.stat().st_size == 0:
+            part.unlink()
+        if folder is not None and not any(folder.iterdir()):
+            folder.rmdir()
+    except OSError:
+        pass
+
+
+def _install(info: ModelInfo, dest: Path, progress: bool) -> Path:
     target = dest / info.name
     if target.exists():
         root = _model_root(target)

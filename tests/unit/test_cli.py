@@ -113,6 +113,13 @@ def test_practice_without_a_model_explains_and_falls_back_to_typing(tmp_path: Pa
     assert "Назовите номер читательского билета" in proc.stdout  # the typed call went on
 
 
+def test_practice_with_a_model_path_that_does_not_exist_is_exit_2(tmp_path: Path):
+    proc = ivr("practice", EXAMPLE, "--model", str(tmp_path / "nope"), "--reports", str(tmp_path), stdin="")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert str(tmp_path / "nope") in proc.stderr and "Traceback" not in proc.stderr
+    assert not list(tmp_path.glob("*.md")), "no call was started"
+
+
 def test_clock_and_report_folder_problems_are_exit_2(tmp_path: Path):
     for args in (("chat", "--now", "9999-12-31T23:00:00+03:00"), ("chat", "--now", "garbage"),
                  ("chat", "--reports", "/dev/null/x")):

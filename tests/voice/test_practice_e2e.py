@@ -15,6 +15,7 @@ from rich.console import Console
 from ivr.channels.practice import VoiceCall, VoiceIO
 from ivr.convo.runner import Runner
 from ivr.engine import Engine
+from ivr.engine.clock import system_clock
 from ivr.hearing import grammar_for
 from ivr.voice.keypad import KeypadQueue
 from ivr.voice.playback import open_player
@@ -70,6 +71,57 @@ def test_spoken_call_through_microphone_and_speaker(engine, ko_model_path, ko_mo
 
     assert call.state == "done" and call.slots["code"].value == "123456"
     assert pulse_server.speaker.loud_times(since=since), "the answers reached the speaker"
+
+
+@pytest.mark.usefixtures("pulse_server")
+def test_a_microphone_that_stops_mid_call_keeps_the_call_and_its_report(engine, ko_model_path, ko_model,
+                                                                         mic_feeder, korean_samples, tmp_path):
+    """The microphone goes quiet after the first answer (the feeder stops writing, as a USB headset
+    unplugged): the caller is told, finishes the call by keyboard, and the report holds both the
+    spoken and the typed turn."""
+    import threading
+
+    from ivr.channels.practice import continue_typed, speak_call
+    from ivr.channels.session import Session
+    from ivr.settings import VoiceSettings
+
+    console = Console(record=True, width=200)
+    session = Session(tmp_path / "reports", False)
+    call, transcript = session.open(engine, system_clock)
+    mic_feeder.say(np.concatenate([silence(0.5), korean_samples(HELLO), silence(1.5)]))
+
+    def unplug() -> None:
+        mic_feeder.wait_idle(30)
+        mic_feeder.stop()
+
+    threading.Thread(target=unplug, daemon=True).start()
+    player = open_player()
+    try:
+        fault = speak_call(call, lambda: MicrophoneSource(stall_timeout_s=1.0), VoskRecognizer(ko_model_path),
+                           player, Synthesizer(cache_dir=tmp_path), KeypadQueue(),
+                           VoiceSettings(early_commit=True), console)
+    finally:
+        player.close()
+    assert fault is not None and "Микрофон не присылает звук" in fault
+    assert call.state == "hello" and not call.ended, "the spoken turn counted and the call goes on"
+
+    typed = iter(["123456"])
+
+    def keyboard(prompt: str) -> str:
+        try:
+            return next(typed)
+        except StopIteration:
+            raise EOFError from None
+
+    continue_typed(call, fault, console, read_line=keyboard)
+    session.close(call, transcript, console)
+    screen = console.export_text()
+    assert "Звук прервался" in screen and "Продолжаем звонок текстом" in screen
+    assert call.state == "done" and call.slots["code"].value == "123456"
+    report = next((tmp_path / "reports").glob("*.md")).read_text(encoding="utf-8")
+    assert "Тестовое меню для корейской модели" in report
+    lines = next((tmp_path / "reports").glob("*.transcript.jsonl")).read_text(encoding="utf-8")
+    assert HELLO in lines and '"dtmf"' in lines
 
 
 def test_silence_from_the_microphone_raises_noinput(ko_model_path, ko_model, pulse_server, mic_feeder, tmp_path):

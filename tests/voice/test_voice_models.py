@@ -332,6 +332,15 @@ def test_offline_says_network_is_unavailable_and_what_to_do(tmp_path, archive):
     assert "ivr models download vosk-model-test" in message
 
 
+def test_a_failed_first_download_leaves_no_empty_models_folder(tmp_path, archive):
+    with _Server(archive) as server:
+        url = server.url
+    models_folder = tmp_path / "models"
+    with pytest.raises(UserError):
+        download("vosk-model-test", models_folder, progress=False, info=_info(url, archive))
+    assert not models_folder.exists()
+
+
 def test_already_installed_model_is_not_downloaded_again(tmp_path, archive):
     with _Server(archive) as server:
         first = download("vosk-model-test", tmp_path, progress=False, info=_info(server.url, archive))
