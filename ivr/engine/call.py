@@ -384,7 +384,7 @@ class Call:
     def _miss(self, cause: Cause, heard: str) -> Event:
         self.failures += 1
         self.reprompts.append(Reprompt(self.state, cause, heard))
-        outcome = after_miss(self.flow, self.state, self.failures, cause, self.line.machine.escalation)
+        outcome = after_miss(self.flow, self.state, self.failures, cause, self.line.machine.escalation, heard)
         if isinstance(outcome, GiveUp):
             self._fire(outcome.via)
             return cause if outcome.via == "next" else "escalated"

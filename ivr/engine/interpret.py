@@ -123,8 +123,8 @@ def spoken_key(text: str) -> str | None:
 
 def speech(flow: Flow, state_name: str, said: str) -> Verdict:
     text = normalize(said)
-    if not text:
-        return Miss("noinput", "")
+    if not text:  # the caller spoke, but no word was made out: not silence (see reprompts.UNCLEAR)
+        return Miss("nomatch", "")
     state = flow.states[state_name]
     menu = flow.menu(state_name)
     if state.collect:

@@ -15,6 +15,10 @@ from ivr.flow.model import Flow
 
 Cause = Literal["nomatch", "noinput", "ambiguous", "confirm", "invalid"]
 DEFAULT_INVALID = "Вы назвали: {heard}. {error} Повторите, пожалуйста."
+# Speech was heard but no word came out of it (a mumble, a word the recogniser does not know, a
+# cough): the caller did speak, so «Я вас не слышу» would be wrong, and «я не понял» invites a
+# rephrasing where a clearer repeat is what helps.
+UNCLEAR = "Не расслышал. Повторите, пожалуйста, чуть громче и чётче."
 
 
 @dataclass(frozen=True)
@@ -30,11 +34,11 @@ class Reprompt:
 
 
 def after_miss(
-    flow: Flow, state_name: str, failures: int, cause: Cause, escalation: dict[str, str]
+    flow: Flow, state_name: str, failures: int, cause: Cause, escalation: dict[str, str], heard: str
 ) -> GiveUp | Reprompt:
     """``failures``: misses in this state so far, this one included; ``escalation``: the states
     that escalate, and where (decided once by the machine). A menu with nowhere to escalate keeps
-    saying its last reprompt."""
+    saying its last reprompt. ``heard``: the words of a nomatch; none means speech without words."""
     state = flow.states[state_name]
     meta = flow.meta
     if failures >= (state.retries or meta.retries):
@@ -46,6 +50,8 @@ def after_miss(
             return GiveUp("next")  # move on; the slot stays marked invalid
         if state_name in escalation:
             return GiveUp("escalate")
+    if cause == "nomatch" and not heard.strip():
+        return Reprompt(UNCLEAR)
     if state.collect and cause in ("nomatch", "invalid"):
         texts = (state.nomatch if cause == "nomatch" else state.collect.invalid) or [DEFAULT_INVALID]
     else:

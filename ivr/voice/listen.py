@@ -206,10 +206,9 @@ def listen(
             chunk = next(chunks)
         except StopIteration:
             now = samples / rate
-            if started_at is not None:
+            if started_at is not None:  # speech had begun: whatever the last words were, or none
                 final = recognizer.finish()
-                if final.text.strip():
-                    return speech(final, now, final.text)
+                return speech(final, now, final.text)
             return Heard("silence", "", decided_at=now, decided_clock=clock())
         samples += len(chunk) // 2
         now = samples / rate
@@ -223,9 +222,13 @@ def listen(
                 if started_at is None:
                     started_at = min((w.start for w in result.words), default=now)
                 return speech(result, now, result.text)
-            # An endpoint with nothing recognised (noise, or Vosk's long-silence rule): the turn
-            # goes on as if nothing had been said, so the no-input timer applies again.
-            partial, started_at = "", None
+            if started_at is not None:
+                # Words were forming (a partial result) and the endpoint kept none of them: the
+                # caller spoke and was not made out — a miss to repeat, not silence.
+                return speech(result, now, "")
+            # An endpoint with nothing recognised and nothing heard before it (Vosk's long-silence
+            # rule): the turn goes on, so the no-input timer applies again.
+            partial = ""
         elif isinstance(result, Partial) and result.text != partial:
             partial = result.text
             if started_at is None:

@@ -153,6 +153,23 @@ def test_recorded_caller_in_a_convo_file(tmp_path, korean_wav, ko_model_path, ko
     assert result.turns[0].input == HELLO and result.turns[0].kind == "speech"
 
 
+def test_speech_without_words_is_a_miss_to_repeat_not_silence(tmp_path, ko_model_path, ko_model, monkeypatch):
+    """A burst of noise makes Vosk start a word (a partial result) and then keep none: the caller
+    made a sound, so the answer is «Не расслышал…», never «Я вас не слышу»."""
+    import soundfile as sf
+
+    monkeypatch.setenv("IVR_VOSK_MODEL", str(ko_model_path))
+    noise = np.random.default_rng(0).normal(0, 3000, 8000).astype(np.int16)
+    sf.write(tmp_path / "noise.wav", np.concatenate([silence(0.3), noise, silence(2.0)]), 16000)
+    convo = tmp_path / "noise.yaml"
+    convo.write_text(f"flow: {FLOW}\nturns:\n"
+                     "  - audio: noise.wav\n    expect: {state: main, event: nomatch, says: Не расслышал}\n",
+                     encoding="utf-8")
+    result = Runner(FLOW).run_file(convo)
+    assert result.ok, result.failures
+    assert result.turns[0].kind == "speech" and result.turns[0].input == ""
+
+
 def test_broken_audio_in_a_convo_names_the_file(tmp_path, ko_model_path, monkeypatch):
     from ivr.errors import AudioFileError
 
