@@ -108,6 +108,8 @@ class Call:
         # what the call said that repeats the caller's words or values (read-backs): channels must
         # not keep it anywhere, e.g. in the prompt audio cache
         self.personal_said: set[str] = set()
+        # what the call shows but does not speak (a state's details:): the voice channel skips it
+        self.screen_only: set[str] = set()
         self._closed = False
         self.entered()
         self._settle()
@@ -206,6 +208,7 @@ class Call:
                 self.checklist.append(ChecklistEntry(item.item, item.slot, self.state))
                 known.add(item.item)
         self._say(state.say)
+        self._say(state.details, screen_only=True)
         if state.end:
             self.ended = True
 
@@ -399,13 +402,15 @@ class Call:
     def menu_hint(self) -> str:
         return self.prompts.menu_hint(self)
 
-    def _say(self, texts: list[str]) -> None:
+    def _say(self, texts: list[str], *, screen_only: bool = False) -> None:
         for text in texts:
             if "{reference}" in text:
                 self.reference_given = True
             said = self.render(text)
             if said:
                 self._said.append(said)
+                if screen_only:
+                    self.screen_only.add(said)
                 if any(name in self.slots or name == "heard" for name in placeholders(text)):
                     self.personal_said.add(said)
 
