@@ -41,6 +41,7 @@ from ivr.engine.records import (
 )
 from ivr.engine.reprompts import Cause, GiveUp, after_miss
 from ivr.flow.model import ChoiceRef, Edge, Flow
+from ivr.flow.schema import State
 from ivr.flow.templates import placeholders
 from ivr.slots import Limits, slot_type
 from ivr.understanding.normalize import normalize
@@ -207,8 +208,7 @@ class Call:
             if item.item not in known:
                 self.checklist.append(ChecklistEntry(item.item, item.slot, self.state))
                 known.add(item.item)
-        self._say(state.say)
-        self._say(state.details, screen_only=True)
+        self._page(state)
         if state.end:
             self.ended = True
 
@@ -332,7 +332,7 @@ class Call:
                 self.trail.clear()
                 self._fire("global", ref.id)
             elif glob.action == "repeat":
-                self._say(self.flow.states[self.state].say)
+                self._page(self.flow.states[self.state])
             else:
                 self._back()
             return chosen(ref, score)
@@ -347,7 +347,7 @@ class Call:
             stack.pop()
         if not stack:
             self._say(["Это начало меню."])
-            self._say(self.flow.states[self.state].say)
+            self._page(self.flow.states[self.state])
             if self.flow.states[self.state].options:
                 stack.append(self.state)
             return
@@ -413,6 +413,11 @@ class Call:
                     self.screen_only.add(said)
                 if any(name in self.slots or name == "heard" for name in placeholders(text)):
                     self.personal_said.add(said)
+
+    def _page(self, state: State) -> None:
+        """A state's prompt: ``say`` spoken, then ``details`` shown (never spoken)."""
+        self._say(state.say)
+        self._say(state.details, screen_only=True)
 
     def _take_said(self) -> list[str]:
         said, self._said = self._said, []
