@@ -39,10 +39,12 @@ class ChatView:
         self.console = console
         self._shown_items = 0
 
-    def said(self, texts: list[str]) -> None:
+    def said(self, texts: list[str], screen_only: set[str] | frozenset[str] = frozenset()) -> None:
         for text in texts:
-            # flow text is printed as written: «[…]» in a prompt is not Rich markup
-            self.console.print(f"[bold cyan]Автоответчик:[/] {escape(text)}")
+            # flow text is printed as written: «[…]» in a prompt is not Rich markup; a state's
+            # details (shown, not spoken) under a label of their own
+            who = "[dim]Подробнее:[/]" if text in screen_only else "[bold cyan]Автоответчик:[/]"
+            self.console.print(f"{who} {escape(text)}")
 
     def checklist(self, call: Call) -> None:
         if len(call.checklist) == self._shown_items:
@@ -53,11 +55,11 @@ class ChatView:
         self.console.print(Panel("\n".join(lines), title="Что подготовить", expand=False), soft_wrap=False)
 
     def greeting(self, call: Call) -> None:
-        self.said(call.greeting)
+        self.said(call.greeting, call.screen_only)
         self.checklist(call)
 
     def turn(self, call: Call, turn: Turn) -> None:
-        self.said(turn.said)
+        self.said(turn.said, call.screen_only)
         self.checklist(call)
 
 

@@ -59,11 +59,14 @@ class VoiceCall:
         self.view = ChatView(console)
         self._playing_s = 0.0
 
-    def speak(self, texts: list[str], personal: set[str] | frozenset[str] = frozenset()) -> float:
+    def speak(self, texts: list[str], personal: set[str] | frozenset[str] = frozenset(),
+              screen_only: set[str] | frozenset[str] = frozenset()) -> float:
         """Print and start playing one answer; returns its length in seconds (0 if not played).
-        Texts in ``personal`` (read-backs of the caller's values) are never cached as audio."""
-        self.view.said(texts)
+        Texts in ``personal`` (read-backs of the caller's values) are never cached as audio; texts
+        in ``screen_only`` (a state's details) are printed and not spoken."""
+        self.view.said(texts, screen_only)
         io = self.io
+        texts = [text for text in texts if text not in screen_only]
         if io.player is None or io.synthesizer is None or not texts:
             return 0.0
         pieces, rate = [], 22050
@@ -87,7 +90,7 @@ class VoiceCall:
 
     # the call loop's source and view
     def greeting(self, call: Call) -> None:
-        self._playing_s = self.speak(call.greeting, call.personal_said)
+        self._playing_s = self.speak(call.greeting, call.personal_said, call.screen_only)
         self.view.checklist(call)
 
     def next_input(self, call: Call) -> Input | None:
@@ -99,7 +102,7 @@ class VoiceCall:
         return inp
 
     def turn(self, call: Call, turn: Turn) -> None:
-        self._playing_s = self.speak(turn.said, call.personal_said)
+        self._playing_s = self.speak(turn.said, call.personal_said, call.screen_only)
         self.view.checklist(call)
 
     def run(self, call: Call) -> Call:

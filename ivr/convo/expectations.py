@@ -48,6 +48,8 @@ def check(expect: Expect, call: Call, said: list[str], turns: list[Turn]) -> lis
             problems.append((f"match: {expect.match}", f"match: {got_match}"))
     if expect.topic is not None and call.topic != expect.topic:
         problems.append((f"topic: {expect.topic}", f"topic: {call.topic}"))
+    if expect.term is not None and expect.term.lower() not in (call.term or "").lower():
+        problems.append((f"term: «{expect.term}»", f"term: {call.term}"))
     return problems
 
 

@@ -100,6 +100,7 @@ class Expect(BaseModel):
     event: str | None = None
     match: str | None = None
     topic: str | None = None
+    term: str | None = None  # a part of the processing term the report will give
 
 
 class ConvoTurn(BaseModel):

@@ -41,6 +41,7 @@ from ivr.engine.records import (
 )
 from ivr.engine.reprompts import Cause, GiveUp, after_miss
 from ivr.flow.model import ChoiceRef, Edge, Flow
+from ivr.flow.schema import State
 from ivr.flow.templates import placeholders
 from ivr.slots import Limits, slot_type
 from ivr.understanding.normalize import normalize
@@ -108,6 +109,8 @@ class Call:
         # what the call said that repeats the caller's words or values (read-backs): channels must
         # not keep it anywhere, e.g. in the prompt audio cache
         self.personal_said: set[str] = set()
+        # what the call shows but does not speak (a state's details:): the voice channel skips it
+        self.screen_only: set[str] = set()
         self._closed = False
         self.entered()
         self._settle()
@@ -205,7 +208,7 @@ class Call:
             if item.item not in known:
                 self.checklist.append(ChecklistEntry(item.item, item.slot, self.state))
                 known.add(item.item)
-        self._say(state.say)
+        self._page(state)
         if state.end:
             self.ended = True
 
@@ -329,7 +332,7 @@ class Call:
                 self.trail.clear()
                 self._fire("global", ref.id)
             elif glob.action == "repeat":
-                self._say(self.flow.states[self.state].say)
+                self._page(self.flow.states[self.state])
             else:
                 self._back()
             return chosen(ref, score)
@@ -344,7 +347,7 @@ class Call:
             stack.pop()
         if not stack:
             self._say(["Это начало меню."])
-            self._say(self.flow.states[self.state].say)
+            self._page(self.flow.states[self.state])
             if self.flow.states[self.state].options:
                 stack.append(self.state)
             return
@@ -399,15 +402,22 @@ class Call:
     def menu_hint(self) -> str:
         return self.prompts.menu_hint(self)
 
-    def _say(self, texts: list[str]) -> None:
+    def _say(self, texts: list[str], *, screen_only: bool = False) -> None:
         for text in texts:
             if "{reference}" in text:
                 self.reference_given = True
             said = self.render(text)
             if said:
                 self._said.append(said)
+                if screen_only:
+                    self.screen_only.add(said)
                 if any(name in self.slots or name == "heard" for name in placeholders(text)):
                     self.personal_said.add(said)
+
+    def _page(self, state: State) -> None:
+        """A state's prompt: ``say`` spoken, then ``details`` shown (never spoken)."""
+        self._say(state.say)
+        self._say(state.details, screen_only=True)
 
     def _take_said(self) -> list[str]:
         said, self._said = self._said, []

@@ -24,6 +24,7 @@ class PromptFacts(Protocol):
     slots: dict[str, SlotValue]
     reference: str
     topic: str | None
+    term: str | None
     context: dict[str, str]  # {heard}, {error}, {candidates}: set by the turn being answered
 
 
@@ -85,4 +86,5 @@ class Prompts:
         "reference": _reference,
         "menu_hint": menu_hint,
         "topic": lambda self, facts: facts.topic or "",
+        "term": lambda self, facts: facts.term or "зависит от сложности вопроса — уточните его у оператора",
     }

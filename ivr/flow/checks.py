@@ -305,7 +305,7 @@ def _texts(spec: schema.FlowFile) -> Iterator[tuple[tuple, str]]:
         for i, text in enumerate(glob.say):
             yield ("globals", gname, "say", i), text
     for name, state in spec.states.items():
-        for field in ("say", "noinput", "nomatch"):
+        for field in ("say", "details", "noinput", "nomatch"):
             for i, text in enumerate(getattr(state, field)):
                 yield ("states", name, field, i), text
         for j, option in enumerate(state.options):

@@ -121,6 +121,7 @@ class Collect(Strict):
 
 class State(Strict):
     say: TextList = Field(default_factory=list)
+    details: TextList = Field(default_factory=list)  # shown on screen and kept in the transcript, never spoken
     options: list[Option] = Field(default_factory=list)
     collect: Collect | None = None
     next: Next = Field(default_factory=list)

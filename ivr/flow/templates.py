@@ -24,6 +24,7 @@ BUILTINS = frozenset(
         "candidates",  # the options an ambiguous answer matched, "«а» или «б»"
         "menu_hint",  # the current menu's options with their keys
         "topic",  # the call's topic
+        "term",  # the processing term of the call's topic (as the report gives it)
     }
 )
 

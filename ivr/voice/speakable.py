@@ -1,8 +1,15 @@
-"""Turn digits in a prompt into the Russian words a speech synthesizer should say.
+"""Turn a prompt as written (for the screen) into the Russian a speech synthesizer should say.
 
 espeak-ng reads «8 800 555-35-35» as one long number or digit by digit depending on spacing,
 and «08:00» as «ноль восемь двоеточие ноль ноль». Callers expect the hotline style instead:
 phone numbers in their groups, times as hours and minutes, other numbers as cardinal words.
+
+The screen form has more that does not survive speech: the speaker label «Оператор:» (a
+person does not announce themselves before every line), a site address (espeak switches to an
+English voice and spells «gosuslugi.ru»), «/» (read «слэш»), abbreviations espeak reads as a word
+(«ИНН» → «инн»), a key right after a number («Ошибка 500 или 502 — 2» is heard as one number),
+and a quoted command after a dash («Другой вопрос — «назад»»: the quotes are lost, the caller
+hears a statement, not what to say). Each is rewritten here, in the spoken form only.
 """
 
 from __future__ import annotations
@@ -150,16 +157,70 @@ def _time(match: re.Match[str]) -> str:
 
 def _number(match: re.Match[str]) -> str:
     words = _cardinal(int(match.group(0)), _gender_after(match.string, match.end()))
-    if _GENITIVE_BEFORE.search(match.string, 0, match.start()):
+    before = match.string[: match.start()]
+    if _GENITIVE_BEFORE.search(before) or (
+        _FROM_BEFORE.search(before) and _UNTIL_AFTER.match(match.string, match.end())
+    ):
         return _genitive(words)
     return words
 
 
+# «Оператор:» opening a line (or after «— » inside one): shown on screen, not said.
+_SPEAKER = re.compile(r"(?:(?<=^)|\s*—\s*)Оператор:\s*")
+_URL = re.compile(
+    r"(?<![\w@/.])(?:https?://)?(?:www\.)?([a-z][a-z0-9-]*)\.(ru|com|org|net)((?:/[a-z0-9_-]+)*)/?(?![\w/])",
+    re.IGNORECASE,
+)
+_SITE_NAMES = {"gosuslugi": "госуслуги"}
+_DOMAINS = {"ru": "ру", "com": "ком", "org": "орг", "net": "нет"}
+_PAGES = {"contacts": "контакты", "help": "помощь", "faq": "частые вопросы"}
+_LATIN = dict(zip("abcdefghijklmnopqrstuvwxyz",
+                  ("а", "б", "к", "д", "е", "ф", "г", "х", "и", "дж", "к", "л", "м", "н", "о", "п", "к",
+                   "р", "с", "т", "у", "в", "в", "кс", "й", "з")))
+_SLASH = re.compile(r"(?<=\w)\s*/\s*(?=\w)")
+# A keypad key right after a number: «502 — 2» → «502, кнопка 2».
+_KEY_AFTER_NUMBER = re.compile(r"(?<=\d)\s+—\s+(?=\d\b)")
+# A quoted command right after a dash (and not a quoted name before it): «— «назад»» → «— скажите «назад»».
+_QUOTED_COMMAND = re.compile(r"(?<=[\w)])\s+—\s+(?=«[^«»]{1,40}»(?:[.,;!?]|\s+или\s|$))")
+# Said as letters (espeak reads them as words) or in Russian (espeak switches to an English voice).
+_SPOKEN_AS = {
+    "ИНН": "и-эн-эн", "ИИН": "и-и-эн", "ФИО": "эф-и-о", "ОС": "о-эс", "ОМС": "о-эм-эс",
+    "ГИБДД": "гэ-и-бэ-дэ-дэ", "ВК": "вэ-ка", "PDF": "пэ-дэ-эф",
+    "cookies": "куки", "cookie": "куки", "JavaScript": "джаваскрипт", "e-mail": "имейл",
+    "Telegram": "Телеграм", "Facebook": "Фейсбук", "Instagram": "Инстаграм",
+}
+_ABBREVIATION = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, _SPOKEN_AS)) + r")(?![\w-])")
+# «с 9 до 20 часов»: «с» puts the first number in the genitive when «до» follows.
+_FROM_BEFORE = re.compile(r"\bс\s+$", re.IGNORECASE)
+_UNTIL_AFTER = re.compile(r"\s+до\s+\d")
+
+
+def _latin_word(word: str) -> str:
+    return "".join(_LATIN.get(c, c) for c in word.lower())
+
+
+def url_words(match: re.Match[str]) -> str:
+    """«https://www.gosuslugi.ru/contacts» → «госуслуги точка ру, страница «контакты»»."""
+    name, domain, path = match.groups()
+    spoken = f"{_SITE_NAMES.get(name.lower(), _latin_word(name))} точка {_DOMAINS[domain.lower()]}"
+    pages = [p for p in path.split("/") if p]
+    if pages:
+        spoken += ", страница " + ", ".join(f"«{_PAGES.get(p.lower(), _latin_word(p))}»" for p in pages)
+    return spoken
+
+
 def speakable(text: str) -> str:
-    """Digits → Russian words; everything else is left exactly as written."""
+    """The spoken form of a prompt: numbers in words, and the screen-only marks said as a person
+    would say them (see the module docstring); everything else is left exactly as written."""
+    text = _SPEAKER.sub(" ", text).strip()
+    text = _URL.sub(url_words, text)
+    text = _ABBREVIATION.sub(lambda m: _SPOKEN_AS[m.group(1)], text)
+    text = _KEY_AFTER_NUMBER.sub(", кнопка ", text)
+    text = _QUOTED_COMMAND.sub(" — скажите ", text)
     text = _ROUND_THE_CLOCK.sub("двадцать четыре на семь", text)
     text = _DATE.sub(lambda m: date_words(*m.groups()), text)
     text = _TIME.sub(_time, text)
     text = _DIGIT_RUN.sub(_phone_or_number, text)
     text = _DECIMAL.sub(lambda m: _decimal(m.group(1), m.group(2)), text)
+    text = _SLASH.sub(" или ", text)
     return _NUMBER.sub(_number, text)

@@ -59,3 +59,57 @@ def test_text_without_digits_is_untouched():
 @given(st.lists(st.one_of(st.integers(0, 10**9).map(str), st.sampled_from([" ", "-", ":", ".", ",", "(", ")", "+", "/", " слово "])), max_size=12))
 def test_no_digit_survives(parts):
     assert not re.search(r"\d", speakable("".join(parts)))
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        # the speaker label is for the screen: a person does not announce themselves
+        ("Оператор: Назовите номер заявки.", "Назовите номер заявки."),
+        ("Соединяю с учебным оператором. — Оператор: Здравствуйте!",
+         "Соединяю с учебным оператором. Здравствуйте!"),
+        ("Оператор ответит в течение дня.", "Оператор ответит в течение дня."),  # a word, not a label
+        # «с … до …»: both numbers in the genitive
+        ("обычно с 9 до 20 часов", "обычно с девяти до двадцати часов"),
+        ("с 10 до 16 часов", "с десяти до шестнадцати часов"),
+        # a key right after a number would merge with it
+        ("Ошибка 500 или 502 — 2.", "Ошибка пятьсот или пятьсот два, кнопка два."),
+        ("Не приходит СМС — 3.", "Не приходит СМС — три."),
+        # a quoted command after a dash is announced as one; a quoted name or a quote inside a
+        # sentence is not
+        ("Другой вопрос — «назад», главное меню — решётка.",
+         "Другой вопрос — скажите «назад», главное меню — решётка."),
+        ("«Тема» — «Эскалация обращения».", "«Тема» — «Эскалация обращения»."),
+        ("ИНН (в документе — «ИИН»)", "и-эн-эн (в документе — «и-и-эн»)"),
+        # letters, not a word; Russian words for the English ones
+        ("Назовите ФИО и ИНН.", "Назовите эф-и-о и и-эн-эн."),
+        ("включите JavaScript и cookies, укажите e-mail", "включите джаваскрипт и куки, укажите имейл"),
+        ("ВКонтакте, Telegram", "ВКонтакте, Телеграм"),
+        ("ИННА", "ИННА"),  # only whole words
+        # a site as people say it, «/» not read literally
+        ("на сайте gosuslugi.ru.", "на сайте госуслуги точка ру."),
+        ("https://www.gosuslugi.ru/contacts", "госуслуги точка ру, страница «контакты»"),
+        ("страница gosuslugi.ru/help", "страница госуслуги точка ру, страница «помощь»"),
+        ("example.com", "ексампле точка ком"),
+        ("ошибка 500/502", "ошибка пятьсот или пятьсот два"),
+        ("скриншот/лог", "скриншот или лог"),
+    ],
+)
+def test_screen_marks_are_said_as_a_person_would(text, expected):
+    assert speakable(text) == expected
+
+
+def test_no_latin_letters_left_in_the_shipped_flows_spoken_prompts():
+    """espeak switches to an English voice on Latin letters: a prompt of the Госуслуги flow must
+    not make it (addresses, cookies, Telegram are said in Russian)."""
+    from pathlib import Path
+
+    from ivr.flow.loader import load_flow
+
+    flow = load_flow(Path(__file__).resolve().parents[2] / "flows" / "gosuslugi.yaml")
+    latin = set()
+    for name, state in flow.states.items():
+        for text in [*state.say, *state.nomatch, *state.noinput]:
+            spoken = speakable(re.sub(r"\{[\w.]+\}", "", text))
+            latin |= {(name, w) for w in re.findall(r"[A-Za-z]+", spoken)}
+    assert not latin

@@ -186,3 +186,40 @@ states:
     assert all(synthesizer.cache_path(t).exists() for t in spoken)
     assert not any(synthesizer.cache_path(t).exists() for t in personal)
     assert {p.name for p in cache.iterdir()} == {synthesizer.cache_path(t).name for t in spoken}
+
+
+def test_a_states_details_are_shown_and_never_spoken(tmp_path):
+    """``details:`` is the long text of a page: on screen (and in the transcript) after the spoken
+    part, never synthesized, so a page stays short on the phone line."""
+    import io
+
+    from rich.console import Console
+
+    from ivr.channels.practice import VoiceCall, VoiceIO
+    from ivr.engine import Engine
+    from ivr.flow.loader import parse_flow
+    from ivr.voice.playback import FileSinkPlayer
+
+    flow = parse_flow("""
+flow: {id: dt, title: D, start: page}
+states:
+  page:
+    say: "Коротко: сбросьте пароль. Подробности на экране."
+    details: "Подробно: кнопка «Забыли пароль?», телефон или почта, одноразовый код."
+    options: [{id: done, keys: "1", goto: bye}]
+  bye: {say: "До свидания.", end: true}
+""")
+    cache = tmp_path / "cache"
+    synthesizer = Synthesizer(cache_dir=cache)
+    screen = io.StringIO()
+    call = Engine(flow).start_call()
+    voice = VoiceCall(VoiceIO([], None, FileSinkPlayer(tmp_path / "out.wav", realtime=False), synthesizer),
+                      console=Console(file=screen, width=200))
+    seconds = voice.speak(call.greeting, call.personal_said, call.screen_only)
+    detail = "Подробно: кнопка «Забыли пароль?», телефон или почта, одноразовый код."
+    assert call.greeting[-1] == detail
+    assert f"Подробнее: {detail}" in screen.getvalue()
+    assert "Автоответчик: Коротко: сбросьте пароль." in screen.getvalue()
+    assert not synthesizer.cache_path(detail).exists()
+    assert synthesizer.cache_path(call.greeting[0]).exists()
+    assert seconds < sf.info(synthesizer.synth(call.greeting[0])).duration + 1.0
