@@ -74,11 +74,15 @@ _FUNCTION_POS = frozenset({"PREP", "CONJ", "PRCL", "INTJ", "NPRO"})
 _FILLER_LEMMAS = frozenset(
     {
         "э", "ээ", "эээ", "эм", "мм", "ммм", "ну", "вот", "это", "пожалуйста", "спасибо",
-        "нужно", "нужный", "надо", "можно", "хотеть", "хотеться", "быть", "бы", "сказать",
-        "подсказать", "здравствовать", "здравствуйте", "добрый", "алло", "девушка", "вообще",
+        "нужно", "нужный", "надо", "можно", "хотеть", "хотеться", "быть", "бы",
+        "здравствовать", "здравствуйте", "добрый", "алло", "девушка", "вообще",
         "как", "так",
     }
 )  # fmt: skip
+# «скажите», «подскажите» only ask politely; «скажу пароль», «могу сказать код» offer something,
+# and the verb is what tells the offer (a password the caller must never dictate) from the topic
+# («забыл пароль»): these verbs are filler only in the imperative.
+_POLITE_REQUESTS = frozenset({"сказать", "подсказать"})
 # Verbs, adverbs and predicatives name the action, nouns and adjectives the topic; the same verb
 # («получить», «написать», «узнать») appears under many topics.
 _LIGHT_POS = frozenset({"VERB", "INFN", "PRTF", "PRTS", "GRND", "ADVB", "PRED", "COMP"})
@@ -142,7 +146,12 @@ def _word(token: str) -> _Word:
         return _Word(token, token if token.isdigit() else str(value), 1.0, False, True)
     parse = best_parse(token)
     key = lemma(token)
-    droppable = parse.tag.POS in _FUNCTION_POS or "Apro" in parse.tag or key in _FILLER_LEMMAS
+    droppable = (
+        parse.tag.POS in _FUNCTION_POS
+        or "Apro" in parse.tag
+        or key in _FILLER_LEMMAS
+        or (key in _POLITE_REQUESTS and parse.tag.mood == "impr")
+    )
     weight = _LIGHT_WEIGHT if parse.tag.POS in _LIGHT_POS else 1.0
     return _Word(token, key, weight, droppable, parse.is_known)
 

@@ -203,7 +203,7 @@ def test_report_split_quality(gosuslugi):
     result = tally(load_items(EVAL, "report"), flow_answer(gosuslugi))
     lemma_only = tally(load_items(EVAL, "report"),
                        lambda item: gosuslugi.menu(item.state).matcher.matcher.match(normalize(item.say)))
-    # measured: right 78.4, wrong 6.7, clarified 11.0, missed 3.9 (lemma matcher alone: 51.6 / 2.8 / 17 / 28.6)
+    # measured: right 78.1, wrong 6.7, clarified 11.3, missed 3.9 (lemma matcher alone: 51.6 / 2.8 / 17 / 28.6)
     assert result.share("right") >= 76.5, result
     assert result.share("right") >= lemma_only.share("right") + 25.0, (result, lemma_only)
     assert result.share("wrong") <= 7.5, result
