@@ -52,12 +52,27 @@ class VoiceIO:
 class VoiceCall:
     """A spoken call as the call loop's input source (the ear) and view (screen and speaker)."""
 
-    def __init__(self, io: VoiceIO, *, console: Console, on_partial: Callable[[str], None] | None = None):
+    def __init__(self, io: VoiceIO, *, console: Console, live_partials: bool = False):
         self.io = io
         self.console = console
-        self.ear = Ear(io.source, io.recognizer, io.keypad, io.early_commit, on_partial)
+        # What the recogniser hears so far, on one line that the next printed line replaces (on a
+        # terminal only: elsewhere the carriage returns would be noise in a log).
+        self._live = live_partials and console.is_terminal
+        self._partial_shown = False
+        self.ear = Ear(io.source, io.recognizer, io.keypad, io.early_commit, self._show_partial if self._live else None)
         self.view = ChatView(console)
         self._playing_s = 0.0
+
+    def _show_partial(self, text: str) -> None:
+        self.console.file.write(f"\r\x1b[K… {text}")
+        self.console.file.flush()
+        self._partial_shown = True
+
+    def _clear_partial(self) -> None:
+        if self._partial_shown:
+            self.console.file.write("\r\x1b[K")
+            self.console.file.flush()
+            self._partial_shown = False
 
     def speak(self, texts: list[str], personal: set[str] | frozenset[str] = frozenset(),
               screen_only: set[str] | frozenset[str] = frozenset()) -> float:
@@ -97,7 +112,8 @@ class VoiceCall:
         if call.ended:
             return None
         inp = self.hear(call, self._playing_s)
-        shown = {"speech": inp.text or "…", "dtmf": f"[кнопки {inp.text}]", "silence": "[молчание]"}
+        self._clear_partial()
+        shown = {"speech": inp.text or "… (не разобрать)", "dtmf": f"[кнопки {inp.text}]", "silence": "[молчание]"}
         self.console.print(f"[bold]Вы:[/] {escape(shown[inp.kind])}", highlight=False)
         return inp
 
@@ -125,14 +141,20 @@ def missing_vocabulary(flow, recognizer) -> dict[str, list[str]]:
     return report_
 
 
-def print_missing_vocabulary(flow, recognizer, console: Console) -> None:
+def print_missing_vocabulary(flow, recognizer, console: Console, details: str | None = None) -> None:
+    """The words list for ``ivr check --model``; before a call only their number and the command
+    that lists them (``details``), so the call screen stays the conversation."""
     missing = missing_vocabulary(flow, recognizer)
     if not missing:
         return
     everything = sorted({w for words in missing.values() for w in words})
+    if details is not None:
+        console.print(f"[yellow]В словаре модели нет {len(everything)} слов из фраз меню[/] — фразы с ними "
+                      f"голосом не распознаются, кнопки работают. Список: {escape(details)}", highlight=False)
+        return
     console.print(f"[yellow]В словаре модели нет {len(everything)} слов из фраз меню; фразы с ними "
-                  f"голосом не распознаются:[/] {', '.join(everything)}", highlight=False)
-    console.print(f"[dim]Состояния: {', '.join(missing)}[/]", highlight=False)
+                  f"голосом не распознаются:[/] {escape(', '.join(everything))}", highlight=False)
+    console.print(f"[dim]Состояния: {escape(', '.join(missing))}[/]", highlight=False)
 
 
 # --------------------------------------------------------------------------- setting up for real
@@ -210,7 +232,8 @@ def run_practice(engine: Engine, *, console: Console, settings: VoiceSettings | 
         console.print("[dim]Говорите после ответа автоответчика; кнопки телефона — цифры, * и # на "
                       "клавиатуре; Ctrl+C — положить трубку.[/]")
         recognizer = VoskRecognizer(path)
-        print_missing_vocabulary(engine.flow, recognizer, console)
+        print_missing_vocabulary(engine.flow, recognizer, console,
+                                 details=f"ivr check {engine.flow.source} --model {path}")
         with hang_up_on_signals():
             synthesizer = (Synthesizer(voice=settings.voice, rate=settings.rate,
                                        cache_dir=settings.places.cache("tts")) if player else None)
@@ -231,7 +254,7 @@ def speak_call(call: Call, open_microphone: Callable[[], Any], recognizer: Any, 
     try:
         with open_microphone() as mic, _terminal_keys(keypad):
             io = VoiceIO(mic, recognizer, player, synthesizer, keypad, settings.barge_in, settings.early_commit)
-            VoiceCall(io, console=console, on_partial=_partial_printer(console)).run(call)
+            VoiceCall(io, console=console, live_partials=True).run(call)
     except KeyboardInterrupt:
         console.print()
     except UserError as fault:
@@ -262,17 +285,6 @@ def continue_typed(call: Call, fault: str, console: Console, read_line: Callable
         converse(call, TypedLines(read_line, console), _Resumed(console))
     except KeyboardInterrupt:
         console.print()
-
-
-def _partial_printer(console: Console) -> Callable[[str], None] | None:
-    if not console.is_terminal:
-        return None
-
-    def show(text: str) -> None:
-        console.file.write(f"\r\x1b[K… {text}")  # the live partial result, overwritten in place
-        console.file.flush()
-
-    return show
 
 
 class _terminal_keys:

@@ -170,6 +170,27 @@ def test_speech_without_words_is_a_miss_to_repeat_not_silence(tmp_path, ko_model
     assert result.turns[0].kind == "speech" and result.turns[0].input == ""
 
 
+def test_the_live_partial_line_is_replaced_by_the_callers_final_words(engine, ko_model_path, ko_model, korean_wav):
+    """On a terminal the words heard so far show on one line; the caller's final line replaces it
+    instead of being glued to its end («… 안녕하세요Вы: 안녕하세요»)."""
+    import io as text_io
+
+    from ivr.voice.sources import WavSource
+
+    screen = text_io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=120, color_system=None)
+    call = engine.start_call()
+    voice = VoiceCall(VoiceIO(WavSource(korean_wav(HELLO), leading_silence_s=0.3, trailing_silence_s=2.0),
+                              VoskRecognizer(ko_model_path)), console=console, live_partials=True)
+    inp = voice.next_input(call)
+    assert (inp.kind, inp.text) == ("speech", HELLO)
+    text = screen.getvalue()
+    assert "\r\x1b[K… " in text, "the partial result was shown"
+    last_partial_end = text.rindex("\r\x1b[K")
+    assert text[last_partial_end:].startswith("\r\x1b[KВы: ") or "\nВы:" in text[last_partial_end:]
+    assert f"{HELLO}Вы:" not in text
+
+
 def test_broken_audio_in_a_convo_names_the_file(tmp_path, ko_model_path, monkeypatch):
     from ivr.errors import AudioFileError
 
