@@ -180,6 +180,22 @@ def check(
             print_missing_vocabulary(flow, recognizer, out)
 
 
+@app.command()
+@user_errors
+def graph(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Файл схемы: .svg, .png, .dot или .mmd (Mermaid)")],
+    flow: FlowArg = None,
+    path: Annotated[Path | None, typer.Option("--path", help="Расшифровка звонка (*.transcript.jsonl): выделить его путь")] = None,
+) -> None:
+    """Нарисовать схему сценария: состояния, переходы с кнопками и фразами, путь одного звонка."""
+    from ivr.engine.diagram import render
+    from ivr.flow.loader import load_flow
+
+    source = _flow_path(flow)
+    render(load_flow(source), output, transcript=path)
+    out.print(f"{source} → {output}", markup=False)
+
+
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Папка модели Vosk или её имя")]
 
 

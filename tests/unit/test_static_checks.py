@@ -32,6 +32,7 @@ FORMATTED = [
     "ivr/slots",
     "ivr/engine/records.py",
     "ivr/engine/machine.py",
+    "ivr/engine/diagram.py",
     "ivr/engine/loop.py",
     "ivr/engine/interpret.py",
     "ivr/engine/reprompts.py",
