@@ -196,6 +196,29 @@ def graph(
     out.print(f"{source} → {output}", markup=False)
 
 
+@app.command("schema")
+@user_errors
+def schema_cmd(
+    kind: Annotated[str, typer.Argument(help="flow — сценарий, convo — проверочный разговор")] = "flow",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Записать в файл (иначе — на экран)")] = None,
+) -> None:
+    """JSON Schema сценария или разговора: автодополнение и проверка YAML в редакторе."""
+    from ivr.convo.json_schema import KINDS, schema_text
+    from ivr.oserrors import describe
+
+    if kind not in KINDS:
+        raise UserError(f"неизвестный формат «{kind}» — укажите {' или '.join(KINDS)}")
+    text = schema_text(kind)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise UserError(f"{output}: не удаётся записать схему ({describe(error)}) — укажите другой файл") from None
+    out.print(f"{output}: схема формата {kind}", markup=False)
+
+
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Папка модели Vosk или её имя")]
 
 
