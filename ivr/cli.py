@@ -219,6 +219,21 @@ def schema_cmd(
     out.print(f"{output}: схема формата {kind}", markup=False)
 
 
+@app.command()
+@user_errors
+def new(
+    name: Annotated[str, typer.Argument(help="Имя сценария латиницей: polyclinic")],
+    flows: Annotated[Path, typer.Option("--flows", help="Папка сценариев")] = Path("flows"),
+    tests: Annotated[Path | None, typer.Option("--tests", help="Папка разговоров (по умолчанию tests/convos/ИМЯ)")] = None,
+) -> None:
+    """Заготовка нового сценария и проверочного разговора к нему; существующие файлы не трогает."""
+    from ivr.convo.scaffold import scaffold
+
+    made = scaffold(name, flows, tests)
+    out.print(f"создан сценарий {made.flow} и разговор {made.convo}", markup=False)
+    out.print(f"дальше: ivr check {made.flow} · ivr test {made.convo.parent} · ivr chat {made.flow}", markup=False)
+
+
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Папка модели Vosk или её имя")]
 
 
