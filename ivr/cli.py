@@ -155,6 +155,7 @@ def check(
     """Проверить сценарии: все ошибки сразу, с файлом, строкой и столбцом."""
     from ivr.flow.checks import confusable_warnings
     from ivr.flow.loader import load_flow
+    from ivr.understanding.plural import counted
 
     loaded, broken = [], 0
     for path in flows or [_flow_path(None)]:
@@ -165,7 +166,8 @@ def check(
             broken += 1
             continue
         loaded.append(flow)
-        out.print(f"{path}: ок — {len(flow.states)} состояний, {len(flow.edges)} переходов")
+        out.print(f"{path}: ок — {counted(len(flow.states), 'состояние')}, {counted(len(flow.edges), 'переход')}",
+                  markup=False)
         for warning in confusable_warnings(flow):  # reported, never a failure
             out.print(f"{path}: предупреждение: {warning.message}", markup=False)
     if broken:

@@ -46,6 +46,7 @@ FORMATTED = [
     "ivr/keypad.py",
     "ivr/cache.py",
     "ivr/terminal.py",
+    "ivr/understanding/plural.py",
     "ivr/channels/session.py",
     "ivr/channels/chat.py",
     "tests/unit/test_slot_types.py",
