@@ -137,12 +137,18 @@ def _pipe(graph: Any, fmt: str) -> bytes:
             "для SVG и PNG нужна программа dot из Graphviz — установите её "
             "(sudo apt-get install graphviz) или сохраните схему в .dot или .mmd"
         ) from None
+    except graphviz.CalledProcessError as err:
+        # not the author's mistake (dot 2.42 has layout bugs): exit 3, but with dot's last words
+        # instead of its hundreds of lines of rank dumps
+        said = (err.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+        raise RuntimeError(f"dot не смог разложить схему: {' / '.join(said[-2:])}") from None
 
 
 def _machine(
     flow: Flow, machine: FlowMachine, ids: dict[str, str], engine: Literal["graphviz", "mermaid"]
 ) -> _DiagramMachine:
-    states = [{"name": ids[name], "label": name} for name in ids]
+    # Mermaid ends a state's description at a double quote
+    states = [{"name": ids[name], "label": _one_line(name) if engine == "mermaid" else name} for name in ids]
     transitions = [
         {"trigger": d.trigger, "source": ids[source], "dest": ids[d.dest], "label": edge_label(flow, d)}
         for d in machine.drawn

@@ -69,7 +69,7 @@ def test_mermaid_text_names_states_by_label_and_survives_any_state_name(tmp_path
     text = (tmp_path / "odd.mmd").read_text(encoding="utf-8")
     assert "stateDiagram-v2" in text
     ids = dict((label, ident) for label, ident in re.findall(r'state "(.*)" as (\w+)', text))
-    end = 'end: "конец"'
+    end = "end: 'конец'"  # Mermaid ends a description at a double quote
     assert set(ids) == {"шаг 1", end}
     assert f"{ids['шаг 1']} --> {ids[end]}: 1: «дальше 'в кавычках'»" in text
     assert all(re.fullmatch(r"s\d+", i) for i in ids.values())
