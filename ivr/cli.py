@@ -155,6 +155,7 @@ def check(
     """Проверить сценарии: все ошибки сразу, с файлом, строкой и столбцом."""
     from ivr.flow.checks import confusable_warnings
     from ivr.flow.loader import load_flow
+    from ivr.understanding.plural import counted
 
     loaded, broken = [], 0
     for path in flows or [_flow_path(None)]:
@@ -165,7 +166,8 @@ def check(
             broken += 1
             continue
         loaded.append(flow)
-        out.print(f"{path}: ок — {len(flow.states)} состояний, {len(flow.edges)} переходов")
+        out.print(f"{path}: ок — {counted(len(flow.states), 'состояние')}, {counted(len(flow.edges), 'переход')}",
+                  markup=False)
         for warning in confusable_warnings(flow):  # reported, never a failure
             out.print(f"{path}: предупреждение: {warning.message}", markup=False)
     if broken:
@@ -178,6 +180,60 @@ def check(
         recognizer = VoskRecognizer(find_model(model))
         for flow in loaded:
             print_missing_vocabulary(flow, recognizer, out)
+
+
+@app.command()
+@user_errors
+def graph(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Файл схемы: .svg, .png, .dot или .mmd (Mermaid)")],
+    flow: FlowArg = None,
+    path: Annotated[Path | None, typer.Option("--path", help="Расшифровка звонка (*.transcript.jsonl): выделить его путь")] = None,
+) -> None:
+    """Нарисовать схему сценария: состояния, переходы с кнопками и фразами, путь одного звонка."""
+    from ivr.engine.diagram import render
+    from ivr.flow.loader import load_flow
+
+    source = _flow_path(flow)
+    render(load_flow(source), output, transcript=path)
+    out.print(f"{source} → {output}", markup=False)
+
+
+@app.command("schema")
+@user_errors
+def schema_cmd(
+    kind: Annotated[str, typer.Argument(help="flow — сценарий, convo — проверочный разговор")] = "flow",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Записать в файл (иначе — на экран)")] = None,
+) -> None:
+    """JSON Schema сценария или разговора: автодополнение и проверка YAML в редакторе."""
+    from ivr.convo.json_schema import KINDS, schema_text
+    from ivr.oserrors import describe
+
+    if kind not in KINDS:
+        raise UserError(f"неизвестный формат «{kind}» — укажите {' или '.join(KINDS)}")
+    text = schema_text(kind)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise UserError(f"{output}: не удаётся записать схему ({describe(error)}) — укажите другой файл") from None
+    out.print(f"{output}: схема формата {kind}", markup=False)
+
+
+@app.command()
+@user_errors
+def new(
+    name: Annotated[str, typer.Argument(help="Имя сценария латиницей: polyclinic")],
+    flows: Annotated[Path, typer.Option("--flows", help="Папка сценариев")] = Path("flows"),
+    tests: Annotated[Path | None, typer.Option("--tests", help="Папка разговоров (по умолчанию tests/convos/ИМЯ)")] = None,
+) -> None:
+    """Заготовка нового сценария и проверочного разговора к нему; существующие файлы не трогает."""
+    from ivr.convo.scaffold import scaffold
+
+    made = scaffold(name, flows, tests)
+    out.print(f"создан сценарий {made.flow} и разговор {made.convo}", markup=False)
+    out.print(f"дальше: ivr check {made.flow} · ivr test {made.convo.parent} · ivr chat {made.flow}", markup=False)
 
 
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Папка модели Vosk или её имя")]

@@ -20,6 +20,16 @@ from ivr.engine.loop import converse
 from ivr.keypad import is_keypad
 
 QUIT = {"/выход", "/exit", "/quit", "выход"}
+HELP = {"/помощь", "/help", "/?"}
+# The chat's own commands, in one place: shown on «/помощь» instead of being said into the call.
+COMMANDS = (
+    "Команды звонка текстом:\n"
+    "  цифры, * и # — кнопки телефона (можно несколько сразу: 123#)\n"
+    "  пустая строка — молчание\n"
+    "  /выход — положить трубку (или Ctrl+D)\n"
+    "  /помощь — этот список\n"
+    "Всё остальное — ваши слова автоответчику."
+)
 
 
 def classify(line: str) -> Input:
@@ -64,7 +74,8 @@ class ChatView:
 
 
 class TypedLines:
-    """The keyboard as the call's input source: a line a turn, until EOF, Ctrl+C or /выход."""
+    """The keyboard as the call's input source: a line a turn, until EOF, Ctrl+C or /выход; /помощь
+    lists the commands and is not a turn (the call neither hears it nor counts it)."""
 
     def __init__(self, read_line: Callable[[str], str], console: Console):
         self.read_line = read_line
@@ -73,12 +84,16 @@ class TypedLines:
     def next_input(self, call: Call) -> Input | None:
         if call.ended:
             return None
-        try:
-            line = self.read_line("Вы: ")
-        except (EOFError, KeyboardInterrupt):
-            self.console.print()
-            return None
-        return None if line.strip().lower() in QUIT else classify(line)
+        while True:
+            try:
+                line = self.read_line("Вы: ")
+            except (EOFError, KeyboardInterrupt):
+                self.console.print()
+                return None
+            command = line.strip().lower()
+            if command not in HELP:
+                return None if command in QUIT else classify(line)
+            self.console.print(COMMANDS, markup=False)
 
 
 def run_chat(
@@ -94,7 +109,7 @@ def run_chat(
     call, transcript = session.open(engine, clock)
     console.print(
         f"[dim]Сценарий: {engine.flow.meta.title}. Цифры, * и # — кнопки телефона; "
-        "пустая строка — молчание; /выход — положить трубку.[/]"
+        "пустая строка — молчание; /выход — положить трубку; /помощь — команды.[/]"
     )
     with hang_up_on_signals():
         try:

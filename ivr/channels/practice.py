@@ -31,6 +31,7 @@ from ivr.errors import UserError
 from ivr.hearing import Ear
 from ivr.keypad import KEYS
 from ivr.settings import VoiceSettings
+from ivr.understanding.plural import counted
 from ivr.voice.keypad import KeypadQueue
 
 GAP_S = 0.25  # silence between two prompts of one answer
@@ -148,11 +149,12 @@ def print_missing_vocabulary(flow, recognizer, console: Console, details: str | 
     if not missing:
         return
     everything = sorted({w for words in missing.values() for w in words})
+    words = counted(len(everything), "слово", "gent")
     if details is not None:
-        console.print(f"[yellow]В словаре модели нет {len(everything)} слов из фраз меню[/] — фразы с ними "
+        console.print(f"[yellow]В словаре модели нет {words} из фраз меню[/] — фразы с ними "
                       f"голосом не распознаются, кнопки работают. Список: {escape(details)}", highlight=False)
         return
-    console.print(f"[yellow]В словаре модели нет {len(everything)} слов из фраз меню; фразы с ними "
+    console.print(f"[yellow]В словаре модели нет {words} из фраз меню; фразы с ними "
                   f"голосом не распознаются:[/] {escape(', '.join(everything))}", highlight=False)
     console.print(f"[dim]Состояния: {escape(', '.join(missing))}[/]", highlight=False)
 

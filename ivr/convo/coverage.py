@@ -9,6 +9,7 @@ from rich.console import Console
 
 from ivr.engine import Call
 from ivr.flow.model import Flow
+from ivr.understanding.plural import counted
 
 
 def coverage(flow: Flow, calls: list[Call]) -> dict[str, Any]:
@@ -35,7 +36,9 @@ def print_coverage(calls: list[Call], console: Console) -> None:
         by_flow[call.flow].append(call)
     for flow, calls in by_flow.items():
         cov = coverage(flow, calls)
-        console.print(f"Покрытие сценария {flow.id} ({flow.source}), {len(calls)} разговоров:", markup=False)
+        console.print(
+            f"Покрытие сценария {flow.id} ({flow.source}), {counted(len(calls), 'разговор')}:", markup=False
+        )
         for key, title in (("states", "состояния"), ("transitions", "переходы"), ("options", "пункты меню")):
             hit, total = cov[key]
             pct = 100.0 * hit / total if total else 100.0

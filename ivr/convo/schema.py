@@ -42,7 +42,7 @@ def _as_list(value: object) -> object:
     return [value] if isinstance(value, str) else value
 
 
-Texts = Annotated[list[str], BeforeValidator(_as_list)]
+Texts = Annotated[list[str], BeforeValidator(_as_list, json_schema_input_type=str | list[str])]
 
 EXAMPLE_NOW = "2026-11-25T10:00:00+03:00"
 MAX_SILENCE = 3600.0  # seconds of one silence step
@@ -106,7 +106,7 @@ class Expect(BaseModel):
 class ConvoTurn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     caller: str | None = None
-    dtmf: Annotated[str | None, BeforeValidator(_keys)] = None
+    dtmf: Annotated[str | None, BeforeValidator(_keys, json_schema_input_type=str | int | None)] = None
     silence: Annotated[float | None, NotBool] = Field(default=None, ge=0, le=MAX_SILENCE, allow_inf_nan=False)
     audio: str | None = Field(default=None, min_length=1)
     wait: Annotated[float | None, NotBool] = Field(default=None, ge=0, le=MAX_WAIT, allow_inf_nan=False)

@@ -16,13 +16,26 @@ states and options anything. Where a state escalates to is decided once, here.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from transitions import EventData, Machine
 
 from ivr.flow.model import Flow
 
 TriggerKind = Literal["option", "next", "escalate", "fail", "global"]
+
+
+class Drawn(NamedTuple):
+    """One transition of the machine as the flow file draws it, kept so that a diagram shows the
+    very transitions a call can take (the escalation decided here included), not a re-derivation.
+    ``arg`` is the option id, the branch condition (empty for an unconditional one) or the global
+    command's name; a global command has every state where it is enabled as ``sources``."""
+
+    kind: TriggerKind
+    sources: tuple[str, ...]
+    arg: str
+    dest: str
+    trigger: str
 
 
 def _condition(condition: str, event: EventData) -> bool:
@@ -42,22 +55,29 @@ class FlowMachine:
         self._names: dict[tuple[TriggerKind, str, str], str] = {}
         self._taken: set[str] = set()
         self.escalation: dict[str, str] = {}  # state → where too many misses lead
+        self.drawn: list[Drawn] = []
         transitions: list[dict[str, Any]] = []
+
+        def add(
+            kind: TriggerKind, sources: list[str], arg: str, dest: str, trigger: str, **extra: Any
+        ) -> None:
+            self.drawn.append(Drawn(kind, tuple(sources), arg, dest, trigger))
+            source: str | list[str] = sources[0] if len(sources) == 1 else sources
+            transitions.append({"trigger": trigger, "source": source, "dest": dest, **extra})
+
         meta = flow.meta
         for name, state in flow.states.items():
             for option in state.options:
-                transitions.append(
-                    {"trigger": self._name("option", name, option.id), "source": name, "dest": option.goto}
-                )
+                add("option", [name], option.id, option.goto, self._name("option", name, option.id))
             for branch in state.next:
                 conditions = [partial(_condition, branch.if_)] if branch.if_ else []
-                transitions.append(
-                    {
-                        "trigger": self._name("next", name),
-                        "source": name,
-                        "dest": branch.goto,
-                        "conditions": conditions,
-                    }
+                add(
+                    "next",
+                    [name],
+                    branch.if_ or "",
+                    branch.goto,
+                    self._name("next", name),
+                    conditions=conditions,
                 )
             if state.options or state.collect:
                 # a collect escalates only if it says so: the flow-wide operator escalation is for
@@ -65,21 +85,15 @@ class FlowMachine:
                 target = state.escalate or (None if state.collect else meta.escalate)
                 if target:
                     self.escalation[name] = target
-                    transitions.append(
-                        {"trigger": self._name("escalate", name), "source": name, "dest": target}
-                    )
+                    add("escalate", [name], "", target, self._name("escalate", name))
             if state.collect and state.collect.on_fail:
-                transitions.append(
-                    {"trigger": self._name("fail", name), "source": name, "dest": state.collect.on_fail}
-                )
+                add("fail", [name], "", state.collect.on_fail, self._name("fail", name))
         for gname, glob in flow.globals.items():
             if glob.goto is None:
                 continue
             sources = [n for n in flow.states if gname in flow.enabled_globals(n)]
             if sources:
-                transitions.append(
-                    {"trigger": self._name("global", "", gname), "source": sources, "dest": glob.goto}
-                )
+                add("global", sources, gname, glob.goto, self._name("global", "", gname))
         self.machine = Machine(
             model=None,
             states=list(flow.states),

@@ -54,9 +54,16 @@ def _not_bool(value: object) -> object:
     return value
 
 
+# ``json_schema_input_type``: the JSON Schema (``ivr schema``) describes what may be written, as the
+# validators accept it (``say: "…"`` or a list), not only the shape after them.
 NotBool = BeforeValidator(_not_bool)
-TextList = Annotated[list[str], BeforeValidator(_as_list)]
-KeyList = Annotated[list[str], BeforeValidator(_key_text), BeforeValidator(_as_list)]
+TextList = Annotated[list[str], BeforeValidator(_as_list, json_schema_input_type=str | list[str] | None)]
+_Keys = str | int | list[str | int] | None
+KeyList = Annotated[
+    list[str],
+    BeforeValidator(_key_text, json_schema_input_type=_Keys),
+    BeforeValidator(_as_list, json_schema_input_type=_Keys),
+]
 
 CONDITION_RE = re.compile(r"^(open|closed|(has|missing|invalid) [a-z_][a-z0-9_]*|visited \S+)$")
 
@@ -83,7 +90,9 @@ def _slot_names(value: object) -> object:
 
 class ChecklistItem(Strict):
     item: str
-    slot: Annotated[tuple[str, ...], BeforeValidator(_slot_names)] = ()
+    slot: Annotated[
+        tuple[str, ...], BeforeValidator(_slot_names, json_schema_input_type=str | list[str] | None)
+    ] = ()
 
 
 def _checklist_item(value: object) -> object:
@@ -91,7 +100,8 @@ def _checklist_item(value: object) -> object:
 
 
 Checklist = Annotated[
-    list[Annotated[ChecklistItem, BeforeValidator(_checklist_item)]], BeforeValidator(_as_list)
+    list[Annotated[ChecklistItem, BeforeValidator(_checklist_item, json_schema_input_type=str | ChecklistItem)]],
+    BeforeValidator(_as_list, json_schema_input_type=str | ChecklistItem | list[str | ChecklistItem] | None),
 ]
 
 
@@ -106,7 +116,7 @@ def _branches(value: object) -> object:
     return value
 
 
-Next = Annotated[list[Branch], BeforeValidator(_branches)]
+Next = Annotated[list[Branch], BeforeValidator(_branches, json_schema_input_type=str | list[Branch])]
 
 
 class Collect(Strict):
@@ -132,7 +142,9 @@ class State(Strict):
     checklist: Checklist = Field(default_factory=list)
     topic: str | None = None
     term: str | None = None
-    globals: Annotated[bool | tuple[str, ...], BeforeValidator(_globals_switch)] = True
+    globals: Annotated[
+        bool | tuple[str, ...], BeforeValidator(_globals_switch, json_schema_input_type=bool | str | list[str])
+    ] = True
     end: bool = False
     noinput_timeout: Annotated[float | None, NotBool] = Field(default=None, gt=0, le=120)
 

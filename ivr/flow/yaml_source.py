@@ -20,6 +20,8 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
+from ivr.understanding.plural import counted
+
 try:  # the C composer is ~10x faster; the pure-Python one behaves the same
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - wheels ship libyaml
@@ -368,7 +370,7 @@ class _Builder:
             return YamlInt(value, node.value) if tag == _INT else value
         except Exception:  # noqa: BLE001 - each tag's constructor fails its own way on bad text
             if tag == _INT and len(node.value) > 100:
-                message = (f"число из {len(node.value)} цифр слишком длинное — если это текст, "
+                message = (f"число из {counted(len(node.value), 'цифра', 'gent')} слишком длинное — если это текст, "
                            "возьмите его в кавычки")
             else:
                 message = (f"«{preview(node.value)}» не читается как {_tag_name(tag)} — исправьте значение "

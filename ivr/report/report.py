@@ -21,6 +21,7 @@ from ivr.oserrors import describe
 from ivr.private_files import make_folder, write_private
 from ivr.slots import slot_type
 from ivr.slots.redact import Redactor
+from ivr.understanding.plural import counted
 
 STATUS_WORDS = {"ready": "готово", "invalid": "неверно", "missing": "нет"}
 CAUSE_WORDS = {"nomatch": "не понял ответ", "noinput": "молчание", "ambiguous": "ответ подходит к двум пунктам",
@@ -137,7 +138,7 @@ def to_markdown(report: dict) -> str:
         lines.append("Проблема в этом звонке не излагалась.")
     else:
         verdict = "уложились в одну-две фразы" if ps["fits"] else "больше двух фраз — сократите"
-        lines.append(f"{ps['seconds']} с, {ps['phrases']} фраз(ы), {ps['words']} слов: {verdict}.")
+        lines.append(f"{ps['seconds']} с, {counted(ps['phrases'], 'фраза')}, {counted(ps['words'], 'слово')}: {verdict}.")
     lines += ["", "## Переспросы", ""]
     if not report["reprompts"]:
         lines.append("Ни одного — автоответчик понимал вас с первого раза.")

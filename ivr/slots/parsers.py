@@ -16,6 +16,7 @@ from ivr.slots.names import name_like
 from ivr.understanding.lemmas import lemmas
 from ivr.understanding.normalize import normalize, tokens
 from ivr.understanding.numbers import extract_digits
+from ivr.understanding.plural import counted
 
 YES = frozenset({"да", "ага", "верно", "правильно", "конечно", "точно", "угу", "yes", "подтверждать"})
 NO = frozenset({"нет", "неверно", "неправильно", "no"})
@@ -85,11 +86,17 @@ def parse_digits(text: str, keyed: bool, limits: Limits) -> Parsed:
     low, high = limits.min_digits, limits.max_digits
     if low is not None and len(digits) < low:
         return Parsed(
-            False, digits, grouped(digits), f"Нужно не меньше {low} цифр, а вы назвали {len(digits)}."
+            False,
+            digits,
+            grouped(digits),
+            f"Нужно не меньше {counted(low, 'цифра', 'gent')}, а вы назвали {len(digits)}.",
         )
     if high is not None and len(digits) > high:
         return Parsed(
-            False, digits, grouped(digits), f"Нужно не больше {high} цифр, а вы назвали {len(digits)}."
+            False,
+            digits,
+            grouped(digits),
+            f"Нужно не больше {counted(high, 'цифра', 'gent')}, а вы назвали {len(digits)}.",
         )
     return Parsed(True, digits, grouped(digits))
 
@@ -104,7 +111,7 @@ def parse_reference(text: str, keyed: bool, limits: Limits) -> Parsed:
         None
         if ok
         else (
-            f"Номер обращения — {len(reference)} цифр, а вы назвали {len(digits)}."
+            f"Номер обращения — {counted(len(reference), 'цифра')}, а вы назвали {len(digits)}."
             if len(digits) != len(reference)
             else "Номер не совпадает с тем, что я назвал."
         )

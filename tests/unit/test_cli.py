@@ -91,6 +91,16 @@ def test_chat_keys_silence_and_checklist(tmp_path: Path):
     assert "- [ ] Телефон: **нет**" in md.read_text(encoding="utf-8")
 
 
+def test_chat_help_lists_the_commands_and_is_not_said_into_the_call(tmp_path: Path):
+    proc = ivr("chat", EXAMPLE, "--now", MORNING, "--reports", str(tmp_path), stdin="/помощь\n1\n/HELP\n/выход\n")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("Команды звонка текстом:") == 2
+    assert "/выход — положить трубку" in proc.stdout and "Извините, я не понял" not in proc.stdout
+    (transcript,) = tmp_path.glob("*.transcript.jsonl")
+    turns = [json.loads(line) for line in transcript.read_text(encoding="utf-8").splitlines()]
+    assert [(t["kind"], t["input"]) for t in turns if t["type"] == "turn"] == [("dtmf", "1")]
+
+
 def test_practice_data_is_valid():
     from ivr.personal.identifiers import check_inn, check_snils
 
