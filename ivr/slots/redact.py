@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ivr.slots.names import mask_free_text
+from ivr.slots.names import inflections, mask_free_text
 from ivr.slots.types import slot_type
 
 MIN_LENGTH = 3  # shorter fragments («да», a lone initial) identify nobody and would mangle words
@@ -20,6 +20,8 @@ class Redactor:
     def __init__(self) -> None:
         self._forms: dict[str, str] = {}  # a form of a personal value → its mask
         self._pattern: re.Pattern[str] | None = None
+        self._names: dict[str, str] = {}  # a word of a collected name, in any case → its initial
+        self._names_pattern: re.Pattern[str] | None = None
 
     def remember(self, type_name: str, *forms: str) -> None:
         """A personal value of ``type_name``, in each form it was said, stored or shown."""
@@ -34,7 +36,9 @@ class Redactor:
                 self._forms[form] = masked
                 for word in form.split() if type_name == "fio" else ():  # a name said alone
                     if len(word) >= MIN_LENGTH:
-                        self._forms.setdefault(word, f"{word[0]}.")
+                        for inflected in inflections(word):
+                            self._names.setdefault(inflected, f"{word[0].upper()}.")
+                        self._names_pattern = None
                 self._pattern = None
 
     def __call__(self, text: str) -> str:
@@ -50,4 +54,13 @@ class Redactor:
                 self._pattern = re.compile("|".join(map(re.escape, alternatives)), re.IGNORECASE)
             lowered = {k.lower(): v for k, v in self._forms.items()}
             text = self._pattern.sub(lambda m: lowered[m.group().lower()], text)
+        if self._names:
+            # Whole words only: matched inside «Семёнову», the remembered «Семёнов» left «С.у».
+            if self._names_pattern is None:
+                alternatives = sorted(self._names, key=len, reverse=True)
+                self._names_pattern = re.compile(
+                    r"(?<!\w)(?:" + "|".join(map(re.escape, alternatives)) + r")(?!\w)", re.IGNORECASE
+                )
+            names = self._names
+            text = self._names_pattern.sub(lambda m: names[m.group().lower()], text)
         return text

@@ -143,3 +143,25 @@ def test_names_in_free_speech_are_masked_in_the_transcript(tmp_path: Path):
     written = "\n".join(p.read_text(encoding="utf-8") for p in tmp_path.iterdir())
     assert "Петрова" not in written and "Сергеевна" not in written
     assert "П. А. С." in written and "не приходит смс" in written
+
+
+def test_a_name_given_in_part_then_in_full_or_in_another_case_is_masked_whole(tmp_path: Path):
+    """Found by the personal-data scan: «меня зовут семёнов виктор» filled the ФИО slot, so the
+    redactor masked those two words in a later statement and left the patronymic beside their
+    initials («С. В. Андреевич») — one name word alone is not masked in free speech; and it
+    matched them inside other cases of the same words, leaving «С.у В.у Андреевичу»."""
+    engine = Engine(_flow("fio"))
+    call = engine.start_call(clock=ManualClock(NOW), transcript=tmp_path / "t.jsonl")
+    call.speech("меня зовут семёнов виктор")
+    assert call.slots["value"].valid
+    report.write(call, tmp_path)
+    from ivr.report.report import redactor
+
+    redact = redactor(call)
+    assert redact("Здравствуйте, меня зовут Семёнов Виктор Андреевич, не могу войти") == (
+        "Здравствуйте, С. В. А., не могу войти"
+    )
+    assert redact("в т.ч. оплата") == "в т.ч. оплата"  # initials alone are not a name
+    # in another case, the remembered words were masked inside the longer ones: «с.у в.у андреевичу»
+    assert redact("звонил семенову виктору андреевичу") == "звонил С. В. А."
+    assert redact("нет Семёнова, есть Викторина") == "нет С., есть Викторина"  # whole words only
