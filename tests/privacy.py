@@ -225,6 +225,7 @@ def hostile_calls(person: PracticeIdentity) -> list[list[str]]:
         story * 3,
         f"ошибка {person.snils} и {said['inn']}",
         said["phone"] + " два",
+        f"{inflect(surname, 'nomn')} {name} {patronymic}",  # a name where digits are wanted
         "8" + national,
         in_cases + f", номер {national}, паспорт {person.passport}",
         person.snils,  # the СНИЛС as the reference number
