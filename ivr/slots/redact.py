@@ -30,6 +30,11 @@ class Redactor:
             return
         value = forms[0] if forms else ""
         masked = kind.mask(value)
+        if not masked.strip():
+            # Nothing was heard as the value (a name said where a phone number was asked): the
+            # words said are no form of it. Mapped to its empty mask they were erased wherever
+            # they came back, and a name word next to them was left bare («Здравствуйте,  Ивановна»).
+            return
         for form in forms:
             form = form.strip()
             if len(form) >= MIN_LENGTH and form not in self._forms:

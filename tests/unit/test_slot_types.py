@@ -165,3 +165,17 @@ def test_a_name_given_in_part_then_in_full_or_in_another_case_is_masked_whole(tm
     # in another case, the remembered words were masked inside the longer ones: «с.у в.у андреевичу»
     assert redact("звонил семенову виктору андреевичу") == "звонил С. В. А."
     assert redact("нет Семёнова, есть Викторина") == "нет С., есть Викторина"  # whole words only
+
+
+def test_words_said_instead_of_digits_are_not_a_form_of_the_value(tmp_path: Path):
+    """Found by benchmarks/bench_soak.py: a name said at the phone slot was remembered as a form of
+    the (empty) phone number, so a later statement lost those words and kept the patronymic
+    beside them («Здравствуйте,  Ивановна»)."""
+    engine = Engine(_flow("phone"))
+    call = engine.start_call(clock=ManualClock(NOW), transcript=tmp_path / "t.jsonl")
+    call.speech("меня зовут фёдорова татьяна")
+    assert not call.slots["value"].valid
+    from ivr.report.report import redactor
+
+    said = "Здравствуйте, меня зовут Фёдорова Татьяна Ивановна, не могу войти"
+    assert redactor(call)(said) == "Здравствуйте, меня зовут Ф. Т. И., не могу войти"
