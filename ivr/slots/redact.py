@@ -10,10 +10,22 @@ from __future__ import annotations
 
 import re
 
-from ivr.slots.names import inflections, mask_free_text
+from ivr.slots.names import inflections, mask_free_text, name_like
 from ivr.slots.types import slot_type
 
 MIN_LENGTH = 3  # shorter fragments («да», a lone initial) identify nobody and would mangle words
+
+
+def _name_words(form: str) -> list[str]:
+    """The words of a ФИО answer that are a name, to be found alone later. An answer of two to four
+    plain words is a name as said; in anything longer (a whole story said when the name was asked)
+    only the words that read as names count — taking every word made «снилс», «паспорт» and each
+    digit group a «name», masked to its first character, and what was left of a passport number
+    («50 18») was too short to be masked as a number."""
+    words = form.split()
+    if 2 <= len(words) <= 4 and all(word.isalpha() for word in words):
+        return words
+    return [word for word in words if word.isalpha() and name_like(word.lower())]
 
 
 class Redactor:
@@ -39,7 +51,7 @@ class Redactor:
             form = form.strip()
             if len(form) >= MIN_LENGTH and form not in self._forms:
                 self._forms[form] = masked
-                for word in form.split() if type_name == "fio" else ():  # a name said alone
+                for word in _name_words(form) if type_name == "fio" else ():  # a name said alone
                     if len(word) >= MIN_LENGTH:
                         for inflected in inflections(word):
                             self._names.setdefault(inflected, f"{word[0].upper()}.")
