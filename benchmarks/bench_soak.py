@@ -78,8 +78,11 @@ def rss_mb() -> float:
 def soak_flows(total: int, seed: int, tally: Tally) -> None:
     """``total`` flows, a third from each strategy; exceptions are counted, never raised, so
     hypothesis neither stops nor shrinks."""
-    options = settings(max_examples=max(1, total // 3), deadline=None, database=None, phases=[Phase.generate],
-                       suppress_health_check=list(HealthCheck))
+    def options(share: int):
+        return settings(max_examples=max(1, share), deadline=None, database=None, phases=[Phase.generate],
+                        suppress_health_check=list(HealthCheck))
+
+    shares = [total // 3 + (i < total % 3) for i in range(3)]
 
     def attempt(text: str, moment, inputs) -> None:
         tally.counts["flows"] += 1
@@ -104,17 +107,17 @@ def soak_flows(total: int, seed: int, tally: Tally) -> None:
     def dump(doc: dict) -> str:
         return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
 
-    @options
+    @options(shares[0])
     @given(text=fuzz.flow_text(), moment=fuzz.MOMENTS, inputs=fuzz.INPUTS)
     def damaged(text, moment, inputs):
         attempt(text, moment, inputs)
 
-    @options
+    @options(shares[1])
     @given(doc=fuzz.flow_document(), moment=fuzz.MOMENTS, inputs=fuzz.INPUTS)
     def plausible(doc, moment, inputs):
         attempt(dump(doc), moment, inputs)
 
-    @options
+    @options(shares[2])
     @given(doc=fuzz.valid_flow_document(), moment=fuzz.MOMENTS, inputs=fuzz.INPUTS)
     def valid(doc, moment, inputs):
         attempt(dump(doc), moment, inputs)
