@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any
 
 from rich.console import Console
 
@@ -64,7 +64,7 @@ def to_json(result: ConvoResult, keep_personal_data: bool = False) -> dict[str, 
     return {key: list(value) if key == "turns" else value for key, value in _json_fields(result, keep_personal_data)}
 
 
-def write_json(result: ConvoResult, file: TextIO, keep_personal_data: bool = False) -> None:
+def write_json(result: ConvoResult, file: IO[str], keep_personal_data: bool = False) -> None:
     """``to_json`` written as it is made, a turn at a time, indented like ``json.dumps(…, indent=2)``.
 
     A call of 20,000 turns built the whole text through rich's ``print_json`` (1.08 GB); here only
