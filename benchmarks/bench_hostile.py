@@ -1,13 +1,16 @@
 """Growth of the work hostile input can cause: masking a line with N number runs and N names,
-and a call fed N-character turns. Prints time per size and the ratio between sizes; linear work
-shows a ratio near the size ratio (4×), quadratic work 16×. Nothing here asserts.
+a call fed N-character turns, and the peak memory of ``ivr run --json`` for a call of N turns.
+Prints time (or memory) per size and the ratio between sizes; linear work shows a ratio near the
+size ratio (4×), quadratic work 16×. Nothing here asserts.
 
 Run: ``python benchmarks/bench_hostile.py``
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,6 +53,43 @@ def _load(text: str) -> None:
         pass
 
 
+# Started from a small interpreter: a child's peak RSS counts the memory of the process it was
+# forked from, and this script holds the Госуслуги engine by the time it measures.
+_MEASURE = (
+    "import os, subprocess, sys\n"
+    "process = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+    "_, status, usage = os.wait4(process.pid, 0)\n"
+    "print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)\n"
+)
+
+
+def peak_rss_mb(args: list[str]) -> float:
+    """Peak resident memory of one ``ivr`` process (its own rusage, not this script's)."""
+    measured = subprocess.run([sys.executable, "-c", _MEASURE, sys.executable, "-m", "ivr", *args], cwd=ROOT,
+                              capture_output=True, text=True, check=True)
+    code, kilobytes = map(int, measured.stdout.split())
+    if code not in (0, 1):
+        raise SystemExit(f"ivr {' '.join(args[:2])}… ended with {code}")
+    return kilobytes / 1024  # kilobytes on Linux
+
+
+def json_memory(sizes=(1250, 5000, 20000)) -> None:
+    """``ivr run --json`` on the Госуслуги flow for a call of N turns (a repeat key and a caller line
+    with a СНИЛС and markup, alternately): the output was built whole through rich (1.08 GB at
+    20,000 turns) and is now written a turn at a time; the plain-text output is the floor."""
+    with tempfile.TemporaryDirectory() as tmp:
+        peaks = []
+        for n in sizes:
+            script = Path(tmp) / f"{n}.yaml"
+            turn = "  - dtmf: '*'\n  - caller: 'мой снилс 112-233-445 95 [/]'\n"
+            script.write_text("now: '2026-11-25T10:00:00+03:00'\nturns:\n" + turn * (n // 2), encoding="utf-8")
+            args = ["run", str(ROOT / "flows" / "gosuslugi.yaml"), "--script", str(script)]
+            peaks.append((peak_rss_mb([*args, "--json"]), peak_rss_mb(args)))
+    shown = ", ".join(f"{n:,}: {j:.0f} MB (text {t:.0f} MB)" for n, (j, t) in zip(sizes, peaks))
+    ratios = ", ".join(f"{b[0] / a[0]:.1f}×" for a, b in zip(peaks, peaks[1:]))
+    print(f"{'ivr run --json, peak RSS for N turns':<40} {shown}  (×4 size → {ratios})")
+
+
 def main() -> None:
     redact = Redactor()
     growth("mask N dictated numbers in one line", lambda n: " и ".join(["сто двенадцать двести тридцать три"] * n),
@@ -60,6 +100,7 @@ def main() -> None:
     engine = Engine.from_file(ROOT / "flows" / "gosuslugi.yaml")
     growth("one turn of N characters (cut at 2,000)", lambda n: "а" * (n * 100),
            lambda text: engine.start_call().speech(text))
+    json_memory()
 
 
 if __name__ == "__main__":

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from rich.console import Console
 
@@ -52,7 +53,7 @@ def run_headless(flow: Path | None, script: Path | None, lines: list[str], *, as
     result = run_convo(engine, convo, name, transcript=transcript, keep_personal_data=keep_personal_data)
     result.call.hang_up()
     if as_json:
-        console.print_json(json.dumps(to_json(result, keep_personal_data), ensure_ascii=False))
+        write_json(result, console.file, keep_personal_data)
     else:
         print_text(result, console)
     return 0 if result.ok else 1
@@ -60,32 +61,64 @@ def run_headless(flow: Path | None, script: Path | None, lines: list[str], *, as
 
 def to_json(result: ConvoResult, keep_personal_data: bool = False) -> dict[str, Any]:
     """The call as one JSON object; personal data masked as in the transcript unless kept."""
+    return {key: list(value) if key == "turns" else value for key, value in _json_fields(result, keep_personal_data)}
+
+
+def write_json(result: ConvoResult, file: IO[str], keep_personal_data: bool = False) -> None:
+    """``to_json`` written as it is made, a turn at a time, indented like ``json.dumps(…, indent=2)``.
+
+    A call of 20,000 turns built the whole text through rich's ``print_json`` (1.08 GB); here only
+    one turn is held as text at a time (benchmarks/bench_hostile.py prints the peak).
+    """
+
+    def dumped(value: object, depth: int) -> str:
+        return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * depth)
+
+    file.write("{")
+    for n, (key, value) in enumerate(_json_fields(result, keep_personal_data)):
+        file.write(f"{',' if n else ''}\n  {json.dumps(key)}: ")
+        if key != "turns":
+            file.write(dumped(value, 1))
+            continue
+        file.write("[")
+        empty = True
+        for turn in value:
+            file.write(f"{'' if empty else ','}\n    {dumped(turn, 2)}")
+            empty = False
+        file.write("]" if empty else "\n  ]")
+    file.write("\n}\n")
+    file.flush()
+
+
+def _json_fields(result: ConvoResult, keep_personal_data: bool) -> Iterator[tuple[str, Any]]:
+    """The JSON object's fields in order; ``turns`` is an iterator, masked one turn at a time (the
+    redactor learns each personal value from its turn, before the slots and failures use it)."""
     call = result.call
     redact = Redactor()
-    if keep_personal_data:
-        turns = [t.to_json() for t in result.turns]
-    else:
-        turns = [masked_turn(t, redact) for t in result.turns]
+    keep = keep_personal_data
 
     def text(value: str) -> str:
-        return value if keep_personal_data else redact(value)
+        return value if keep else redact(value)
 
     def slot_value(kind: str, value: str) -> str:
-        if keep_personal_data:
+        if keep:
             return value
         return slot_type(kind).mask(value) if slot_type(kind).personal else redact(value)
 
-    return {
-        "flow": call.flow.id,
-        "greeting": [text(t) for t in call.greeting],
-        "turns": [{key: turn[key] for key in ("input", "kind", "match", "state", "said", "event")} for turn in turns],
-        "final_state": call.state,
-        "ended": call.ended,
-        "slots": {k: {"value": slot_value(v.kind, v.value), "valid": v.valid} for k, v in call.slots.items()},
-        "failures": [{**f.__dict__, "expected": text(f.expected), "happened": text(f.happened)}
-                     for f in result.failures],
-        "masked": not keep_personal_data,
-    }
+    def turns() -> Iterator[dict[str, Any]]:
+        for t in result.turns:
+            turn = t.to_json() if keep else masked_turn(t, redact)
+            yield {key: turn[key] for key in ("input", "kind", "match", "state", "said", "event")}
+
+    yield "flow", call.flow.id
+    yield "greeting", [text(t) for t in call.greeting]
+    yield "turns", turns()
+    yield "final_state", call.state
+    yield "ended", call.ended
+    yield "slots", {k: {"value": slot_value(v.kind, v.value), "valid": v.valid} for k, v in call.slots.items()}
+    yield "failures", [{**f.__dict__, "expected": text(f.expected), "happened": text(f.happened)}
+                       for f in result.failures]
+    yield "masked", not keep
 
 
 def print_text(result: ConvoResult, console: Console) -> None:

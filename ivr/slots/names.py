@@ -18,31 +18,59 @@ def name_like(word: str) -> bool:
 
 _WORD = re.compile(r"[А-Яа-яЁё]+(?:-[А-Яа-яЁё]+)?")
 _GAP = re.compile(r"[\s,]*")
+_INITIAL_GAP = re.compile(r"\.[\s,]*")  # after an initial: its dot, then the usual gap
+
+
+def _initial(text: str, word: re.Match[str]) -> bool:
+    """A single letter with a dot («С.»): what a masked or abbreviated name leaves."""
+    return len(word.group()) == 1 and text.startswith(".", word.end())
 
 
 def mask_names(text: str) -> str:
     """Names said in free speech («меня зовут Петрова Анна Сергеевна») become initials. Two or more
     name-like words in a row count (pymorphy3 tags first names, surnames and patronymics, and guesses
     unknown surnames by their endings); one alone does not — «Вера», «Роман» and «Надежда» are also
-    ordinary words, and a lone first name identifies nobody."""
+    ordinary words, and a lone first name identifies nobody.
+
+    Initials join a run: when part of a name was already masked («С. В. Андреевич», left by the
+    redactor after the caller gave only two of the three words) or was said as initials, the name
+    word next to them is masked too. A run of initials alone («т. ч.») is left as it is."""
     words = list(_WORD.finditer(text))
     runs: list[list[re.Match[str]]] = []
     run: list[re.Match[str]] = []
-    for word in words:
-        adjacent = not run or _GAP.fullmatch(text, run[-1].end(), word.start()) is not None
-        if name_like(word.group().lower()) and adjacent:
-            run.append(word)
-            continue
-        if len(run) >= 2:
+
+    def closes(run: list[re.Match[str]]) -> None:
+        if len(run) >= 2 and not all(_initial(text, w) for w in run):
             runs.append(run)
-        run = [word] if name_like(word.group().lower()) else []
-    if len(run) >= 2:
-        runs.append(run)
+
+    for word in words:
+        part = _initial(text, word) or name_like(word.group().lower())
+        if run and part:
+            gap = _INITIAL_GAP if _initial(text, run[-1]) else _GAP
+            if gap.fullmatch(text, run[-1].end(), word.start()) is not None:
+                run.append(word)
+                continue
+        closes(run)
+        run = [word] if part else []
+    closes(run)
     pieces, end = [], 0
     for found in runs:
+        last = found[-1].end() + (1 if _initial(text, found[-1]) else 0)
         pieces += [text[end : found[0].start()], " ".join(f"{w.group()[0].upper()}." for w in found)]
-        end = found[-1].end()
+        end = last
     return "".join(pieces) + text[end:] if pieces else text
+
+
+def inflections(word: str) -> set[str]:
+    """Every case form of a name word («семёнов» → «семёнова», «семёнову», …), lower-case, with «ё»
+    also written as «е» (recognisers write «семенов»): a name the caller gave once may come back
+    in any case («звонил Семёнову»). A word pymorphy3 does not read as a name is itself only."""
+    word = word.lower()
+    forms = {word}
+    for parse in parses(word):
+        if _NAME_TAGS & parse.tag.grammemes:
+            forms.update(form.word for form in parse.lexeme)
+    return forms | {form.replace("ё", "е") for form in forms}
 
 
 def mask_free_text(text: str) -> str:

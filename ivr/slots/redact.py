@@ -10,16 +10,30 @@ from __future__ import annotations
 
 import re
 
-from ivr.slots.names import mask_free_text
+from ivr.slots.names import inflections, mask_free_text, name_like
 from ivr.slots.types import slot_type
 
 MIN_LENGTH = 3  # shorter fragments («да», a lone initial) identify nobody and would mangle words
+
+
+def _name_words(form: str) -> list[str]:
+    """The words of a ФИО answer that are a name, to be found alone later. An answer of two to four
+    plain words is a name as said; in anything longer (a whole story said when the name was asked)
+    only the words that read as names count — taking every word made «снилс», «паспорт» and each
+    digit group a «name», masked to its first character, and what was left of a passport number
+    («50 18») was too short to be masked as a number."""
+    words = form.split()
+    if 2 <= len(words) <= 4 and all(word.isalpha() for word in words):
+        return words
+    return [word for word in words if word.isalpha() and name_like(word.lower())]
 
 
 class Redactor:
     def __init__(self) -> None:
         self._forms: dict[str, str] = {}  # a form of a personal value → its mask
         self._pattern: re.Pattern[str] | None = None
+        self._names: dict[str, str] = {}  # a word of a collected name, in any case → its initial
+        self._names_pattern: re.Pattern[str] | None = None
 
     def remember(self, type_name: str, *forms: str) -> None:
         """A personal value of ``type_name``, in each form it was said, stored or shown."""
@@ -28,13 +42,20 @@ class Redactor:
             return
         value = forms[0] if forms else ""
         masked = kind.mask(value)
+        if not masked.strip():
+            # Nothing was heard as the value (a name said where a phone number was asked): the
+            # words said are no form of it. Mapped to its empty mask they were erased wherever
+            # they came back, and a name word next to them was left bare («Здравствуйте,  Ивановна»).
+            return
         for form in forms:
             form = form.strip()
             if len(form) >= MIN_LENGTH and form not in self._forms:
                 self._forms[form] = masked
-                for word in form.split() if type_name == "fio" else ():  # a name said alone
+                for word in _name_words(form) if type_name == "fio" else ():  # a name said alone
                     if len(word) >= MIN_LENGTH:
-                        self._forms.setdefault(word, f"{word[0]}.")
+                        for inflected in inflections(word):
+                            self._names.setdefault(inflected, f"{word[0].upper()}.")
+                        self._names_pattern = None
                 self._pattern = None
 
     def __call__(self, text: str) -> str:
@@ -50,4 +71,13 @@ class Redactor:
                 self._pattern = re.compile("|".join(map(re.escape, alternatives)), re.IGNORECASE)
             lowered = {k.lower(): v for k, v in self._forms.items()}
             text = self._pattern.sub(lambda m: lowered[m.group().lower()], text)
+        if self._names:
+            # Whole words only: matched inside «Семёнову», the remembered «Семёнов» left «С.у».
+            if self._names_pattern is None:
+                alternatives = sorted(self._names, key=len, reverse=True)
+                self._names_pattern = re.compile(
+                    r"(?<!\w)(?:" + "|".join(map(re.escape, alternatives)) + r")(?!\w)", re.IGNORECASE
+                )
+            names = self._names
+            text = self._names_pattern.sub(lambda m: names[m.group().lower()], text)
         return text

@@ -72,10 +72,21 @@ def _digit_type(
         listening="digits",
         grammar=dictation_words,
         personal=personal,
-        mask=mask,
+        mask=_with_names(mask),
         speak_back=speak or partial(ids.speak_digits, groups=groups),
         hint=DIGITS_HINT,
     )
+
+
+def _with_names(mask: Callable[[str], str]) -> Callable[[str], str]:
+    """An invalid answer at a digits slot is whatever the caller said instead, masked as heard:
+    a name said there («Петрова Анна Сергеевна» for a phone number) was written in clear, since
+    the digit maskers only know numbers."""
+
+    def masked(value: str) -> str:
+        return mask_free_text(mask(value))
+
+    return masked
 
 
 def _yesno_words() -> list[str]:

@@ -143,3 +143,55 @@ def test_names_in_free_speech_are_masked_in_the_transcript(tmp_path: Path):
     written = "\n".join(p.read_text(encoding="utf-8") for p in tmp_path.iterdir())
     assert "Петрова" not in written and "Сергеевна" not in written
     assert "П. А. С." in written and "не приходит смс" in written
+
+
+def test_a_name_given_in_part_then_in_full_or_in_another_case_is_masked_whole(tmp_path: Path):
+    """Found by the personal-data scan: «меня зовут семёнов виктор» filled the ФИО slot, so the
+    redactor masked those two words in a later statement and left the patronymic beside their
+    initials («С. В. Андреевич») — one name word alone is not masked in free speech; and it
+    matched them inside other cases of the same words, leaving «С.у В.у Андреевичу»."""
+    engine = Engine(_flow("fio"))
+    call = engine.start_call(clock=ManualClock(NOW), transcript=tmp_path / "t.jsonl")
+    call.speech("меня зовут семёнов виктор")
+    assert call.slots["value"].valid
+    report.write(call, tmp_path)
+    from ivr.report.report import redactor
+
+    redact = redactor(call)
+    assert redact("Здравствуйте, меня зовут Семёнов Виктор Андреевич, не могу войти") == (
+        "Здравствуйте, С. В. А., не могу войти"
+    )
+    assert redact("в т.ч. оплата") == "в т.ч. оплата"  # initials alone are not a name
+    # in another case, the remembered words were masked inside the longer ones: «с.у в.у андреевичу»
+    assert redact("звонил семенову виктору андреевичу") == "звонил С. В. А."
+    assert redact("нет Семёнова, есть Викторина") == "нет С., есть Викторина"  # whole words only
+
+
+def test_words_said_instead_of_digits_are_not_a_form_of_the_value(tmp_path: Path):
+    """Found by benchmarks/bench_soak.py: a name said at the phone slot was remembered as a form of
+    the (empty) phone number, so a later statement lost those words and kept the patronymic
+    beside them («Здравствуйте,  Ивановна»)."""
+    engine = Engine(_flow("phone"))
+    call = engine.start_call(clock=ManualClock(NOW), transcript=tmp_path / "t.jsonl")
+    call.speech("меня зовут фёдорова татьяна")
+    assert not call.slots["value"].valid
+    from ivr.report.report import redactor
+
+    said = "Здравствуйте, меня зовут Фёдорова Татьяна Ивановна, не могу войти"
+    assert redactor(call)(said) == "Здравствуйте, меня зовут Ф. Т. И., не могу войти"
+
+
+def test_a_story_said_when_the_name_is_asked_does_not_turn_every_word_into_a_name(tmp_path: Path):
+    """Found by benchmarks/bench_soak.py: every word of an invalid ФИО answer was remembered as a
+    name word, so a repeat of the story became initials, digit groups included, and the passport
+    series left between them («… П. 50 18 6. …») was too short to be masked as a number."""
+    engine = Engine(_flow("fio"))
+    call = engine.start_call(clock=ManualClock(NOW), transcript=tmp_path / "t.jsonl")
+    story = "меня зовут Фёдорова Татьяна Ивановна, паспорт 4018 013808, не могу войти"
+    call.speech(story)
+    assert not call.slots["value"].valid
+    from ivr.report.report import redactor
+
+    masked = redactor(call)(story.replace("не могу", "всё ещё не могу"))
+    assert "Фёдорова" not in masked and "Ивановна" not in masked and "4018" not in masked
+    assert "паспорт" in masked and "войти" in masked
