@@ -1,12 +1,14 @@
 """How pytest-xdist shares the suite between its workers (`-n 2 --dist loadgroup` in pyproject.toml).
 
-Tests are sent to workers one by one, except for this group, which runs on one worker, one test after
-another:
+Tests are sent to workers one by one, except for these groups, each of which runs on one worker,
+one test after another:
 
 * ``realtime``: everything that uses the private PulseAudio server (``pulse_server``), and the
   other tests that measure wall-clock timing (real-time WAV source and file-sink player): one server
   per run instead of one per worker, and these tests never run at the same time as each other
   (a test that proved flaky under load is serialized here, never given looser timing).
+* ``privacy_scan``: the personal-data scan, whose module fixture runs every convo file and several
+  ``ivr`` processes; split up, each worker would run it all again.
 
 The groups are listed here by node id because ``--dist loadgroup`` ignores ``xdist_group`` marks
 with pytest 9.2 (pytest-dev/pytest-xdist#1386); marks would still be honoured if they worked.
@@ -37,6 +39,8 @@ GROUPS = {
     "tests/voice/test_voice_listen.py::": "realtime",
     "tests/voice/test_voice_playback.py::test_realtime_": "realtime",
     "tests/voice/test_voice_playback.py::test_new_prompt_interrupts_the_previous_one": "realtime",
+    # one module fixture runs every convo file and several `ivr` processes (~9 s): once, not per worker
+    "tests/unit/test_privacy_scan.py::": "privacy_scan",
 }
 
 

@@ -12,19 +12,21 @@ from pathlib import Path
 
 import pytest
 
+from tests.command import ivr_here, ivr_process
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = str(ROOT / "flows" / "example.yaml")
 MORNING = "2026-11-25T10:00:00+03:00"
 
 
-def ivr(*args: str, cwd: Path = ROOT, stdin: str | None = None, env: dict | None = None
-        ) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ivr", *args], capture_output=True, text=True, cwd=cwd,
-                          input=stdin, timeout=60, env=env)
+# Most cases run the entry point in this process (tests/command.py); those about processes
+# themselves (signals, a crash's exit code) start real ones, and one case of each command family
+# below goes through a real interpreter too, so the installed entry point is covered.
+ivr = ivr_here
 
 
 def test_run_json_is_one_object_with_turns_and_final_state():
-    proc = ivr("run", EXAMPLE, "--now", MORNING, "--caller", "продлить книгу", "--caller", "",
+    proc = ivr_process("run", EXAMPLE, "--now", MORNING, "--caller", "продлить книгу", "--caller", "",
                "--caller", "123456", "--json", "--keep-personal-data")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
@@ -197,7 +199,7 @@ def test_calls_in_one_folder_never_overwrite_each_other(tmp_path: Path):
     """Two calls with the same --now (or twenty at once) wrote one report over another and mixed
     their transcripts; each call now has its own files and every record carries its call id."""
     for _ in range(2):
-        proc = ivr("chat", EXAMPLE, "--now", MORNING, "--reports", str(tmp_path), stdin="1\n")
+        proc = ivr_process("chat", EXAMPLE, "--now", MORNING, "--reports", str(tmp_path), stdin="1\n")
         assert proc.returncode == 0, proc.stderr
     assert len(list(tmp_path.glob("*.md"))) == 2 and len(list(tmp_path.glob("*.json"))) == 2
     transcripts = list(tmp_path.glob("*.transcript.jsonl"))

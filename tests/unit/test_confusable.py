@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from ivr.flow.checks import confusable_warnings
 from ivr.flow.loader import load_flow, parse_flow
+from tests.command import ivr_here
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,7 +51,6 @@ def test_shipped_flows_have_no_confusable_choices(flow):
 def test_ivr_check_prints_the_warning_and_still_succeeds(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text(CONFUSABLE, encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "ivr", "check", str(path)], capture_output=True, text=True,
-                          cwd=ROOT)
+    proc = ivr_here("check", path)
     assert proc.returncode == 0, proc.stderr
     assert "c.yaml: ок" in proc.stdout and "предупреждение" in proc.stdout and "pay_again" in proc.stdout

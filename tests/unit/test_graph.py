@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from ivr.engine.diagram import render
 from ivr.flow.loader import load_flow
+from tests.command import ivr_here
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "flows" / "example.yaml"
@@ -18,9 +18,8 @@ GOSUSLUGI = ROOT / "flows" / "gosuslugi.yaml"
 MORNING = "2026-11-25T10:00:00+03:00"
 
 
-def ivr(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ivr", *map(str, args)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=120)
+def ivr(*args: object) -> subprocess.CompletedProcess:
+    return ivr_here(*args)
 
 
 @pytest.mark.parametrize("flow_file", [EXAMPLE, GOSUSLUGI], ids=["example", "gosuslugi"])

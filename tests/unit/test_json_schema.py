@@ -4,8 +4,6 @@ current."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
@@ -13,6 +11,7 @@ import pytest
 import yaml
 
 from ivr.convo.json_schema import KINDS, schema_text, shipped_path
+from tests.command import ivr_here
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOWS = sorted((ROOT / "flows").glob("*.yaml"))
@@ -70,15 +69,12 @@ def test_shipped_flows_point_the_editor_at_the_schema():
 
 
 def test_ivr_schema_command(tmp_path: Path):
-    def ivr(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "ivr", *args], capture_output=True, text=True, cwd=ROOT, timeout=60)
-
-    proc = ivr("schema", "convo")
+    proc = ivr_here("schema", "convo")
     assert proc.returncode == 0 and json.loads(proc.stdout)["properties"]["turns"]["type"] == "array"
-    proc = ivr("schema", "flow", "-o", str(tmp_path / "flow.schema.json"))
+    proc = ivr_here("schema", "flow", "-o", str(tmp_path / "flow.schema.json"))
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "flow.schema.json").read_text(encoding="utf-8") == schema_text("flow")
-    proc = ivr("schema", "yaml")
+    proc = ivr_here("schema", "yaml")
     assert proc.returncode == 2 and "неизвестный формат «yaml» — укажите flow или convo" in proc.stderr
-    proc = ivr("schema", "-o", str(tmp_path / "missing" / "s.json"))
+    proc = ivr_here("schema", "-o", str(tmp_path / "missing" / "s.json"))
     assert proc.returncode == 2 and "не удаётся записать схему" in proc.stderr

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -11,6 +9,7 @@ import pytest
 
 from ivr.errors import UserError
 from ivr.flow.loader import FlowError, load_flow, parse_flow
+from tests.command import ivr_here
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -161,8 +160,7 @@ def test_missing_and_non_utf8_files(tmp_path: Path):
 def test_cli_check_exits_2_without_traceback(tmp_path: Path):
     broken = tmp_path / "broken.yaml"
     broken.write_text(GOOD.replace("    options:", "    optons:"), encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "ivr", "check", str(broken)], capture_output=True,
-                          text=True, cwd=ROOT)
+    proc = ivr_here("check", broken)
     assert proc.returncode == 2
     assert f"{broken}:13:5: states.main.optons: неизвестное поле" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout

@@ -8,10 +8,8 @@ loads takes any call without an exception. Convo files and command lines end in 
 
 from __future__ import annotations
 
-import io
 import os
 import re
-import sys
 import tempfile
 import time
 import wave
@@ -30,6 +28,7 @@ from ivr.engine import Engine, ManualClock
 from ivr.errors import UserError
 from ivr.flow.loader import FlowError, load_flow, parse_flow
 from ivr.flow.model import Flow
+from tests.command import ivr_here
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "flows" / "example.yaml"
@@ -763,18 +762,10 @@ CLI_CASES = [
 
 
 @pytest.mark.parametrize("args", CLI_CASES, ids=" ".join)
-def test_bad_command_lines_exit_2_without_a_traceback(files, args, monkeypatch, capsys):
-    """Run in this process through the command's own entry point (26 fresh interpreters took ~10 s
-    of the suite; tests/unit/test_cli.py starts real ones). A bug would surface here as exit
-    code 3 from the entry point's last-resort handler, or as an exception out of ``main``."""
-    from ivr import cli
-
-    monkeypatch.chdir(files)
-    monkeypatch.setattr(sys, "argv", ["ivr", *args])
-    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-    with pytest.raises(SystemExit) as exited:
-        cli.main()
-    printed = capsys.readouterr()
-    assert exited.value.code == 2, (printed.out, printed.err)
-    assert "Traceback" not in printed.err + printed.out
-    assert (printed.err + printed.out).strip()  # `ivr test` reports broken files in its report (stdout)
+def test_bad_command_lines_exit_2_without_a_traceback(files, args):
+    """Through the command's own entry point in this process (tests/command.py): a bug would show
+    as exit code 3 from the entry point's last-resort handler, or as an exception out of it."""
+    printed = ivr_here(*args, cwd=files)
+    assert printed.returncode == 2, (printed.stdout, printed.stderr)
+    assert "Traceback" not in printed.stderr + printed.stdout
+    assert (printed.stderr + printed.stdout).strip()  # `ivr test` reports broken files in its report (stdout)

@@ -4,16 +4,17 @@ and nothing existing is ever overwritten."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
+
+from tests.command import ivr_here
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def ivr(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ivr", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+    return ivr_here(*args, cwd=cwd)
 
 
 def test_scaffold_passes_check_and_its_convo_test(tmp_path: Path):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from ivr.slots.parsers import Limits, parse_digits
 from ivr.understanding.plural import counted
+from tests.command import ivr_here
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,8 +43,7 @@ def test_ivr_check_counts_in_good_russian(tmp_path: Path):
     )
     one = tmp_path / "one.yaml"
     one.write_text("flow: {id: one, title: O, start: a}\nstates:\n  a: {say: Пока, end: true}\n", encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "ivr", "check", str(flow), str(one), str(ROOT / "flows" / "gosuslugi.yaml")],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    proc = ivr_here("check", flow, one, ROOT / "flows" / "gosuslugi.yaml")
     assert proc.returncode == 0, proc.stderr
     assert f"{flow}: ок — 3 состояния, 2 перехода" in proc.stdout
     assert f"{one}: ок — 1 состояние, 0 переходов" in proc.stdout

@@ -22,6 +22,7 @@ from ivr.voice.playback import open_player
 from ivr.voice.sources import MicrophoneSource
 from ivr.voice.stt import VoskRecognizer
 from ivr.voice.tts import Synthesizer
+from tests.command import ivr_here
 from tests.voice.helpers import HELLO, THANKS, silence
 
 FLOW = Path(__file__).parent / "flows" / "ko_menu.yaml"
@@ -203,12 +204,8 @@ def test_broken_audio_in_a_convo_names_the_file(tmp_path, ko_model_path, monkeyp
 
 
 def test_check_reports_menu_words_the_model_lacks(ko_model_path):
-    import subprocess
-    import sys
-
     root = Path(__file__).resolve().parents[2]
-    proc = subprocess.run([sys.executable, "-m", "ivr", "check", str(root / "flows" / "example.yaml"),
-                           "--model", str(ko_model_path)], capture_output=True, text=True, timeout=120)
+    proc = ivr_here("check", root / "flows" / "example.yaml", "--model", ko_model_path)
     assert proc.returncode == 0, proc.stderr
     assert "В словаре модели нет" in proc.stdout and "продлить" in proc.stdout
 
