@@ -312,7 +312,7 @@ def say(
 @app.command()
 @user_errors
 def transcribe(
-    audio: Annotated[Path, typer.Argument(help="WAV-файл")],
+    audio: Annotated[Path, typer.Argument(help="Аудиофайл: WAV, FLAC, OGG или MP3")],
     model: ModelOpt = None,
 ) -> None:
     """Показать, что Vosk слышит в аудиофайле."""

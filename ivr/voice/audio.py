@@ -17,7 +17,10 @@ from ivr.errors import AudioFileError
 from ivr.oserrors import describe
 
 RATE = 16000
-_WAV_FORMATS = {"WAV", "WAVEX", "RF64", "W64"}
+# Containers libsndfile decodes that carry their own rate and channels; RAW (headerless) does not
+# say what its bytes are, so it is refused rather than guessed.
+_SUPPORTED = "WAV, FLAC, OGG, MP3"
+_HEADERLESS = {"RAW"}
 
 
 def _problem_from_libsndfile(exc: Exception) -> str:
@@ -57,20 +60,21 @@ def _riff_data_size(path: Path) -> int | None:
 
 
 def read_audio(path: str | os.PathLike[str]) -> np.ndarray:
-    """Decode a WAV file of any rate, width and channel count into 16 kHz mono int16."""
+    """Decode an audio file (WAV, FLAC, OGG, MP3 — what libsndfile reads) of any rate, width and
+    channel count into 16 kHz mono int16."""
     import soundfile as sf
 
     p = Path(path)
     if not p.exists():
         raise AudioFileError(f"Аудиофайл {p} не найден.")
     if p.is_dir():
-        raise AudioFileError(f"{p} — это папка, а нужен аудиофайл WAV.")
+        raise AudioFileError(f"{p} — это папка, а нужен аудиофайл ({_SUPPORTED}).")
     try:
         size = p.stat().st_size
     except OSError as exc:
         raise AudioFileError(f"Не удалось прочитать аудиофайл {p}: {describe(exc)}.") from exc
     if not p.is_file():  # a FIFO or a device would be read for ever
-        raise AudioFileError(f"{p} — это не обычный файл (канал или устройство), а нужен аудиофайл WAV.")
+        raise AudioFileError(f"{p} — это не обычный файл (канал или устройство), а нужен аудиофайл ({_SUPPORTED}).")
     if size == 0:
         raise AudioFileError(f"Аудиофайл {p} пуст (0 байт).")
     claimed = _riff_data_size(p)
@@ -83,17 +87,18 @@ def read_audio(path: str | os.PathLike[str]) -> np.ndarray:
         raise AudioFileError(f"Не удалось прочитать аудиофайл {p}: {_problem_from_libsndfile(exc)}.") from exc
     except OSError as exc:
         raise AudioFileError(f"Не удалось прочитать аудиофайл {p}: {describe(exc)}.") from exc
-    if info.format not in _WAV_FORMATS:
-        raise AudioFileError(
-            f"Аудиофайл {p} в формате {info.format}, а нужен WAV. "
-            f"Перекодируйте его, например: sox {p} -r 16000 -c 1 {p.with_suffix('.wav').name}"
-        )
+    except TypeError as exc:  # soundfile wants a rate for a «.raw» name: nothing says what the bytes are
+        raise AudioFileError(f"Аудиофайл {p} без заголовка: неизвестны частота и число каналов. "
+                             f"Нужен файл {_SUPPORTED}.") from exc
+    if info.format in _HEADERLESS:
+        raise AudioFileError(f"Аудиофайл {p} без заголовка ({info.format}): неизвестны частота и число каналов. "
+                             f"Нужен файл {_SUPPORTED}.")
     if info.frames <= 0 or info.samplerate <= 0:
         raise AudioFileError(f"В аудиофайле {p} нет звука (0 сэмплов).")
     seconds = info.frames / info.samplerate
     if seconds > MAX_AUDIO_S:
         raise AudioFileError(f"Аудиофайл {p} длится {seconds / 60:.0f} мин, а принимаются записи до "
-                             f"{MAX_AUDIO_S // 60} мин — разрежьте его, например: sox {p} part.wav trim 0 600")
+                             f"{MAX_AUDIO_S // 60} мин — разрежьте его на части покороче.")
     try:
         if info.samplerate == RATE and info.channels == 1 and info.subtype == "PCM_16":
             data, rate = sf.read(str(p), dtype="int16", always_2d=False)

@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import numpy as np
 import pytest
 import soundfile as sf
@@ -108,15 +105,24 @@ def test_wav_without_samples(tmp_path):
     assert str(path) in str(err.value) and "нет звука" in str(err.value)
 
 
-@pytest.mark.skipif(shutil.which("sox") is None, reason="sox not installed")
-def test_non_wav_audio_is_refused_with_a_conversion_hint(tmp_path):
-    wav = tmp_path / "x.wav"
-    sf.write(wav, _tone(RATE), RATE, subtype="PCM_16")
-    flac = tmp_path / "x.flac"
-    subprocess.run(["sox", str(wav), str(flac)], check=True)
+@pytest.mark.parametrize("ext", ["flac", "ogg", "mp3"])
+def test_compressed_audio_is_read_like_wav(tmp_path, ext):
+    tone = to_int16(_tone(22050))
+    wav, other = tmp_path / "x.wav", tmp_path / f"x.{ext}"
+    sf.write(wav, tone, 22050, subtype="PCM_16")
+    sf.write(other, tone, 22050)
+    original, decoded = read_audio(wav), read_audio(other)
+    assert abs(decoded.size - original.size) <= 1200  # MP3 pads a frame at the start
+    assert decoded.size > 0 and np.abs(decoded).max() > 1000
+
+
+@pytest.mark.parametrize("name", ["x.raw", "x.pcm"])
+def test_headerless_audio_is_refused_by_name(tmp_path, name):
+    raw = tmp_path / name
+    sf.write(raw, to_int16(_tone(RATE)), RATE, format="RAW", subtype="PCM_16")
     with pytest.raises(AudioFileError) as err:
-        read_audio(flac)
-    assert str(flac) in str(err.value) and "FLAC" in str(err.value) and "sox" in str(err.value)
+        read_audio(raw)
+    assert str(raw) in str(err.value)
 
 
 def test_write_wav_round_trip(tmp_path):

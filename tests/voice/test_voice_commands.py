@@ -48,6 +48,13 @@ def test_transcribe_open_vocabulary_and_grammar(korean_wav, ko_model_path, ko_mo
     assert THANKS in capsys.readouterr().out
 
 
+def test_transcribe_reads_a_flac_recording(korean_wav, ko_model_path, ko_model, tmp_path):
+    data, rate = sf.read(korean_wav(THANKS), dtype="int16")
+    flac = tmp_path / "thanks.flac"
+    sf.write(flac, data, rate)
+    assert commands.transcribe(flac, ko_model_path, grammar=[HELLO, THANKS]) == THANKS
+
+
 def test_transcribe_bad_file(tmp_path, ko_model_path):
     bad = tmp_path / "bad.wav"
     bad.write_text("not audio")
