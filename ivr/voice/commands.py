@@ -20,12 +20,12 @@ from ivr.voice import models
 def models_list() -> list[models.ModelEntry]:
     entries = models.list_models()
     table = Table(title=f"Модели распознавания речи (папка: {literal(models.models_dir())})")
-    table.add_column("Модель")
+    table.add_column("Модель", no_wrap=True, min_width=max(len(e.name) for e in entries) if entries else None)
     table.add_column("Состояние")
     table.add_column("Размер", justify="right")
     table.add_column("Описание")
     for e in entries:
-        name = f"{e.name} [dim](по умолчанию)[/dim]" if e.is_default else e.name
+        name = f"{e.name}\n[dim](по умолчанию)[/dim]" if e.is_default else e.name
         state = f"[green]установлена[/green]\n[dim]{literal(e.path)}[/dim]" if e.installed else "[yellow]не установлена[/yellow]"
         size = models.format_size(e.size_bytes) if e.installed else _approx_size(e.name)
         table.add_row(name, state, size, e.description)

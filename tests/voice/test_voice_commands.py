@@ -78,6 +78,16 @@ def test_models_list_and_path(no_model, tmp_path, capsys):
         commands.models_path()
 
 
+def test_model_names_are_whole_in_an_80_column_terminal(no_model):
+    from tests.command import ivr_process
+
+    # a real process: rich reads the terminal width when its console is made
+    shown = ivr_process("models", "list", env={**os.environ, "COLUMNS": "80"}).stdout
+    table = "\n".join(line for line in shown.splitlines() if line.startswith("│"))
+    for name in models.KNOWN_MODELS:
+        assert name in table, shown  # was cut to «vosk-model-small-ru-0.…»
+
+
 def test_models_path_prints_the_installed_model(monkeypatch, ko_model_path, capsys):
     monkeypatch.setenv(models.ENV_MODEL, str(ko_model_path))
     assert commands.models_path() == ko_model_path
