@@ -175,14 +175,18 @@ def _voice_problems(settings: VoiceSettings, console: Console) -> tuple[Path | N
     except ModelMissingError as missing:
         if settings.model:  # the caller named a model that is not there: a typo, not a fallback
             raise
-        if settings.offer_download and _ask(console, f"Модели распознавания речи нет. Скачать {models.DEFAULT_MODEL} "
-                                            "(около 45 МБ) сейчас? [Д/н] "):
+        declined = settings.places.cache("answers") / "model-download-declined"
+        if settings.offer_download and not declined.exists() and _ask(
+            console, f"Модели распознавания речи нет. Скачать {models.DEFAULT_MODEL} (около 45 МБ) сейчас? [Д/н] "
+        ):
             try:
                 path = models.download(models.DEFAULT_MODEL, settings.places.models_dir)
             except UserError as failed:
                 later = f"Позже скачайте модель командой: {models.download_command()}"
                 problems.append(str(failed) if models.download_command() in str(failed) else f"{failed}\n{later}")
         else:
+            if settings.offer_download and not declined.exists():
+                _remember(declined)  # asked once: the next start says what is missing, without asking
             problems.append(str(missing))
     try:
         if default_device("input") is None:
@@ -191,6 +195,14 @@ def _voice_problems(settings: VoiceSettings, console: Console) -> tuple[Path | N
     except UserError as no_portaudio:
         problems.append(str(no_portaudio))
     return path, problems
+
+
+def _remember(marker: Path) -> None:
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        pass  # not remembered: the question comes again next time, nothing worse
 
 
 def _ask(console: Console, question: str) -> bool:

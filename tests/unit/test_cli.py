@@ -125,6 +125,25 @@ def test_practice_without_a_model_explains_and_falls_back_to_typing(tmp_path: Pa
     assert "Назовите номер читательского билета" in proc.stdout  # the typed call went on
 
 
+def test_the_model_download_question_is_asked_once(tmp_path: Path, monkeypatch):
+    """Declined once, the question does not come back at every start; what is missing is still said."""
+    import io
+
+    from rich.console import Console
+
+    from ivr.channels.practice import _voice_problems
+    from ivr.settings import Places, VoiceSettings
+
+    places = Places(models_dir=tmp_path / "models", model_from_env=None, cache_root=tmp_path / "cache")
+    settings = VoiceSettings(offer_download=True, places=places)
+    for answer, asked in (("н\n", True), ("", False)):
+        screen = io.StringIO()
+        monkeypatch.setattr("sys.stdin", io.StringIO(answer))
+        path, problems = _voice_problems(settings, Console(file=screen, width=200))
+        assert path is None and any("ivr models download" in p for p in problems)
+        assert ("Скачать vosk-model-small-ru-0.22" in screen.getvalue()) is asked
+
+
 def test_practice_with_a_model_path_that_does_not_exist_is_exit_2(tmp_path: Path):
     proc = ivr("practice", EXAMPLE, "--model", str(tmp_path / "nope"), "--reports", str(tmp_path), stdin="")
     assert proc.returncode == 2, proc.stdout + proc.stderr
