@@ -323,11 +323,14 @@ def transcribe(
 
 @app.command()
 @user_errors
-def doctor(model: ModelOpt = None) -> None:
-    """Проверить микрофон, динамик, голос синтеза и модель; подсказать, что исправить."""
+def doctor(flow: FlowArg = None, model: ModelOpt = None) -> None:
+    """Проверить микрофон, динамик, голос синтеза и модель (и что она знает слова меню сценария)."""
+    from ivr.flow.loader import load_flow
     from ivr.voice import commands
 
-    raise typer.Exit(commands.doctor(model))
+    loaded = load_flow(_flow_path(flow))
+    phrases = [p for state in loaded.states.values() for option in state.options for p in option.phrases]
+    raise typer.Exit(commands.doctor(model, phrases))
 
 
 @app.command("practice-data")

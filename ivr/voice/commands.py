@@ -90,15 +90,16 @@ def transcribe(
     return text
 
 
-def doctor(model: str | None = None) -> int:
+def doctor(model: str | None = None, phrases: list[str] | None = None) -> int:
     from ivr.voice.doctor import run_doctor
 
-    checks = run_doctor(model)
+    checks = run_doctor(model, phrases)
     table = Table(title="Проверка голосового режима")
     table.add_column("Проверка")
     table.add_column("Результат")
-    table.add_column("Подробности")
-    table.add_column("Как исправить")
+    # folded, never cut with «…»: a path or a command must stay whole to be copied
+    table.add_column("Подробности", overflow="fold")
+    table.add_column("Как исправить", overflow="fold")
     for c in checks:
         table.add_row(literal(c.name), "[green]OK[/green]" if c.ok else "[red]нет[/red]", literal(c.detail), literal(c.fix))
     console.print(table)

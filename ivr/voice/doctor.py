@@ -71,7 +71,26 @@ def _voice() -> Check:
     return Check("Голос TTS", True, f"{voice.name} ({voice.id})")
 
 
-def _model(explicit: str | None) -> list[Check]:
+def _language(path, phrases: list[str]) -> Check:
+    """Whether the model can hear the flow's menu words at all: a model of another language (an
+    English or Korean one found first) loads and recognises — nothing the menus say."""
+    from ivr.voice.stt import VoskRecognizer, normalize_phrase
+
+    words = {w for p in phrases for w in normalize_phrase(p).split()}
+    missing = VoskRecognizer(path).missing_words(phrases)
+    if not words:
+        return Check("Язык модели", True, "в сценарии нет фраз меню")
+    if len(missing) > len(words) / 2:
+        return Check(
+            "Язык модели",
+            False,
+            f"модель не знает {len(missing)} из {len(words)} слов меню сценария — похоже, она для другого языка",
+            f"Скачайте русскую модель: {models.download_command()}",
+        )
+    return Check("Язык модели", True, f"знает {len(words) - len(missing)} из {len(words)} слов меню")
+
+
+def _model(explicit: str | None, phrases: list[str]) -> list[Check]:
     try:
         path = models.find_model(explicit)
     except UserError as exc:
@@ -93,6 +112,7 @@ def _model(explicit: str | None) -> list[Check]:
         )
         return checks
     checks.append(Check("Загрузка модели", True, f"{time.perf_counter() - start:.1f} с"))
+    checks.append(_language(path, phrases))
     if models.supports_grammar(path):
         checks.append(Check("Грамматики меню", True, "есть Gr.fst и HCLr.fst"))
     elif models.has_graph(path):
@@ -109,6 +129,7 @@ def _model(explicit: str | None) -> list[Check]:
     return checks
 
 
-def run_doctor(model: str | None = None) -> list[Check]:
+def run_doctor(model: str | None = None, phrases: list[str] | None = None) -> list[Check]:
+    """``phrases``: the menu phrases of the flow to rehearse, to check the model's language on."""
     portaudio, sd = _portaudio()
-    return [portaudio, _device(sd, "input"), _device(sd, "output"), _voice(), *_model(model)]
+    return [portaudio, _device(sd, "input"), _device(sd, "output"), _voice(), *_model(model, phrases or [])]

@@ -113,3 +113,13 @@ def test_doctor_without_devices_or_model_reports_fixes(tmp_path):
     if not any(Path("/dev/snd").glob("pcmC*")):
         assert "Микрофон" in result.stdout and "устройство по умолчанию не найдено" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_doctor_says_a_model_of_another_language_cannot_hear_the_menus(ko_model_path):
+    from tests.command import ivr_process
+
+    # the Госуслуги flow's Russian menus against the Korean test model
+    shown = ivr_process("doctor", "--model", ko_model_path, env={**os.environ, "COLUMNS": "200"}).stdout
+    line = next(line for line in shown.splitlines() if "Язык модели" in line)
+    assert "нет" in line and "похоже, она для другого языка" in line, shown
+    assert "ivr models download vosk-model-small-ru-0.22" in shown

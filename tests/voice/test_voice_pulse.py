@@ -102,8 +102,10 @@ def test_stop_ends_playback_within_100_ms(pulse_server):
 
 def test_doctor_is_all_green_with_devices_and_a_model(monkeypatch, ko_model_path):
     monkeypatch.setenv("IVR_VOSK_MODEL", str(ko_model_path))
-    checks = {c.name: c for c in run_doctor()}
+    checks = {c.name: c for c in run_doctor(phrases=[HELLO, THANKS])}  # the Korean test flow's menu
     assert all(c.ok for c in checks.values()), [c for c in checks.values() if not c.ok]
     assert set(checks) == {
-        "PortAudio", "Микрофон", "Динамик", "Голос TTS", "Модель распознавания", "Загрузка модели", "Грамматики меню",
+        "PortAudio", "Микрофон", "Динамик", "Голос TTS", "Модель распознавания", "Загрузка модели", "Язык модели",
+        "Грамматики меню",
     }
+    assert checks["Язык модели"].detail == "знает 2 из 2 слов меню"
