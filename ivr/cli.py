@@ -251,6 +251,8 @@ def practice(
     rate: Annotated[int | None, typer.Option(help="Скорость речи, слов в минуту")] = None,
     barge_in: Annotated[bool, typer.Option(help="Перебивать автоответчик голосом (нужна гарнитура)")] = True,
     early_commit: Annotated[bool, typer.Option(help="В меню отвечать, не дожидаясь паузы после фразы")] = True,
+    input_device: Annotated[str | None, typer.Option("--input", help="Микрофон: номер или часть названия (список: ivr doctor)")] = None,
+    output_device: Annotated[str | None, typer.Option("--output", help="Динамик: номер или часть названия (список: ivr doctor)")] = None,
 ) -> None:
     """Голосовая тренировка: микрофон и динамик. Без модели или микрофона — звонок текстом."""
     from ivr.channels.practice import run_practice
@@ -259,7 +261,8 @@ def practice(
 
     engine = Engine.from_file(_flow_path(flow))
     settings = VoiceSettings(model=model, voice=voice, rate=rate, barge_in=barge_in, early_commit=early_commit,
-                             offer_download=interactive(), places=Places.from_env())
+                             offer_download=interactive(), places=Places.from_env(),
+                             input_device=input_device, output_device=output_device)
     run_practice(engine, console=out, settings=settings, clock=_clock(now), reports_dir=reports,
                  keep_personal_data=keep_personal_data)
 

@@ -66,3 +66,5 @@ class VoiceSettings:
     early_commit: bool = True
     offer_download: bool = False  # ask to download a missing model (only where someone can answer)
     places: Places = field(default_factory=Places.from_env)
+    input_device: str | None = None  # --input: a device number or part of its name (None: the default)
+    output_device: str | None = None  # --output

@@ -189,7 +189,7 @@ def _voice_problems(settings: VoiceSettings, console: Console) -> tuple[Path | N
                 _remember(declined)  # asked once: the next start says what is missing, without asking
             problems.append(str(missing))
     try:
-        if default_device("input") is None:
+        if settings.input_device is None and default_device("input") is None:
             problems.append("Не найден микрофон (устройство записи). Подключите микрофон или гарнитуру и "
                             "проверьте: ivr doctor")
     except UserError as no_portaudio:
@@ -234,9 +234,14 @@ def run_practice(engine: Engine, *, console: Console, settings: VoiceSettings | 
     from ivr.voice.tts import Synthesizer
 
     assert path is not None  # no problems means the model was found
+    from ivr.voice.devices import choose_device
+
+    # a device the caller named and that is not there is a typo: said with the list, exit 2
+    microphone = choose_device(settings.input_device, "input") if settings.input_device is not None else None
+    speaker = choose_device(settings.output_device, "output") if settings.output_device is not None else None
     console.print("[dim]Загружаю модель распознавания…[/]")
     load_model(path)
-    player = open_player()
+    player = open_player(speaker)
     if player is None:
         console.print("[yellow]Динамик не найден: ответы будут только на экране.[/]")
     session = Session(reports_dir, keep_personal_data)
@@ -251,8 +256,8 @@ def run_practice(engine: Engine, *, console: Console, settings: VoiceSettings | 
         with hang_up_on_signals():
             synthesizer = (Synthesizer(voice=settings.voice, rate=settings.rate,
                                        cache_dir=settings.places.cache("tts")) if player else None)
-            fault = speak_call(call, MicrophoneSource, recognizer, player, synthesizer, keypad,
-                               settings, console)
+            fault = speak_call(call, lambda: MicrophoneSource(device=microphone), recognizer, player, synthesizer,
+                               keypad, settings, console)
             if fault is not None:
                 continue_typed(call, fault, console)
     finally:  # whatever ended the call, the caller gets the report of what was said

@@ -90,6 +90,20 @@ def transcribe(
     return text
 
 
+def _print_devices() -> None:
+    """What ``ivr practice --input/--output`` can be given, by number and name."""
+    from ivr.errors import UserError
+    from ivr.voice.devices import devices
+
+    try:
+        for kind, title, option in (("input", "Микрофоны", "--input"), ("output", "Динамики", "--output")):
+            found = devices(kind)
+            listing = "; ".join(f"{i} — {name}" for i, name in found) if found else "не найдены"
+            console.print(f"{title} ({option} номер или часть названия): {listing}", markup=False)
+    except UserError:
+        pass  # no PortAudio: the table above already says so
+
+
 def doctor(model: str | None = None, phrases: list[str] | None = None) -> int:
     from ivr.voice.doctor import run_doctor
 
@@ -103,6 +117,7 @@ def doctor(model: str | None = None, phrases: list[str] | None = None) -> int:
     for c in checks:
         table.add_row(literal(c.name), "[green]OK[/green]" if c.ok else "[red]нет[/red]", literal(c.detail), literal(c.fix))
     console.print(table)
+    _print_devices()
     failed = [c for c in checks if not c.ok]
     if failed:
         console.print(f"[yellow]Проблем: {len(failed)}.[/yellow] Текстовый режим (клавиатура) работает и без них.")

@@ -43,3 +43,34 @@ def default_device(kind: str) -> dict | None:
     channels = info.get("max_input_channels" if kind == "input" else "max_output_channels", 0)
     return dict(info) if channels > 0 else None
 
+
+
+def devices(kind: str) -> list[tuple[int, str]]:
+    """(index, name) of every device that can record (``'input'``) or play (``'output'``)."""
+    sd = import_sounddevice()
+    key = "max_input_channels" if kind == "input" else "max_output_channels"
+    try:
+        found = sd.query_devices()
+    except sd.PortAudioError:
+        return []
+    return [(int(d["index"]), str(d["name"])) for d in found if d.get(key, 0) > 0]
+
+
+def choose_device(wanted: str, kind: str) -> int:
+    """The device a ``--input``/``--output`` value names: its number, or a unique part of its name
+    (case ignored). Anything else is a UserError that lists what there is."""
+    choices = devices(kind)
+    what = "записи (--input)" if kind == "input" else "воспроизведения (--output)"
+    listing = "; ".join(f"{i} — {name}" for i, name in choices) or "ни одного"
+    text = wanted.strip()
+    if text.isdigit():
+        if int(text) in {i for i, _ in choices}:
+            return int(text)
+        raise UserError(f"Устройства {what} с номером {text} нет. Есть: {listing}")
+    matches = [i for i, name in choices if text.lower() in name.lower()]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise UserError(f"Устройства {what} «{wanted}» нет. Есть: {listing}")
+    raise UserError(f"«{wanted}» подходит к нескольким устройствам {what}: "
+                    + "; ".join(f"{i} — {name}" for i, name in choices if i in matches) + ". Укажите номер.")

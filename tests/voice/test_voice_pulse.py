@@ -6,6 +6,7 @@ is a null sink whose monitor is recorded, so the test sees what actually came ou
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -109,3 +110,29 @@ def test_doctor_is_all_green_with_devices_and_a_model(monkeypatch, ko_model_path
         "Грамматики меню",
     }
     assert checks["Язык модели"].detail == "знает 2 из 2 слов меню"
+
+
+def test_devices_are_chosen_by_number_or_name_and_a_wrong_one_lists_them():
+    from ivr.errors import UserError
+    from ivr.voice.devices import choose_device, devices
+
+    found = dict(devices("input"))
+    assert "pulse" in found.values()
+    pulse = next(i for i, name in found.items() if name == "pulse")
+    assert choose_device("PULS", "input") == pulse and choose_device(str(pulse), "output") == pulse
+    for wrong in ("nosuch", "99"):
+        with pytest.raises(UserError) as err:
+            choose_device(wrong, "input")
+        assert "pulse" in str(err.value) and "--input" in str(err.value)
+
+
+def test_doctor_lists_the_devices_and_practice_refuses_an_unknown_one(pulse_server, ko_model_path, tmp_path):
+    from tests.command import ivr_process
+
+    env = {**os.environ, **pulse_server.env_client(), "COLUMNS": "200"}
+    shown = ivr_process("doctor", "--model", ko_model_path, env=env).stdout
+    assert "Микрофоны (--input номер или часть названия):" in shown and "pulse" in shown
+    proc = ivr_process("practice", "--model", ko_model_path, "--input", "nosuch", "--reports", tmp_path, env=env,
+                       stdin="")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "«nosuch»" in proc.stderr and "pulse" in proc.stderr and "Traceback" not in proc.stderr
