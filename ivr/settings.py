@@ -68,3 +68,4 @@ class VoiceSettings:
     places: Places = field(default_factory=Places.from_env)
     input_device: str | None = None  # --input: a device number or part of its name (None: the default)
     output_device: str | None = None  # --output
+    record: bool = False  # --record: both sides of the call in a WAV next to the report

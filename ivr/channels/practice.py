@@ -33,6 +33,7 @@ from ivr.keypad import KEYS
 from ivr.settings import VoiceSettings
 from ivr.understanding.plural import counted
 from ivr.voice.keypad import KeypadQueue
+from ivr.voice.recording import CallRecording
 
 GAP_S = 0.25  # silence between two prompts of one answer
 
@@ -48,6 +49,7 @@ class VoiceIO:
     keypad: KeypadQueue | None = None
     barge_in: bool = True
     early_commit: bool = True  # in menus, answer after a short pause once the words are decisive
+    recording: CallRecording | None = None  # --record: both sides kept for a WAV next to the report
 
 
 class VoiceCall:
@@ -60,7 +62,8 @@ class VoiceCall:
         # terminal only: elsewhere the carriage returns would be noise in a log).
         self._live = live_partials and console.is_terminal
         self._partial_shown = False
-        self.ear = Ear(io.source, io.recognizer, io.keypad, io.early_commit, self._show_partial if self._live else None)
+        heard = io.recording.tap(io.source) if io.recording is not None else io.source
+        self.ear = Ear(heard, io.recognizer, io.keypad, io.early_commit, self._show_partial if self._live else None)
         self.view = ChatView(console)
         self._playing_s = 0.0
 
@@ -92,6 +95,8 @@ class VoiceCall:
         audio = np.concatenate(pieces)
         io.player.stop()
         io.player.play(audio, rate)
+        if io.recording is not None:
+            io.recording.played(getattr(io.player, "last", None), audio, rate)
         if not io.barge_in:
             io.player.wait()
             flush = getattr(io.source, "flush", None)
@@ -246,6 +251,7 @@ def run_practice(engine: Engine, *, console: Console, settings: VoiceSettings | 
         console.print("[yellow]Динамик не найден: ответы будут только на экране.[/]")
     session = Session(reports_dir, keep_personal_data)
     call, transcript = session.open(engine, clock)
+    recording: CallRecording | None = None
     try:
         keypad = KeypadQueue()
         console.print("[dim]Говорите после ответа автоответчика; кнопки телефона — цифры, * и # на "
@@ -256,23 +262,44 @@ def run_practice(engine: Engine, *, console: Console, settings: VoiceSettings | 
         with hang_up_on_signals():
             synthesizer = (Synthesizer(voice=settings.voice, rate=settings.rate,
                                        cache_dir=settings.places.cache("tts")) if player else None)
+            recording = CallRecording() if settings.record else None
             fault = speak_call(call, lambda: MicrophoneSource(device=microphone), recognizer, player, synthesizer,
-                               keypad, settings, console)
+                               keypad, settings, console, recording)
             if fault is not None:
                 continue_typed(call, fault, console)
     finally:  # whatever ended the call, the caller gets the report of what was said
         session.close(call, transcript, console)
+        if recording is not None:
+            save_recording(recording, transcript, reports_dir, console)
     return call
 
 
+def save_recording(recording: CallRecording, transcript: Path | None, reports_dir: Path | None,
+                   console: Console) -> Path | None:
+    """The call's WAV beside its transcript (same name), said where it is and what it holds."""
+    folder = transcript.parent if transcript is not None else (reports_dir or Path("."))
+    stem = transcript.name.removesuffix(".transcript.jsonl") if transcript is not None else "call"
+    try:
+        path = recording.write(folder / f"{stem}.wav")
+    except UserError as failed:
+        console.print(f"[yellow]Запись звонка не сохранена:[/] {escape(str(failed))}")
+        return None
+    if path is not None:
+        console.print(f"Запись звонка (ваш голос и все продиктованные данные — не пересылайте её): {path}",
+                      markup=False)
+    return path
+
+
 def speak_call(call: Call, open_microphone: Callable[[], Any], recognizer: Any, player: Any, synthesizer: Any,
-               keypad: KeypadQueue, settings: VoiceSettings, console: Console) -> str | None:
+               keypad: KeypadQueue, settings: VoiceSettings, console: Console,
+               recording: CallRecording | None = None) -> str | None:
     """Run ``call`` by voice until it ends or the caller hangs up (None), or until the audio fails
     mid-call: a microphone that stops sending sound or vanishes is a fault of the line, not the end
     of the rehearsal, so what went wrong is returned and the call goes on by keyboard."""
     try:
         with open_microphone() as mic, _terminal_keys(keypad):
-            io = VoiceIO(mic, recognizer, player, synthesizer, keypad, settings.barge_in, settings.early_commit)
+            io = VoiceIO(mic, recognizer, player, synthesizer, keypad, settings.barge_in, settings.early_commit,
+                         recording)
             VoiceCall(io, console=console, live_partials=True).run(call)
     except KeyboardInterrupt:
         console.print()

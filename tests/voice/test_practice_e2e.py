@@ -125,6 +125,51 @@ def test_a_microphone_that_stops_mid_call_keeps_the_call_and_its_report(engine, 
     assert HELLO in lines and '"dtmf"' in lines
 
 
+@pytest.mark.usefixtures("pulse_server")
+def test_record_keeps_both_sides_of_the_call_in_one_private_wav(engine, ko_model_path, ko_model, mic_feeder,
+                                                                korean_samples, tmp_path):
+    """--record: the caller on the left channel, the prompts as played (cut by barge-in) on the
+    right, in one 16 kHz WAV next to the transcript, readable by its owner only."""
+    import threading
+
+    import soundfile as sf
+
+    from ivr.channels.practice import save_recording, speak_call
+    from ivr.settings import VoiceSettings
+    from ivr.voice.recording import CallRecording
+
+    call = engine.start_call()
+    recording = CallRecording()
+    mic_feeder.say(np.concatenate([silence(1.0), korean_samples(HELLO), silence(1.5)]))
+
+    def unplug() -> None:
+        mic_feeder.wait_idle(30)
+        mic_feeder.stop()
+
+    threading.Thread(target=unplug, daemon=True).start()
+    player = open_player()
+    try:
+        speak_call(call, lambda: MicrophoneSource(stall_timeout_s=1.0), VoskRecognizer(ko_model_path), player,
+                   Synthesizer(cache_dir=tmp_path), KeypadQueue(), VoiceSettings(), Console(quiet=True), recording)
+    finally:
+        player.close()
+    assert call.state == "hello"
+    transcript = tmp_path / "reports" / "20261125-100000-ko_menu-abc.transcript.jsonl"
+    path = save_recording(recording, transcript, None, Console(quiet=True))
+    assert path == tmp_path / "reports" / "20261125-100000-ko_menu-abc.wav"
+    assert path.stat().st_mode & 0o777 == 0o600
+    audio, rate = sf.read(path, dtype="int16")
+    assert rate == 16000 and audio.ndim == 2 and audio.shape[1] == 2
+    caller, simulator = np.abs(audio[:, 0].astype(np.int32)), np.abs(audio[:, 1].astype(np.int32))
+    assert caller.max() > 1000 and simulator.max() > 1000, "both sides are in it"
+    # the caller spoke over the greeting and it stopped: the simulator's side falls silent while
+    # the caller speaks, then the next prompt comes
+    loud_caller = np.flatnonzero(caller > 2000)
+    first_word = loud_caller[0]
+    assert simulator[first_word : first_word + rate // 2].max() < simulator.max()
+    assert audio.shape[0] / rate > 2.5
+
+
 def test_silence_from_the_microphone_raises_noinput(ko_model_path, ko_model, pulse_server, mic_feeder, tmp_path):
     # the same menu, but the caller's silence is judged after 1 s instead of the default 7 s
     doc = yaml.safe_load(FLOW.read_text(encoding="utf-8"))
