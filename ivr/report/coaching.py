@@ -13,10 +13,13 @@ typed input says nothing about time.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Literal
 
 from ivr.engine.call import Call
@@ -277,4 +280,91 @@ def to_markdown(coaching: dict) -> list[str]:
     for point in coaching["points"]:
         tip = f" **Совет:** {point['tip']}" if point["tip"] else ""
         lines.append(f"- {point['fact']}{tip}")
+    if coaching.get("progress"):
+        lines += ["", progress_line(coaching["progress"])]
     return lines
+
+
+# ------------------------------------------------------------------ progress across rehearsals
+@dataclass(frozen=True)
+class Progress:
+    """This rehearsal against the previous report of the same flow and topic (``reports/``)."""
+
+    previous: str  # when the previous rehearsal started (ISO)
+    words: tuple[int, int] | None  # the problem statement, then and now
+    seconds: tuple[float, float] | None  # only when both were measured (voice)
+    fillers: tuple[int, int]
+    tips: tuple[int, int]
+
+    def to_json(self) -> dict[str, object]:
+        return {"previous": self.previous, "words": self.words, "seconds": self.seconds,
+                "fillers": self.fillers, "tips": self.tips}
+
+
+def _started(report: dict) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(report.get("started")))
+    except ValueError:
+        return None
+
+
+def previous_report(folder: Path, flow: str, topic: str | None, before: datetime) -> dict | None:
+    """The latest report in ``folder`` of the same flow and topic that started before ``before``
+    and has a coaching section; unreadable or foreign files are skipped."""
+    if topic is None or not folder.is_dir():
+        return None
+    best: tuple[datetime, dict] | None = None
+    for path in folder.glob("*.json"):
+        try:
+            report = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(report, dict) or report.get("flow") != flow or report.get("topic") != topic:
+            continue
+        started = _started(report)
+        if started is None or started >= before or not isinstance(report.get("coaching"), dict):
+            continue
+        if best is None or started > best[0]:
+            best = (started, report)
+    return None if best is None else best[1]
+
+
+def _summary(coaching: dict) -> tuple[int | None, float | None, int, int]:
+    statement = coaching.get("statement") or {}
+    fillers = coaching.get("fillers") or {}
+    points = coaching.get("points") or []
+    return (statement.get("words"), statement.get("seconds"), sum(fillers.values()),
+            sum(1 for p in points if p.get("tip")))
+
+
+def progress(previous: dict, now: dict) -> Progress | None:
+    """``previous`` and ``now`` are reports' JSON forms; None if the previous one cannot be read."""
+    try:
+        w0, s0, f0, t0 = _summary(previous["coaching"])
+        w1, s1, f1, t1 = _summary(now["coaching"])
+    except (AttributeError, KeyError, TypeError):
+        return None
+    return Progress(
+        str(previous["started"]),
+        (w0, w1) if w0 is not None and w1 is not None else None,
+        (s0, s1) if s0 is not None and s1 is not None else None,
+        (f0, f1),
+        (t0, t1),
+    )
+
+
+def progress_line(p: dict) -> str:
+    """«В прошлый раз (25.11 в 10:00): проблема — 74 слова, сейчас 31; …» from ``Progress.to_json``."""
+    when = datetime.fromisoformat(p["previous"])
+    parts = []
+    if p["words"]:
+        then, now = p["words"]
+        parts.append(f"проблема — {counted(then, 'слово')}, сейчас {now}")
+    if p["seconds"]:
+        then, now = p["seconds"]
+        parts.append(f"{then:g} с, сейчас {now:g} с")
+    then, now = p["fillers"]
+    parts.append(f"слов-паразитов {then}, сейчас {now}")
+    then, now = p["tips"]
+    parts.append(f"советов {then}, сейчас {now}")
+    return f"В прошлый раз ({when:%d.%m в %H:%M}): {'; '.join(parts)}."

@@ -150,8 +150,19 @@ def slug(text: str | None) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:40] or "call"
 
 
+def with_progress(report: dict, reports_dir: Path) -> dict:
+    """The report with its coaching compared to the previous rehearsal of the same flow and topic
+    in ``reports_dir`` (``coaching.progress``), when there is one."""
+    previous = coaching.previous_report(reports_dir, report["flow"], report["topic"],
+                                        datetime.fromisoformat(report["started"]))
+    found = coaching.progress(previous, report) if previous is not None else None
+    if found is not None:
+        report["coaching"]["progress"] = found.to_json()
+    return report
+
+
 def write(call: Call, reports_dir: Path, keep_personal_data: bool = False) -> tuple[Path, Path]:
-    report = build(call, keep_personal_data)
+    report = with_progress(build(call, keep_personal_data), reports_dir)
     stem = reports_dir / f"{call.local_time(call.started_at):%Y%m%d-%H%M%S}-{slug(call.topic)}-{call.id}"
     md, js = stem.with_suffix(".md"), stem.with_suffix(".json")
     try:
@@ -162,3 +173,12 @@ def write(call: Call, reports_dir: Path, keep_personal_data: bool = False) -> tu
         raise UserError(f"{reports_dir}: не удаётся записать отчёт ({describe(err)}) — укажите другую "
                         "папку через --reports") from None
     return md, js
+
+
+def progress_note(report_json: Path) -> str | None:
+    """The «в прошлый раз …» line of a written report, for the screen at the end of the call."""
+    try:
+        found = json.loads(report_json.read_text(encoding="utf-8"))["coaching"].get("progress")
+    except (OSError, ValueError, KeyError, AttributeError):
+        return None
+    return coaching.progress_line(found) if found else None

@@ -154,3 +154,51 @@ states:
 )
 def test_dictation_style(said: str, style: str | None):
     assert coaching.dictation_style(said) == style
+
+
+def test_the_next_rehearsal_of_the_same_topic_shows_progress(tmp_path: Path):
+    first = play([(NAME, 2.5), (SNILS_DIGITS, 9.0), (PHONE_RUN, 3.0), (LONG_PROBLEM, 41.5)])
+    report.write(first, tmp_path)
+    clock = ManualClock(datetime.fromisoformat("2026-11-26T18:30:00+03:00"))
+    second = Engine(parse_flow(FLOW)).start_call(clock=clock)
+    for text, seconds in [(NAME, 2.0), (SNILS_GROUPS, 6.0), (PHONE_GROUPS, 5.0), (SHORT_PROBLEM, 7.5)]:
+        clock.advance(seconds)
+        second.speech(text, seconds=seconds, phrases=1)
+    md, js = report.write(second, tmp_path)
+    line = ("В прошлый раз (25.11 в 10:00): проблема — 67 слов, сейчас 10; 41.5 с, сейчас 7.5 с; "
+            "слов-паразитов 9, сейчас 0; советов 4, сейчас 0.")
+    assert line in md.read_text(encoding="utf-8")
+    assert report.progress_note(js) == line
+    assert_no_personal_values(md.read_text(encoding="utf-8") + js.read_text(encoding="utf-8"))
+
+
+def test_progress_compares_only_earlier_reports_of_the_same_flow_and_topic(tmp_path: Path):
+    call = play([(NAME, 0), (SNILS_GROUPS, 0), (PHONE_GROUPS, 0), (SHORT_PROBLEM, 0)])
+    md, js = report.write(call, tmp_path)  # the first rehearsal: nothing to compare with
+    assert "В прошлый раз" not in md.read_text(encoding="utf-8") and report.progress_note(js) is None
+    other = json.loads(js.read_text(encoding="utf-8"))
+    (tmp_path / "other-topic.json").write_text(json.dumps({**other, "topic": "Другое"}), encoding="utf-8")
+    (tmp_path / "later.json").write_text(json.dumps({**other, "started": "2027-01-01T00:00:00+03:00"}),
+                                          encoding="utf-8")
+    (tmp_path / "broken.json").write_text("{", encoding="utf-8")
+    (tmp_path / "old.json").write_text(json.dumps({k: v for k, v in other.items() if k != "coaching"}),
+                                        encoding="utf-8")
+    found = coaching.previous_report(tmp_path, "coach", "Вход в личный кабинет",
+                                     datetime.fromisoformat("2026-11-26T10:00:00+03:00"))
+    assert found is not None and found["started"] == "2026-11-25T10:00:00+03:00"
+    assert coaching.previous_report(tmp_path, "coach", "Вход в личный кабинет",
+                                    datetime.fromisoformat("2026-11-25T10:00:00+03:00")) is None
+
+
+def test_chat_shows_progress_at_the_end_of_the_second_call(tmp_path: Path):
+    from tests.command import ivr_here
+
+    example = str(Path(__file__).resolve().parents[2] / "flows" / "example.yaml")
+    typed = "ну короче я это самое хочу записаться в библиотеку\n/выход\n"
+    first = ivr_here("chat", example, "--now", "2026-11-25T10:00:00+03:00", "--reports", tmp_path, stdin=typed)
+    assert first.returncode == 0, first.stderr
+    assert "В прошлый раз" not in first.stdout
+    second = ivr_here("chat", example, "--now", "2026-11-25T11:00:00+03:00", "--reports", tmp_path,
+                      stdin="записаться\n/выход\n")
+    assert second.returncode == 0, second.stderr
+    assert "В прошлый раз (25.11 в 10:00): проблема — 9 слов, сейчас 1; слов-паразитов 3, сейчас 0" in second.stdout
