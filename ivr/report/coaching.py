@@ -39,7 +39,7 @@ _SENTENCE_END = re.compile(r"[.!?…]+")
 # Filler words and phrases, as token sequences; hesitation sounds are matched by pattern.
 FILLERS: tuple[tuple[str, ...], ...] = (
     ("это", "самое"), ("как", "бы"), ("в", "общем"), ("так", "сказать"), ("ну",), ("короче",),
-    ("типа",), ("значит",), ("вообще-то",),
+    ("типа",), ("значит",),
 )
 _HESITATION = re.compile(r"^(э+|э+м+|мм+|аа+)$")  # «э», «эээ», «эм», «ммм», a drawn-out «ааа» (not «а»)
 HESITATION = "э-э"
@@ -88,10 +88,6 @@ class Coaching:
     fillers: tuple[Filler, ...]
     dictations: tuple[Dictation, ...]
     points: tuple[Point, ...]
-
-    @property
-    def filler_total(self) -> int:
-        return sum(f.count for f in self.fillers)
 
     def to_json(self) -> dict[str, object]:
         statement = self.statement
