@@ -63,9 +63,12 @@ class Session:
                 console.print(f"[yellow]{escape(problem)}[/]")
         if self.reports_dir is not None:
             try:
-                md, _ = report.write(call, self.reports_dir, self.keep_personal_data)
+                md, js = report.write(call, self.reports_dir, self.keep_personal_data)
             except UserError as failed:
                 raise UserError(f"{failed}\nРасшифровка звонка: {transcript}") from None
+            note = report.progress_note(js)
+            if note:
+                console.print(escape(note))
             console.print(f"[dim]Отчёт: {escape(str(md))}; расшифровка: {escape(str(transcript))}[/]")
 
 

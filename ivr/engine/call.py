@@ -161,6 +161,8 @@ class Call:
             self.state,
             self._take_said(),
             event,
+            (inp.seconds or None) if inp.kind == "speech" else None,
+            inp.phrases if inp.kind == "speech" else None,
         )
         self.turns.append(turn)
         for observer in self.observers:

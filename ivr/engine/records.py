@@ -94,6 +94,10 @@ class Turn:
     state: str
     said: list[str]
     event: Event | None = None
+    # how long the caller spoke and in how many phrases, when the channel measured it (voice);
+    # None for typed and keyed input. Not in the JSON: the transcript keeps its shape.
+    seconds: float | None = None
+    phrases: int | None = None
 
     @property
     def choice_id(self) -> str | None:

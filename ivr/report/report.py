@@ -1,7 +1,8 @@
 """The call report: what the caller should have ready, what went wrong, and what to do next.
 
 The point of a rehearsal is to leave it knowing exactly what to prepare, so the report lists every
-checklist item as ready / invalid / missing, how the problem statement went (time, phrases), every
+checklist item as ready / invalid / missing, how the caller spoke (``coaching``: the problem
+statement's length, filler words, how identifiers were dictated, a tip for each weakness), every
 reprompt and its cause, the processing term and what to do if the problem is not solved. Personal
 data are masked unless the user asked to keep them.
 """
@@ -19,16 +20,15 @@ from ivr.engine.records import SlotFilled, SlotValue
 from ivr.errors import UserError
 from ivr.oserrors import describe
 from ivr.private_files import make_folder, write_private
+from ivr.report import coaching
+from ivr.report.coaching import MAX_PHRASES, count_phrases
 from ivr.slots import slot_type
 from ivr.slots.redact import Redactor
-from ivr.understanding.plural import counted
 
 STATUS_WORDS = {"ready": "готово", "invalid": "неверно", "missing": "нет"}
 CAUSE_WORDS = {"nomatch": "не понял ответ", "noinput": "молчание", "ambiguous": "ответ подходит к двум пунктам",
                "confirm": "переспросил, верно ли понял",
                "invalid": "неверное значение"}
-MAX_PHRASES = 2  # the document: "сформулировать вопрос в одной-двух фразах"
-_SENTENCE_END = re.compile(r"[.!?…]+")
 _TRANSLIT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
                      ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r",
                       "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya"]))
@@ -71,12 +71,6 @@ def checklist(call: Call, keep: bool = False) -> list[ChecklistLine]:
     return lines
 
 
-def count_phrases(text: str) -> int:
-    """Sentences in typed text; recognized speech has no punctuation and counts as one phrase
-    unless the recognizer reported several (``SlotValue.phrases``)."""
-    return max(1, len([p for p in _SENTENCE_END.split(text) if p.strip()]))
-
-
 def problem_statement(call: Call) -> dict | None:
     """How the caller stated the problem: the first measured slot (``collect.measure: true``)."""
     for turn in call.turns:
@@ -111,6 +105,7 @@ def build(call: Call, keep_personal_data: bool = False) -> dict:
         "ended": call.ended,
         "checklist": [line.__dict__ for line in checklist(call, keep)],
         "problem_statement": problem_statement(call),
+        "coaching": coaching.coach(call).to_json(),
         "reprompts": [{"state": r.state, "cause": r.cause, "heard": r.input if keep else redact(r.input)}
                       for r in call.reprompts],
         "term": call.term,
@@ -132,13 +127,7 @@ def to_markdown(report: dict) -> str:
         note = f" ({item['note']})" if item["note"] else ""
         lines.append(f"- [{'x' if item['status'] == 'ready' else ' '}] {item['item']}: "
                      f"**{STATUS_WORDS[item['status']]}**{value}{note}")
-    lines += ["", "## Как вы изложили проблему", ""]
-    ps = report["problem_statement"]
-    if ps is None:
-        lines.append("Проблема в этом звонке не излагалась.")
-    else:
-        verdict = "уложились в одну-две фразы" if ps["fits"] else "больше двух фраз — сократите"
-        lines.append(f"{ps['seconds']} с, {counted(ps['phrases'], 'фраза')}, {counted(ps['words'], 'слово')}: {verdict}.")
+    lines += ["", *coaching.to_markdown(report["coaching"])]
     lines += ["", "## Переспросы", ""]
     if not report["reprompts"]:
         lines.append("Ни одного — автоответчик понимал вас с первого раза.")
@@ -161,8 +150,19 @@ def slug(text: str | None) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:40] or "call"
 
 
+def with_progress(report: dict, reports_dir: Path) -> dict:
+    """The report with its coaching compared to the previous rehearsal of the same flow and topic
+    in ``reports_dir`` (``coaching.progress``), when there is one."""
+    previous = coaching.previous_report(reports_dir, report["flow"], report["topic"],
+                                        datetime.fromisoformat(report["started"]))
+    found = coaching.progress(previous, report) if previous is not None else None
+    if found is not None:
+        report["coaching"]["progress"] = found.to_json()
+    return report
+
+
 def write(call: Call, reports_dir: Path, keep_personal_data: bool = False) -> tuple[Path, Path]:
-    report = build(call, keep_personal_data)
+    report = with_progress(build(call, keep_personal_data), reports_dir)
     stem = reports_dir / f"{call.local_time(call.started_at):%Y%m%d-%H%M%S}-{slug(call.topic)}-{call.id}"
     md, js = stem.with_suffix(".md"), stem.with_suffix(".json")
     try:
@@ -173,3 +173,12 @@ def write(call: Call, reports_dir: Path, keep_personal_data: bool = False) -> tu
         raise UserError(f"{reports_dir}: не удаётся записать отчёт ({describe(err)}) — укажите другую "
                         "папку через --reports") from None
     return md, js
+
+
+def progress_note(report_json: Path) -> str | None:
+    """The «в прошлый раз …» line of a written report, for the screen at the end of the call."""
+    try:
+        found = json.loads(report_json.read_text(encoding="utf-8"))["coaching"].get("progress")
+    except (OSError, ValueError, KeyError, AttributeError):
+        return None
+    return coaching.progress_line(found) if found else None
