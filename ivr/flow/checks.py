@@ -414,3 +414,96 @@ def confusable_warnings(flow: Flow, meaning: bool = True) -> list[Problem]:
                 "переформулируйте одну из них",
             ))
     return warnings
+
+
+# ------------------------------------------------------------------ graph warnings
+# Found by walking the flow as a call can: the flow still loads and runs, so these are warnings
+# that ``ivr check`` prints with their positions; each one is a call that goes wrong (a state no
+# caller reaches, a menu a caller cannot leave forward, a prompt that reads a slot never asked).
+
+
+def _escalation(state: schema.State, spec: schema.FlowFile) -> str | None:
+    """Where too many misses lead, decided as ``ivr.engine.machine.FlowMachine`` decides it: a
+    menu falls back to the flow's escalation, a collect escalates only if it says so."""
+    if not (state.options or state.collect):
+        return None
+    return state.escalate or (None if state.collect else spec.flow.escalate)
+
+
+def _forward(state: schema.State) -> list[str]:
+    """Where the caller's own answers (or the flow itself) take the call from a state: options,
+    ``next`` branches, a collect's failure route — not global commands, not escalation."""
+    targets = [o.goto for o in state.options] + [b.goto for b in state.next]
+    if state.collect and state.collect.on_fail:
+        targets.append(state.collect.on_fail)
+    return targets
+
+
+def _successors(name: str, spec: schema.FlowFile, skip_if: str | None = None) -> Iterator[str]:
+    """Every state a call can go to from ``name``: forward moves, escalation and the targets of the
+    global commands enabled there. ``skip_if``: leave out ``next`` branches with this condition."""
+    state = spec.states[name]
+    yield from (o.goto for o in state.options)
+    yield from (b.goto for b in state.next if skip_if is None or b.if_ != skip_if)
+    if state.collect and state.collect.on_fail:
+        yield state.collect.on_fail
+    target = _escalation(state, spec)
+    if target:
+        yield target
+    for glob in _enabled_globals(state, spec).values():
+        if glob.goto:
+            yield glob.goto
+
+
+def _walk(spec: schema.FlowFile, blocked: frozenset[str] = frozenset(),
+          skip_if: str | None = None) -> dict[str, str | None]:
+    """Breadth-first from ``flow.start`` without passing through ``blocked`` states: each state
+    entered, with the state it was first entered from (None for the start). A blocked state is
+    entered but not left."""
+    start = spec.flow.start
+    if start not in spec.states:
+        return {}
+    parent: dict[str, str | None] = {start: None}
+    queue = [start]
+    for name in queue:
+        if name in blocked:
+            continue
+        for target in _successors(name, spec, skip_if):
+            if target in spec.states and target not in parent:
+                parent[target] = name
+                queue.append(target)
+    return parent
+
+
+def _route(parent: dict[str, str | None], name: str, longest: int = 8) -> str:
+    """The way a call comes from the start to ``name``, «main → auth → … → confirm»."""
+    way = [name]
+    while (up := parent[way[-1]]) is not None:
+        way.append(up)
+    way.reverse()
+    if len(way) > longest:
+        way = [*way[:2], "…", *way[-(longest - 3):]]
+    return " → ".join(way)
+
+
+def graph_warnings(spec: schema.FlowFile) -> list[Problem]:
+    """Warnings about how calls move through a flow that loaded without errors."""
+    reached = _walk(spec)
+    problems = list(_unreachable(spec, reached))
+    return problems
+
+
+def _unreachable(spec: schema.FlowFile, reached: dict[str, str | None]) -> Iterator[Problem]:
+    for name in spec.states:
+        if name not in reached:
+            yield Problem(("states", name), f"states.{name}: в это состояние не попасть — к нему не ведёт "
+                                            f"ни один путь от flow.start ({spec.flow.start}): ни пункт меню, "
+                                            "ни next, ни on_fail, ни escalate, ни глобальная команда; "
+                                            "направьте сюда переход или удалите состояние")
+
+
+def flow_warnings(flow: Flow, meaning: bool = True) -> list[Problem]:
+    """Everything ``ivr check`` warns about in a loaded flow, with file positions, in file order."""
+    found = graph_warnings(flow.spec) + confusable_warnings(flow, meaning=meaning)
+    placed = [Problem(p.path, p.message, flow.position(p.path)) for p in found]
+    return sorted(placed, key=lambda p: (p.pos.line, p.pos.col) if p.pos else (0, 0))

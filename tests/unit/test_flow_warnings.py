@@ -1,0 +1,74 @@
+"""``ivr check`` warnings about how calls move through a flow: each built to trigger on a small
+flow, named with its position, and absent from the shipped flows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ivr.flow.checks import flow_warnings
+from ivr.flow.loader import load_flow, parse_flow
+from tests.command import ivr_here
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def warnings(text: str) -> list[str]:
+    return [f"{w.pos.line}:{w.pos.col}: {w.message}" if w.pos else w.message
+            for w in flow_warnings(parse_flow(text), meaning=False)]
+
+
+@pytest.mark.parametrize("flow", ["gosuslugi.yaml", "example.yaml"])
+def test_shipped_flows_have_no_warnings(flow):
+    assert flow_warnings(load_flow(ROOT / "flows" / flow), meaning=False) == []
+
+
+UNREACHABLE = """\
+flow: {id: u, title: U, start: main, escalate: operator}
+globals:
+  help: {phrases: ["справка"], goto: help}
+states:
+  main:
+    say: "Меню"
+    options:
+      - {id: a, phrases: ["продление"], goto: done}
+  help: {say: "Справка", next: main}
+  operator: {say: "Оператор", end: true}
+  orphan: {say: "Никто сюда не придёт", next: lost}
+  lost: {say: "Конец", end: true}
+  done: {say: "Готово", end: true}
+"""
+
+
+def test_unreachable_states_are_named_with_their_position():
+    found = warnings(UNREACHABLE)
+    assert len(found) == 2, found
+    assert found[0].startswith("11:3: states.orphan: в это состояние не попасть"), found
+    assert found[1].startswith("12:3: states.lost:"), found
+    # reached by a global command (help) and by the flow's escalation (operator): not reported
+    assert not any("help" in f or "operator" in f for f in found)
+
+
+def test_a_state_reached_only_through_a_failure_route_is_reachable():
+    flow = """\
+flow: {id: f, title: F, start: ask}
+states:
+  ask:
+    say: "Номер?"
+    collect: {slot: num, type: digits, on_fail: sorry}
+    escalate: operator
+    next: done
+  sorry: {say: "Не удалось", end: true}
+  operator: {say: "Оператор", end: true}
+  done: {say: "Готово", end: true}
+"""
+    assert warnings(flow) == []
+
+
+def test_ivr_check_prints_positioned_warnings_and_still_succeeds(tmp_path):
+    path = tmp_path / "u.yaml"
+    path.write_text(UNREACHABLE, encoding="utf-8")
+    proc = ivr_here("check", path)
+    assert proc.returncode == 0, proc.stderr
+    assert f"{path}:11:3: предупреждение: states.orphan:" in proc.stdout, proc.stdout
