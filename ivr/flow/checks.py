@@ -174,6 +174,11 @@ def _check_state(name: str, state: schema.State, spec: schema.FlowFile, slots: s
     if state.options and state.collect:
         yield Problem(path, f"states.{name}: и options, и collect в одном состоянии — разделите на два "
                             "состояния")
+    if state.options and state.next:
+        # the engine waits for an answer in a menu and never follows its next: say so, not drop it
+        yield Problem((*path, "next"), f"states.{name}: и options, и next в одном состоянии — next "
+                                       "никогда не сработает, звонок ждёт выбора пункта; уберите next "
+                                       "или вынесите меню в отдельное состояние, куда ведёт этот next")
     if state.end and (waits or state.next):
         yield Problem(path, f"states.{name}: конечное состояние (end: true) не может иметь options, "
                             "collect или next — уберите их или end")
@@ -490,7 +495,32 @@ def graph_warnings(spec: schema.FlowFile) -> list[Problem]:
     """Warnings about how calls move through a flow that loaded without errors."""
     reached = _walk(spec)
     problems = list(_unreachable(spec, reached))
+    problems += _trapped_menus(spec, reached)
     return problems
+
+
+def _trapped_menus(spec: schema.FlowFile, reached: dict[str, str | None]) -> Iterator[Problem]:
+    """Menus from which the caller's answers never lead to an end of the call: every option comes
+    back round (to this menu or another such loop), so only a global command gets the call out.
+    One backward sweep from the ending states over forward moves: linear in the flow's size."""
+    into: dict[str, list[str]] = {}
+    for name, state in spec.states.items():
+        for target in _forward(state):
+            into.setdefault(target, []).append(name)
+    ending = [n for n, s in spec.states.items() if s.end]
+    can_end = set(ending)
+    for name in ending:
+        for source in into.get(name, ()):
+            if source not in can_end:
+                can_end.add(source)
+                ending.append(source)
+    for name, state in spec.states.items():
+        if state.options and name in reached and name not in can_end:
+            targets = ", ".join(dict.fromkeys(o.goto for o in state.options))
+            yield Problem(("states", name, "options"),
+                          f"states.{name}: из меню не выйти вперёд — пункты ведут только по кругу "
+                          f"(в {targets}) и ни один путь не доходит до конца звонка (end: true), "
+                          "выйти можно лишь глобальной командой; направьте хотя бы один пункт дальше")
 
 
 def _unreachable(spec: schema.FlowFile, reached: dict[str, str | None]) -> Iterator[Problem]:

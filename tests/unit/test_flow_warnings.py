@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ivr.flow.checks import flow_warnings
-from ivr.flow.loader import load_flow, parse_flow
+from ivr.flow.loader import FlowError, load_flow, parse_flow
 from tests.command import ivr_here
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,3 +72,76 @@ def test_ivr_check_prints_positioned_warnings_and_still_succeeds(tmp_path):
     proc = ivr_here("check", path)
     assert proc.returncode == 0, proc.stderr
     assert f"{path}:11:3: предупреждение: states.orphan:" in proc.stdout, proc.stdout
+
+
+TRAPPED = """\
+flow: {id: t, title: T, start: main}
+globals:
+  main_menu: {phrases: ["главное меню"], goto: main}
+states:
+  main:
+    say: "Меню"
+    options:
+      - {id: info, phrases: ["справка"], goto: info}
+      - {id: done, phrases: ["всё"], goto: done}
+  info:
+    say: "Справка. Повторить?"
+    options:
+      - {id: again, phrases: ["повторить"], goto: info}
+      - {id: more, phrases: ["подробнее"], goto: more}
+  more:
+    say: "Подробности"
+    next: info
+  done: {say: "Готово", end: true}
+"""
+
+
+def test_a_menu_whose_answers_only_come_back_round_is_reported():
+    found = warnings(TRAPPED)
+    assert len(found) == 1, found
+    assert found[0].startswith("12:5: states.info: из меню не выйти вперёд"), found
+    assert "(в info, more)" in found[0] and "глобальной командой" in found[0]
+
+
+def test_a_menu_that_loops_but_also_leads_on_is_not_reported():
+    fixed = TRAPPED.replace("goto: more}", "goto: more}\n      - {id: back, phrases: [\"выход\"], goto: done}")
+    assert warnings(fixed) == []
+
+
+def test_options_with_next_is_an_error_saying_what_to_keep():
+    flow = """\
+flow: {id: n, title: N, start: main}
+states:
+  main:
+    say: "Меню"
+    options:
+      - {id: a, phrases: ["продление"], goto: done}
+    next: other
+  other: {say: "Другое", end: true}
+  done: {say: "Готово", end: true}
+"""
+    with pytest.raises(FlowError) as caught:
+        parse_flow(flow, "n.yaml")
+    assert str(caught.value).startswith("n.yaml:7:5: states.main: и options, и next в одном состоянии — "
+                                        "next никогда не сработает"), str(caught.value)
+    assert "уберите next" in str(caught.value)
+
+
+def test_the_engine_indeed_never_follows_next_from_a_menu():
+    """Why options + next is an error, not a warning: a menu waits for its answer, and nothing but
+    a collect or a pass-through state fires next (checked against the engine with the check off)."""
+    from ivr.engine import Engine
+    from ivr.flow import schema
+    from ivr.flow.model import Flow
+
+    spec = schema.FlowFile.model_validate({
+        "flow": {"id": "n", "title": "N", "start": "main"},
+        "states": {"main": {"say": "Меню", "options": [{"id": "a", "phrases": ["продление"], "goto": "done"}],
+                            "next": "other"},
+                   "other": {"say": "Другое", "end": True}, "done": {"say": "Готово", "end": True}}})
+    call = Engine(Flow(spec)).start_call()
+    assert call.state == "main"
+    call.speech("непонятное")
+    assert call.state == "main"
+    call.speech("продление")
+    assert call.state == "done"
