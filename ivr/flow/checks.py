@@ -496,7 +496,53 @@ def graph_warnings(spec: schema.FlowFile) -> list[Problem]:
     reached = _walk(spec)
     problems = list(_unreachable(spec, reached))
     problems += _trapped_menus(spec, reached)
+    problems += _slots_before_collect(spec)
     return problems
+
+
+def _state_texts(spec: schema.FlowFile) -> Iterator[tuple[str, tuple, str]]:
+    """Every prompt a state can say, with the state it is said in."""
+    for path, text in _texts(spec):
+        if path[0] == "states":
+            yield str(path[1]), path, text
+
+
+def _slots_before_collect(spec: schema.FlowFile) -> Iterator[Problem]:
+    """A prompt that says ``{slot}`` in a state the call can enter before any state collecting
+    that slot: the walk from the start with the collecting states closed off (a ``next`` branch
+    ``if: has <slot>`` is not a way in — it is taken only with the value). The engine says
+    «не указано» there; the author most likely meant to ask first. Global commands' texts are
+    checked in every state where the command is enabled."""
+    collectors: dict[str, set[str]] = {}
+    for name, state in spec.states.items():
+        if state.collect:
+            collectors.setdefault(state.collect.slot, set()).add(name)
+    uses: dict[str, list[tuple[str, tuple]]] = {}
+    for name, path, text in _state_texts(spec):
+        for ref in dict.fromkeys(placeholders(text)):
+            if ref in collectors:
+                uses.setdefault(ref, []).append((name, path))
+    for gname, glob in spec.globals.items():
+        for i, text in enumerate(glob.say):
+            for ref in dict.fromkeys(placeholders(text)):
+                if ref in collectors:
+                    uses.setdefault(ref, []).extend(
+                        (name, ("globals", gname, "say", i)) for name, state in spec.states.items()
+                        if gname in _enabled_globals(state, spec))
+    for slot, places in uses.items():
+        where = collectors[slot]
+        entered = _walk(spec, frozenset(where), skip_if=f"has {slot}")
+        said: set[tuple] = set()
+        for name, path in places:
+            if name not in entered or path in said:
+                continue
+            said.add(path)
+            asked = ", ".join(sorted(where))
+            yield Problem(path, f"{_dotted(path)}: {{{slot}}} может прозвучать до того, как слот собран — "
+                                f"звонок попадает в {name} путём {_route(entered, name)}, минуя {asked} "
+                                f"(collect.slot: {slot}); звонящий услышит «не указано». Соберите слот "
+                                f"раньше на этом пути, поставьте ветку next с if: has {slot} "
+                                f"или уберите {{{slot}}} из этой реплики")
 
 
 def _trapped_menus(spec: schema.FlowFile, reached: dict[str, str | None]) -> Iterator[Problem]:

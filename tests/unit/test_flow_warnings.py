@@ -145,3 +145,46 @@ def test_the_engine_indeed_never_follows_next_from_a_menu():
     assert call.state == "main"
     call.speech("продление")
     assert call.state == "done"
+
+
+SLOT_EARLY = """\
+flow: {id: s, title: S, start: main}
+globals:
+  operator: {phrases: ["оператор"], goto: operator}
+states:
+  main:
+    say: "Записать номер — 1, без номера — 2."
+    options:
+      - {id: phone, keys: "1", phrases: ["записать номер"], goto: ask_phone}
+      - {id: skip, keys: "2", phrases: ["без номера"], goto: bye}
+  ask_phone:
+    say: "Назовите номер телефона."
+    collect: {slot: phone, type: phone}
+    next: bye
+  bye: {say: "Мы позвоним на номер {phone}.", end: true}
+  operator: {say: "Оператор перезвонит на {phone}.", end: true}
+"""
+
+
+def test_a_slot_said_on_a_path_that_skips_its_collect_is_reported_with_the_path():
+    found = warnings(SLOT_EARLY)
+    assert len(found) == 2, found
+    assert found[0].startswith("14:9: states.bye.say.0: {phone} может прозвучать до того, как слот собран"), found
+    assert "путём main → bye, минуя ask_phone" in found[0]
+    # a global command leads there from the start too
+    assert found[1].startswith("15:14: states.operator.say.0:") and "путём main → operator" in found[1]
+
+
+def test_no_warning_when_every_path_passes_the_collect_or_checks_for_the_value():
+    collected_first = SLOT_EARLY.replace("goto: bye}", "goto: ask_phone}").replace(
+        "Оператор перезвонит на {phone}.", "Оператор перезвонит.")
+    assert warnings(collected_first) == []
+    guarded = SLOT_EARLY.replace("    next: bye\n", "    next: check\n").replace(
+        "goto: bye}", "goto: check}").replace("Оператор перезвонит на {phone}.", "Оператор перезвонит.") + """\
+  check:
+    next:
+      - {if: has phone, goto: bye}
+      - goto: no_phone
+  no_phone: {say: "Номер не записан.", end: true}
+"""
+    assert warnings(guarded) == []
