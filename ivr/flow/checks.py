@@ -18,7 +18,7 @@ from ivr.flow.model import Flow
 from ivr.flow.templates import BUILTINS, PLACEHOLDER, lookup_data, placeholders
 from ivr.flow.yaml_source import Problem, Unreadable, preview
 from ivr.keypad import KEYS
-from ivr.understanding.confusable import confusable_pairs
+from ivr.understanding.confusable import Confusable, confusable_pairs
 from ivr.understanding.matcher import has_words
 from ivr.understanding.normalize import normalize
 
@@ -401,24 +401,47 @@ def _check_auto_cycles(states: dict[str, schema.State]) -> Iterator[Problem]:
 def confusable_warnings(flow: Flow, meaning: bool = True) -> list[Problem]:
     """Warnings, not errors: two choices of one menu (options, or an option and an enabled global
     command) whose phrases the router cannot tell apart. The flow still loads and runs; the caller
-    would only be asked again or sent to the wrong one of the two."""
+    would only be asked again or sent to the wrong one of the two.
+
+    Two global commands are compared once, among themselves (they are heard in every state that
+    enables them, collects included), not again in each menu. Each warning stands at the phrase
+    to rephrase: the option's in a menu, the later command's among globals."""
     warnings = []
+    commands = {f"команда «{g}»": tuple(glob.phrases) for g, glob in flow.globals.items() if glob.phrases}
+    where = {f"команда «{g}»": ("globals", g) for g in flow.globals}
+    for pair in confusable_pairs(commands, meaning=meaning):
+        warnings.append(_confusable("globals", pair, _phrase_path(flow, where[pair.choice_b], pair.phrase_b)))
     for name, state in flow.states.items():
         if not state.options:
             continue
         enabled = flow.enabled_globals(name)
         choices = {f"пункт «{o.id}»": tuple(o.phrases) for o in state.options if o.phrases}
+        places = {f"пункт «{o.id}»": ("states", name, "options", i) for i, o in enumerate(state.options)}
         choices |= {f"команда «{g}»": tuple(glob.phrases) for g, glob in enabled.items() if glob.phrases}
         for pair in confusable_pairs(choices, meaning=meaning):
-            how = ("совпадают по словам" if pair.similarity is None
-                   else f"почти одинаковы по смыслу ({pair.similarity:.2f})")
-            warnings.append(Problem(
-                ("states", name, "options"),
-                f"states.{name}: фразы «{pair.phrase_a}» ({pair.choice_a}) и «{pair.phrase_b}» "
-                f"({pair.choice_b}) {how} — звонящего переспросят или поймут неверно; "
-                "переформулируйте одну из них",
-            ))
+            if pair.choice_a not in places and pair.choice_b not in places:
+                continue  # two commands: reported once, above
+            choice, phrase = ((pair.choice_b, pair.phrase_b) if pair.choice_b in places
+                              else (pair.choice_a, pair.phrase_a))
+            warnings.append(_confusable(f"states.{name}", pair, _phrase_path(flow, places[choice], phrase)))
     return warnings
+
+
+def _phrase_path(flow: Flow, owner: tuple, phrase: str) -> tuple:
+    """The file path of ``phrase`` among the phrases of an option or a global command."""
+    if owner[0] == "globals":
+        phrases = flow.globals[owner[1]].phrases
+    else:
+        phrases = flow.states[owner[1]].options[owner[3]].phrases
+    return (*owner, "phrases", phrases.index(phrase)) if phrase in phrases else owner
+
+
+def _confusable(where: str, pair: Confusable, path: tuple) -> Problem:
+    how = ("совпадают по словам" if pair.similarity is None
+           else f"почти одинаковы по смыслу ({pair.similarity:.2f})")
+    return Problem(path, f"{where}: фразы «{pair.phrase_a}» ({pair.choice_a}) и «{pair.phrase_b}» "
+                         f"({pair.choice_b}) {how} — звонящего переспросят или поймут неверно; "
+                         "переформулируйте одну из них")
 
 
 # ------------------------------------------------------------------ graph warnings

@@ -188,3 +188,43 @@ def test_no_warning_when_every_path_passes_the_collect_or_checks_for_the_value()
   no_phone: {say: "Номер не записан.", end: true}
 """
     assert warnings(guarded) == []
+
+
+SAME_WORDS = """\
+flow: {id: d, title: D, start: main}
+globals:
+  operator: {phrases: ["оператор", "живой человек"], goto: operator}
+  human: {phrases: ["ну живого человека"], goto: operator}
+states:
+  main:
+    say: "К кому записать?"
+    options:
+      - {id: therapist, phrases: ["терапевт", "участковый"], goto: done}
+      - {id: doctor, phrases: ["хирург", "мне нужен терапевт пожалуйста"], goto: done}
+      - {id: talk, phrases: ["мне оператора пожалуйста"], goto: operator}
+      - {id: eye, phrases: ["окулист", "терапевтом"], goto: done}
+  done: {say: "Записали", end: true}
+  operator: {say: "Оператор", end: true}
+"""
+
+
+def test_phrases_equal_after_word_forms_and_fillers_are_reported_at_the_phrase():
+    found = warnings(SAME_WORDS)
+    # «терапевт» / «мне нужен терапевт пожалуйста» / «терапевтом»: one warning per pair of options
+    assert any(f.startswith("10:42: states.main: фразы «терапевт» (пункт «therapist») и «мне нужен "
+                            "терапевт пожалуйста» (пункт «doctor») совпадают по словам") for f in found), found
+    assert any(f.startswith("12:40: states.main: фразы «терапевт» (пункт «therapist») и «терапевтом» "
+                            "(пункт «eye»)") for f in found), found
+    # an option against an enabled global command, at the option's phrase
+    assert any(f.startswith("11:30: states.main: фразы «мне оператора пожалуйста» (пункт «talk») и "
+                            "«оператор» (команда «operator»)") for f in found), found
+    # two global commands against each other: once, at the later command's phrase, not in every menu
+    among = [f for f in found if "(команда «human»)" in f]
+    assert len(among) == 1 and among[0].startswith("4:21: globals: фразы «живой человек» (команда "
+                                                   "«operator») и «ну живого человека»"), found
+    assert len(found) == 4, found
+
+
+def test_a_command_switched_off_in_a_menu_is_not_compared_there():
+    quiet = SAME_WORDS.replace('    say: "К кому записать?"\n', '    say: "К кому записать?"\n    globals: false\n')
+    assert not any("talk" in f for f in warnings(quiet))
