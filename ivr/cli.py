@@ -153,7 +153,7 @@ def check(
     model: Annotated[str | None, typer.Option("--model", help="Проверить и словарь этой модели Vosk")] = None,
 ) -> None:
     """Проверить сценарии: все ошибки сразу, с файлом, строкой и столбцом."""
-    from ivr.flow.checks import confusable_warnings
+    from ivr.flow.checks import flow_warnings
     from ivr.flow.loader import load_flow
     from ivr.understanding.plural import counted
 
@@ -168,8 +168,9 @@ def check(
         loaded.append(flow)
         out.print(f"{path}: ок — {counted(len(flow.states), 'состояние')}, {counted(len(flow.edges), 'переход')}",
                   markup=False)
-        for warning in confusable_warnings(flow):  # reported, never a failure
-            out.print(f"{path}: предупреждение: {warning.message}", markup=False)
+        for warning in flow_warnings(flow):  # reported, never a failure
+            where = f"{path}:{warning.pos.line}:{warning.pos.col}" if warning.pos else str(path)
+            out.print(f"{where}: предупреждение: {warning.message}", markup=False)
     if broken:
         raise typer.Exit(2)
     if model is not None:

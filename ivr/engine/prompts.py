@@ -1,7 +1,9 @@
 """What the simulator says: prompts with their ``{placeholders}`` filled for one call.
 
 Placeholders are checked when the flow loads (``flow/templates.py``), so here every name is one
-the flow may use; a slot not collected yet reads as nothing rather than as «{snils}».
+the flow may use. A slot with no valid value (never asked on this path, or its retries ran out)
+reads as «не указано»: never as nothing («позвонит на номер перед визитом»), never as the rejected
+words read back as if they were accepted.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from ivr.engine.records import SlotValue
 from ivr.flow.model import ChoiceRef, Flow
 from ivr.flow.templates import lookup_data, render
 from ivr.slots import slot_type
+
+NOT_GIVEN = "не указано"  # what a prompt says for a slot without a valid value
 
 
 class PromptFacts(Protocol):
@@ -43,12 +47,13 @@ class Prompts:
         if name.startswith("data."):
             value = lookup_data(self.flow.data, name[5:])
             return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-        if name in facts.slots:
-            return facts.slots[name].display
+        if name in self.flow.collects:
+            value = facts.slots.get(name)
+            return value.display if value is not None and value.valid else NOT_GIVEN
         if name in facts.context:
             return facts.context[name]
         builtin = self._builtins.get(name)
-        return builtin(self, facts) if builtin else ""  # a slot not collected yet reads as nothing
+        return builtin(self, facts) if builtin else ""
 
     def _next_open(self, facts: PromptFacts) -> str:
         return self.hours.describe_next_open(self.clock()) if self.hours else ""

@@ -18,7 +18,7 @@ from ivr.flow.model import Flow
 from ivr.flow.templates import BUILTINS, PLACEHOLDER, lookup_data, placeholders
 from ivr.flow.yaml_source import Problem, Unreadable, preview
 from ivr.keypad import KEYS
-from ivr.understanding.confusable import confusable_pairs
+from ivr.understanding.confusable import Confusable, confusable_pairs
 from ivr.understanding.matcher import has_words
 from ivr.understanding.normalize import normalize
 
@@ -174,6 +174,11 @@ def _check_state(name: str, state: schema.State, spec: schema.FlowFile, slots: s
     if state.options and state.collect:
         yield Problem(path, f"states.{name}: и options, и collect в одном состоянии — разделите на два "
                             "состояния")
+    if state.options and state.next:
+        # the engine waits for an answer in a menu and never follows its next: say so, not drop it
+        yield Problem((*path, "next"), f"states.{name}: и options, и next в одном состоянии — next "
+                                       "никогда не сработает, звонок ждёт выбора пункта; уберите next "
+                                       "или вынесите меню в отдельное состояние, куда ведёт этот next")
     if state.end and (waits or state.next):
         yield Problem(path, f"states.{name}: конечное состояние (end: true) не может иметь options, "
                             "collect или next — уберите их или end")
@@ -396,21 +401,304 @@ def _check_auto_cycles(states: dict[str, schema.State]) -> Iterator[Problem]:
 def confusable_warnings(flow: Flow, meaning: bool = True) -> list[Problem]:
     """Warnings, not errors: two choices of one menu (options, or an option and an enabled global
     command) whose phrases the router cannot tell apart. The flow still loads and runs; the caller
-    would only be asked again or sent to the wrong one of the two."""
+    would only be asked again or sent to the wrong one of the two.
+
+    Two global commands are compared once, among themselves (they are heard in every state that
+    enables them, collects included), not again in each menu. Each warning stands at the phrase
+    to rephrase: the option's in a menu, the later command's among globals."""
     warnings = []
+    commands = {f"команда «{g}»": tuple(glob.phrases) for g, glob in flow.globals.items() if glob.phrases}
+    where = {f"команда «{g}»": ("globals", g) for g in flow.globals}
+    for pair in confusable_pairs(commands, meaning=meaning):
+        warnings.append(_confusable("globals", pair, _phrase_path(flow, where[pair.choice_b], pair.phrase_b)))
     for name, state in flow.states.items():
         if not state.options:
             continue
         enabled = flow.enabled_globals(name)
         choices = {f"пункт «{o.id}»": tuple(o.phrases) for o in state.options if o.phrases}
+        places = {f"пункт «{o.id}»": ("states", name, "options", i) for i, o in enumerate(state.options)}
         choices |= {f"команда «{g}»": tuple(glob.phrases) for g, glob in enabled.items() if glob.phrases}
         for pair in confusable_pairs(choices, meaning=meaning):
-            how = ("совпадают по словам" if pair.similarity is None
-                   else f"почти одинаковы по смыслу ({pair.similarity:.2f})")
-            warnings.append(Problem(
-                ("states", name, "options"),
-                f"states.{name}: фразы «{pair.phrase_a}» ({pair.choice_a}) и «{pair.phrase_b}» "
-                f"({pair.choice_b}) {how} — звонящего переспросят или поймут неверно; "
-                "переформулируйте одну из них",
-            ))
+            if pair.choice_a not in places and pair.choice_b not in places:
+                continue  # two commands: reported once, above
+            choice, phrase = ((pair.choice_b, pair.phrase_b) if pair.choice_b in places
+                              else (pair.choice_a, pair.phrase_a))
+            warnings.append(_confusable(f"states.{name}", pair, _phrase_path(flow, places[choice], phrase)))
     return warnings
+
+
+def _phrase_path(flow: Flow, owner: tuple, phrase: str) -> tuple:
+    """The file path of ``phrase`` among the phrases of an option or a global command."""
+    if owner[0] == "globals":
+        phrases = flow.globals[owner[1]].phrases
+    else:
+        phrases = flow.states[owner[1]].options[owner[3]].phrases
+    return (*owner, "phrases", phrases.index(phrase)) if phrase in phrases else owner
+
+
+def _confusable(where: str, pair: Confusable, path: tuple) -> Problem:
+    how = ("совпадают по словам" if pair.similarity is None
+           else f"почти одинаковы по смыслу ({pair.similarity:.2f})")
+    return Problem(path, f"{where}: фразы «{pair.phrase_a}» ({pair.choice_a}) и «{pair.phrase_b}» "
+                         f"({pair.choice_b}) {how} — звонящего переспросят или поймут неверно; "
+                         "переформулируйте одну из них")
+
+
+# ------------------------------------------------------------------ graph warnings
+# Found by walking the flow as a call can: the flow still loads and runs, so these are warnings
+# that ``ivr check`` prints with their positions; each one is a call that goes wrong (a state no
+# caller reaches, a menu a caller cannot leave forward, a prompt that reads a slot never asked).
+
+
+def _escalation(state: schema.State, spec: schema.FlowFile) -> str | None:
+    """Where too many misses lead, decided as ``ivr.engine.machine.FlowMachine`` decides it: a
+    menu falls back to the flow's escalation, a collect escalates only if it says so."""
+    if not (state.options or state.collect):
+        return None
+    return state.escalate or (None if state.collect else spec.flow.escalate)
+
+
+def _forward(state: schema.State) -> list[str]:
+    """Where the caller's own answers (or the flow itself) take the call from a state: options,
+    ``next`` branches, a collect's failure route — not global commands, not escalation."""
+    targets = [o.goto for o in state.options] + [b.goto for b in state.next]
+    if state.collect and state.collect.on_fail:
+        targets.append(state.collect.on_fail)
+    return targets
+
+
+def _successors(name: str, spec: schema.FlowFile, skip_if: str | None = None) -> Iterator[str]:
+    """Every state a call can go to from ``name``: forward moves, escalation and the targets of the
+    global commands enabled there. ``skip_if``: leave out ``next`` branches with this condition."""
+    state = spec.states[name]
+    yield from (o.goto for o in state.options)
+    yield from (b.goto for b in state.next if skip_if is None or b.if_ != skip_if)
+    if state.collect and state.collect.on_fail:
+        yield state.collect.on_fail
+    target = _escalation(state, spec)
+    if target:
+        yield target
+    for glob in _enabled_globals(state, spec).values():
+        if glob.goto:
+            yield glob.goto
+
+
+def _walk(spec: schema.FlowFile, blocked: frozenset[str] = frozenset(),
+          skip_if: str | None = None) -> dict[str, str | None]:
+    """Breadth-first from ``flow.start`` without passing through ``blocked`` states: each state
+    entered, with the state it was first entered from (None for the start). A blocked state is
+    entered but not left."""
+    start = spec.flow.start
+    if start not in spec.states:
+        return {}
+    parent: dict[str, str | None] = {start: None}
+    queue = [start]
+    for name in queue:
+        if name in blocked:
+            continue
+        for target in _successors(name, spec, skip_if):
+            if target in spec.states and target not in parent:
+                parent[target] = name
+                queue.append(target)
+    return parent
+
+
+def _dominators(spec: schema.FlowFile) -> dict[str, str]:
+    """Each reachable state's immediate dominator (the start's is itself): the last state every
+    way from the start to it passes. Cooper, Harvey & Kennedy's iterative algorithm over reverse
+    postorder — near-linear, so the slot check walks the graph again only for a slot whose collect
+    does not dominate its uses (one walk per slot made a 5,000-slot flow take 45 s)."""
+    start = spec.flow.start
+    if start not in spec.states:
+        return {}
+    succ = {n: [t for t in dict.fromkeys(_successors(n, spec)) if t in spec.states] for n in spec.states}
+    order: list[str] = []
+    seen = {start}
+    stack = [(start, iter(succ[start]))]
+    while stack:
+        name, it = stack[-1]
+        nxt = next(it, None)
+        if nxt is None:
+            order.append(name)
+            stack.pop()
+        elif nxt not in seen:
+            seen.add(nxt)
+            stack.append((nxt, iter(succ[nxt])))
+    order.reverse()
+    rank = {n: i for i, n in enumerate(order)}
+    preds: dict[str, list[str]] = {n: [] for n in order}
+    for name in order:
+        for target in succ[name]:
+            preds[target].append(name)
+    idom = {start: start}
+    changed = True
+    while changed:
+        changed = False
+        for name in order[1:]:
+            # deepest first: a state reached from everywhere (the operator, by a global command)
+            # has a predecessor at every depth, and taken in this order the two fingers below
+            # only ever climb a step — in file order they climbed the whole chain each time
+            done = sorted((p for p in preds[name] if p in idom and p != name), key=rank.__getitem__,
+                          reverse=True)
+            new = done[0]
+            for other in done[1:]:
+                if new == start:
+                    break  # nothing lies above the start: the other predecessors cannot change it
+                a, b = new, other
+                while a != b:
+                    while rank[a] > rank[b]:
+                        a = idom[a]
+                    while rank[b] > rank[a]:
+                        b = idom[b]
+                new = a
+            if idom.get(name) != new:
+                idom[name] = new
+                changed = True
+    return idom
+
+
+class _Dominance:
+    """«Does every way from the start to B pass A?» in constant time: the dominator tree numbered
+    on entry and exit, so A dominates B when B's numbers lie within A's (walking up the tree for
+    each question was quadratic again on a long chain)."""
+
+    def __init__(self, idom: dict[str, str]):
+        children: dict[str, list[str]] = {}
+        root = None
+        for name, up in idom.items():
+            if up == name:
+                root = name
+            else:
+                children.setdefault(up, []).append(name)
+        self.span: dict[str, tuple[int, int]] = {}
+        if root is None:
+            return
+        clock = 0
+        first = {root: 0}
+        stack = [(root, iter(children.get(root, ())))]
+        while stack:
+            name, it = stack[-1]
+            child = next(it, None)
+            if child is None:
+                self.span[name] = (first[name], clock)
+                stack.pop()
+            else:
+                clock += 1
+                first[child] = clock
+                stack.append((child, iter(children.get(child, ()))))
+
+    def dominates(self, above: str, name: str) -> bool:
+        """Unreachable ``name``: True — it is reported as unreachable, not as an early slot."""
+        inner, outer = self.span.get(name), self.span.get(above)
+        if inner is None:
+            return True
+        return outer is not None and outer[0] <= inner[0] and inner[1] <= outer[1]
+
+
+def _route(parent: dict[str, str | None], name: str, longest: int = 8) -> str:
+    """The way a call comes from the start to ``name``, «main → auth → … → confirm»."""
+    way = [name]
+    while (up := parent[way[-1]]) is not None:
+        way.append(up)
+    way.reverse()
+    if len(way) > longest:
+        way = [*way[:2], "…", *way[-(longest - 3):]]
+    return " → ".join(way)
+
+
+def graph_warnings(spec: schema.FlowFile) -> list[Problem]:
+    """Warnings about how calls move through a flow that loaded without errors."""
+    reached = _walk(spec)
+    problems = list(_unreachable(spec, reached))
+    problems += _trapped_menus(spec, reached)
+    problems += _slots_before_collect(spec)
+    return problems
+
+
+def _state_texts(spec: schema.FlowFile) -> Iterator[tuple[str, tuple, str]]:
+    """Every prompt a state can say, with the state it is said in."""
+    for path, text in _texts(spec):
+        if path[0] == "states":
+            yield str(path[1]), path, text
+
+
+def _slots_before_collect(spec: schema.FlowFile) -> Iterator[Problem]:
+    """A prompt that says ``{slot}`` in a state the call can enter before any state collecting
+    that slot: the walk from the start with the collecting states closed off (a ``next`` branch
+    ``if: has <slot>`` is not a way in — it is taken only with the value). The engine says
+    «не указано» there; the author most likely meant to ask first. Global commands' texts are
+    checked in every state where the command is enabled."""
+    collectors: dict[str, set[str]] = {}
+    for name, state in spec.states.items():
+        if state.collect:
+            collectors.setdefault(state.collect.slot, set()).add(name)
+    uses: dict[str, list[tuple[str, tuple]]] = {}
+    for name, path, text in _state_texts(spec):
+        for ref in dict.fromkeys(placeholders(text)):
+            if ref in collectors:
+                uses.setdefault(ref, []).append((name, path))
+    for gname, glob in spec.globals.items():
+        for i, text in enumerate(glob.say):
+            for ref in dict.fromkeys(placeholders(text)):
+                if ref in collectors:
+                    uses.setdefault(ref, []).extend(
+                        (name, ("globals", gname, "say", i)) for name, state in spec.states.items()
+                        if gname in _enabled_globals(state, spec))
+    dominance = _Dominance(_dominators(spec))
+    for slot, places in uses.items():
+        where = collectors[slot]
+        if len(where) == 1 and all(dominance.dominates(next(iter(where)), name) and name not in where
+                                   for name, _ in places):
+            continue  # every way to every use passes the collect: no walk needed
+        entered = _walk(spec, frozenset(where), skip_if=f"has {slot}")
+        said: set[tuple] = set()
+        for name, path in places:
+            if name not in entered or path in said:
+                continue
+            said.add(path)
+            asked = ", ".join(sorted(where))
+            yield Problem(path, f"{_dotted(path)}: {{{slot}}} может прозвучать до того, как слот собран — "
+                                f"звонок попадает в {name} путём {_route(entered, name)}, минуя {asked} "
+                                f"(collect.slot: {slot}); звонящий услышит «не указано». Соберите слот "
+                                f"раньше на этом пути, поставьте ветку next с if: has {slot} "
+                                f"или уберите {{{slot}}} из этой реплики")
+
+
+def _trapped_menus(spec: schema.FlowFile, reached: dict[str, str | None]) -> Iterator[Problem]:
+    """Menus from which the caller's answers never lead to an end of the call: every option comes
+    back round (to this menu or another such loop), so only a global command gets the call out.
+    One backward sweep from the ending states over forward moves: linear in the flow's size."""
+    into: dict[str, list[str]] = {}
+    for name, state in spec.states.items():
+        for target in _forward(state):
+            into.setdefault(target, []).append(name)
+    ending = [n for n, s in spec.states.items() if s.end]
+    can_end = set(ending)
+    for name in ending:
+        for source in into.get(name, ()):
+            if source not in can_end:
+                can_end.add(source)
+                ending.append(source)
+    for name, state in spec.states.items():
+        if state.options and name in reached and name not in can_end:
+            targets = ", ".join(dict.fromkeys(o.goto for o in state.options))
+            yield Problem(("states", name, "options"),
+                          f"states.{name}: из меню не выйти вперёд — пункты ведут только по кругу "
+                          f"(в {targets}) и ни один путь не доходит до конца звонка (end: true), "
+                          "выйти можно лишь глобальной командой; направьте хотя бы один пункт дальше")
+
+
+def _unreachable(spec: schema.FlowFile, reached: dict[str, str | None]) -> Iterator[Problem]:
+    for name in spec.states:
+        if name not in reached:
+            yield Problem(("states", name), f"states.{name}: в это состояние не попасть — к нему не ведёт "
+                                            f"ни один путь от flow.start ({spec.flow.start}): ни пункт меню, "
+                                            "ни next, ни on_fail, ни escalate, ни глобальная команда; "
+                                            "направьте сюда переход или удалите состояние")
+
+
+def flow_warnings(flow: Flow, meaning: bool = True) -> list[Problem]:
+    """Everything ``ivr check`` warns about in a loaded flow, with file positions, in file order."""
+    found = graph_warnings(flow.spec) + confusable_warnings(flow, meaning=meaning)
+    placed = [Problem(p.path, p.message, flow.position(p.path)) for p in found]
+    return sorted(placed, key=lambda p: (p.pos.line, p.pos.col) if p.pos else (0, 0))

@@ -127,7 +127,7 @@ def _parse_flow(text: str, path: str | Path) -> Flow:
         problems += [Problem(p.path, p.message, smap.find(p.path)) for p in check_flow(spec, known)]
     if problems or spec is None:
         raise FlowError(path, problems)
-    return Flow(spec, source=str(path))
+    return Flow(spec, source=str(path), positions=smap)
 
 
 def _validate(raw: dict, smap: SourceMap) -> tuple[schema.FlowFile | None, list[Problem]]:

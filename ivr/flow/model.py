@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Literal, NamedTuple
 
 from ivr.flow import schema
+from ivr.flow.yaml_source import Pos, SourceMap
 from ivr.understanding.matcher import Choice, Matcher
 from ivr.understanding.semantic import Router, first_sentence
 
@@ -58,8 +59,11 @@ class Menu:
 
 
 class Flow:
-    def __init__(self, spec: schema.FlowFile, source: str = "<flow>"):
+    def __init__(self, spec: schema.FlowFile, source: str = "<flow>", positions: SourceMap | None = None):
         self.source = source
+        self.spec = spec
+        # kept so that warnings found after loading (``ivr check``) still name file:line:col
+        self._positions = positions
         self.meta = spec.flow
         self.id = spec.flow.id
         self.data = spec.data
@@ -70,6 +74,10 @@ class Flow:
 
     def __repr__(self) -> str:
         return f"<Flow {self.id!r} from {self.source}: {len(self.states)} states>"
+
+    def position(self, path: tuple) -> Pos | None:
+        """Where ``path`` (or its nearest written ancestor) stands in the flow file, if known."""
+        return self._positions.find(path) if self._positions is not None else None
 
     def enabled_globals(self, state: str) -> dict[str, schema.Global]:
         switch = self.states[state].globals

@@ -453,3 +453,36 @@ def test_template_indexes_are_ascii_digits_only():
         with pytest.raises(FlowError):
             parse_flow("flow: {id: t, title: x, start: a}\ndata: {lst: [ноль, один]}\n"
                        f"states: {{a: {{say: 'Это {{data.lst.{index}}}', end: true}}}}\n")
+
+
+UNSET_SLOT = """
+flow: {id: s, title: S, start: main}
+states:
+  main:
+    say: "Записать номер — 1, без номера — 2."
+    options:
+      - {id: phone, keys: "1", phrases: ["записать номер"], goto: ask_phone}
+      - {id: skip, keys: "2", phrases: ["без номера"], goto: bye}
+  ask_phone:
+    say: "Назовите номер телефона."
+    retries: 1
+    collect: {slot: phone, type: phone}
+    next: bye
+  bye: {say: "Мы позвоним на номер {phone}.", end: true}
+"""
+
+
+@pytest.mark.parametrize(("keys", "said"), [
+    (["1", "двенадцать"], "двенадцать"),  # retries ran out: the call goes on to next without a number
+    (["2"], None),  # a path that never asks for it
+])
+def test_a_slot_without_a_valid_value_is_said_as_not_given(keys, said):
+    from ivr.flow.loader import parse_flow
+
+    call = Engine(parse_flow(UNSET_SLOT)).start_call()
+    for text in keys:
+        turn = call.speech(text) if text.isalpha() or " " in text else call.dtmf(text)
+    assert call.state == "bye" and call.ended
+    assert turn.said[-1] == "Мы позвоним на номер не указано."
+    if said is not None:
+        assert call.slots["phone"].valid is False and "12" not in turn.said[-1]
