@@ -44,6 +44,19 @@ def _missing(n: int) -> str:
     return f"flow: {{id: m, title: M, start: s0}}\nstates:\n{states}\n"
 
 
+def _collect_chain(n: int):
+    from ivr.flow.loader import parse_flow
+    from tests.unit.test_flow_warnings import collect_chain
+
+    return parse_flow(collect_chain(n), "gen.yaml")
+
+
+def _warn(flow) -> None:
+    from ivr.flow.checks import flow_warnings
+
+    flow_warnings(flow, meaning=False)
+
+
 def _load(text: str) -> None:
     from ivr.flow.loader import FlowError, parse_flow
 
@@ -97,6 +110,7 @@ def main() -> None:
     growth("mask N names in one line", lambda n: " потом ".join(["петрова анна сергеевна"] * n), redact)
     growth("check a chain of N pass-through states", _chain, _load, sizes=(2500, 10000, 40000))
     growth("explain N references to missing states", _missing, _load, sizes=(500, 2000, 8000))
+    growth("warn about N slots used after their collect", _collect_chain, _warn, sizes=(2500, 10000, 40000))
     engine = Engine.from_file(ROOT / "flows" / "gosuslugi.yaml")
     growth("one turn of N characters (cut at 2,000)", lambda n: "а" * (n * 100),
            lambda text: engine.start_call().speech(text))
