@@ -32,7 +32,6 @@ GROUPS = {
     "tests/voice/test_practice_e2e.py::test_spoken_call_through_microphone_and_speaker": "realtime",
     "tests/voice/test_practice_e2e.py::test_silence_from_the_microphone_raises_noinput": "realtime",
     "tests/voice/test_practice_e2e.py::test_a_microphone_that_stops_mid_call_": "realtime",
-    "tests/voice/test_practice_e2e.py::test_record_keeps_both_sides_": "realtime",
     "tests/voice/test_practice_e2e.py::test_ivr_practice_command_end_to_end": "realtime",
     # the whole listening module, in file order on one worker: it shares one Vosk recognizer, whose
     # decoding (confidences, endpoint step) depended on which tests had used it before — one CI run

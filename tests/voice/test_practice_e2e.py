@@ -75,21 +75,28 @@ def test_spoken_call_through_microphone_and_speaker(engine, ko_model_path, ko_mo
 
 
 @pytest.mark.usefixtures("pulse_server")
-def test_a_microphone_that_stops_mid_call_keeps_the_call_and_its_report(engine, ko_model_path, ko_model,
-                                                                         mic_feeder, korean_samples, tmp_path):
-    """The microphone goes quiet after the first answer (the feeder stops writing, as a USB headset
-    unplugged): the caller is told, finishes the call by keyboard, and the report holds both the
-    spoken and the typed turn."""
+def test_a_microphone_that_stops_mid_call_keeps_the_call_its_report_and_recording(engine, ko_model_path, ko_model,
+                                                                                   mic_feeder, korean_samples,
+                                                                                   tmp_path):
+    """A recorded call (--record) whose microphone goes quiet after the first answer (the feeder
+    stops writing, as a USB headset unplugged): the caller is told and finishes by keyboard; the
+    report holds both the spoken and the typed turn; the recording keeps both sides — the caller
+    on the left channel, the prompts as played (cut by barge-in) on the right — in one 16 kHz WAV
+    next to the transcript, readable by its owner only."""
     import threading
 
-    from ivr.channels.practice import continue_typed, speak_call
+    import soundfile as sf
+
+    from ivr.channels.practice import continue_typed, save_recording, speak_call
     from ivr.channels.session import Session
     from ivr.settings import VoiceSettings
+    from ivr.voice.recording import CallRecording
 
     console = Console(record=True, width=200)
     session = Session(tmp_path / "reports", False)
     call, transcript = session.open(engine, system_clock)
-    mic_feeder.say(np.concatenate([silence(0.5), korean_samples(HELLO), silence(1.5)]))
+    recording = CallRecording()
+    mic_feeder.say(np.concatenate([silence(1.0), korean_samples(HELLO), silence(1.5)]))
 
     def unplug() -> None:
         mic_feeder.wait_idle(30)
@@ -100,7 +107,7 @@ def test_a_microphone_that_stops_mid_call_keeps_the_call_and_its_report(engine, 
     try:
         fault = speak_call(call, lambda: MicrophoneSource(stall_timeout_s=1.0), VoskRecognizer(ko_model_path),
                            player, Synthesizer(cache_dir=tmp_path), KeypadQueue(),
-                           VoiceSettings(early_commit=True), console)
+                           VoiceSettings(early_commit=True), console, recording)
     finally:
         player.close()
     assert fault is not None and "Микрофон не присылает звук" in fault
@@ -121,42 +128,11 @@ def test_a_microphone_that_stops_mid_call_keeps_the_call_and_its_report(engine, 
     assert call.state == "done" and call.slots["code"].value == "123456"
     report = next((tmp_path / "reports").glob("*.md")).read_text(encoding="utf-8")
     assert "Тестовое меню для корейской модели" in report
-    lines = next((tmp_path / "reports").glob("*.transcript.jsonl")).read_text(encoding="utf-8")
+    lines = transcript.read_text(encoding="utf-8")
     assert HELLO in lines and '"dtmf"' in lines
 
-
-@pytest.mark.usefixtures("pulse_server")
-def test_record_keeps_both_sides_of_the_call_in_one_private_wav(engine, ko_model_path, ko_model, mic_feeder,
-                                                                korean_samples, tmp_path):
-    """--record: the caller on the left channel, the prompts as played (cut by barge-in) on the
-    right, in one 16 kHz WAV next to the transcript, readable by its owner only."""
-    import threading
-
-    import soundfile as sf
-
-    from ivr.channels.practice import save_recording, speak_call
-    from ivr.settings import VoiceSettings
-    from ivr.voice.recording import CallRecording
-
-    call = engine.start_call()
-    recording = CallRecording()
-    mic_feeder.say(np.concatenate([silence(1.0), korean_samples(HELLO), silence(1.5)]))
-
-    def unplug() -> None:
-        mic_feeder.wait_idle(30)
-        mic_feeder.stop()
-
-    threading.Thread(target=unplug, daemon=True).start()
-    player = open_player()
-    try:
-        speak_call(call, lambda: MicrophoneSource(stall_timeout_s=1.0), VoskRecognizer(ko_model_path), player,
-                   Synthesizer(cache_dir=tmp_path), KeypadQueue(), VoiceSettings(), Console(quiet=True), recording)
-    finally:
-        player.close()
-    assert call.state == "hello"
-    transcript = tmp_path / "reports" / "20261125-100000-ko_menu-abc.transcript.jsonl"
-    path = save_recording(recording, transcript, None, Console(quiet=True))
-    assert path == tmp_path / "reports" / "20261125-100000-ko_menu-abc.wav"
+    path = save_recording(recording, transcript, None, console)
+    assert path == transcript.parent / transcript.name.replace(".transcript.jsonl", ".wav")
     assert path.stat().st_mode & 0o777 == 0o600
     audio, rate = sf.read(path, dtype="int16")
     assert rate == 16000 and audio.ndim == 2 and audio.shape[1] == 2
@@ -164,8 +140,7 @@ def test_record_keeps_both_sides_of_the_call_in_one_private_wav(engine, ko_model
     assert caller.max() > 1000 and simulator.max() > 1000, "both sides are in it"
     # the caller spoke over the greeting and it stopped: the simulator's side falls silent while
     # the caller speaks, then the next prompt comes
-    loud_caller = np.flatnonzero(caller > 2000)
-    first_word = loud_caller[0]
+    first_word = np.flatnonzero(caller > 2000)[0]
     assert simulator[first_word : first_word + rate // 2].max() < simulator.max()
     assert audio.shape[0] / rate > 2.5
 
@@ -263,7 +238,7 @@ def test_ivr_practice_command_end_to_end(ko_model_path, pulse_server, mic_feeder
     import subprocess
     import sys
 
-    env = {**os.environ, **pulse_server.env_client(), "IVR_CACHE_DIR": str(tmp_path / "cache")}
+    env = {**os.environ, **pulse_server.env_client()}  # the run's shared cache: prompts synthesized once
     proc = subprocess.Popen(
         [sys.executable, "-m", "ivr", "practice", str(FLOW), "--model", str(ko_model_path),
          "--reports", str(tmp_path / "reports")],

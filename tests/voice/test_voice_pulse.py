@@ -6,7 +6,6 @@ is a null sink whose monitor is recorded, so the test sees what actually came ou
 
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
@@ -127,12 +126,11 @@ def test_devices_are_chosen_by_number_or_name_and_a_wrong_one_lists_them():
 
 
 def test_doctor_lists_the_devices_and_practice_refuses_an_unknown_one(pulse_server, ko_model_path, tmp_path):
-    from tests.command import ivr_process
+    from tests.command import ivr_here
 
-    env = {**os.environ, **pulse_server.env_client(), "COLUMNS": "200"}
-    shown = ivr_process("doctor", "--model", ko_model_path, env=env).stdout
+    # in this process, where the pulse server is already the sound server and the model is loaded
+    shown = ivr_here("doctor", "--model", ko_model_path).stdout
     assert "Микрофоны (--input номер или часть названия):" in shown and "pulse" in shown
-    proc = ivr_process("practice", "--model", ko_model_path, "--input", "nosuch", "--reports", tmp_path, env=env,
-                       stdin="")
+    proc = ivr_here("practice", "--model", ko_model_path, "--input", "nosuch", "--reports", tmp_path)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "«nosuch»" in proc.stderr and "pulse" in proc.stderr and "Traceback" not in proc.stderr
