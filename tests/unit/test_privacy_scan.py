@@ -22,6 +22,7 @@ import pytest
 
 from ivr.channels.headless import _convo_from_lines, to_json
 from ivr.convo.runner import Runner, run_convo
+from ivr.flow.loader import load_flow
 from ivr.report import report
 from tests.privacy import collected_forms, hostile_calls, people, scan_text, scan_tree, value_forms
 
@@ -40,7 +41,10 @@ def folders(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("privacy")
     cache = root / "cache"
     shared = Path(os.environ.get("IVR_CACHE_DIR", "")) / "semantic"
-    if shared.parent.name and shared.is_dir():  # the vectors only: other tests' audio is not this run's
+    if shared.parent.name:
+        # the vectors only (other tests' audio is not this run's), made in the run's shared cache
+        # first if no test has yet, so they are computed once for the run rather than here again
+        load_flow(ROOT / "flows" / "gosuslugi.yaml").prepare_menus()
         shutil.copytree(shared, cache / "semantic")
     cache.mkdir(exist_ok=True)
     return {"root": root, "cache": cache, "out": root / "out", "keep": root / "keep"}
