@@ -115,11 +115,19 @@ def test_doctor_without_devices_or_model_reports_fixes(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_doctor_says_a_model_of_another_language_cannot_hear_the_menus(ko_model_path):
-    from tests.command import ivr_process
+def test_doctor_says_a_model_of_another_language_cannot_hear_the_menus(ko_model_path, ko_model, monkeypatch):
+    import io
 
-    # the Госуслуги flow's Russian menus against the Korean test model
-    shown = ivr_process("doctor", "--model", ko_model_path, env={**os.environ, "COLUMNS": "200"}).stdout
+    from rich.console import Console
+
+    from tests.command import ivr_here
+
+    # the Госуслуги flow's Russian menus against the Korean test model, on a screen wide enough for
+    # a table row to stay on one line
+    screen = io.StringIO()
+    monkeypatch.setattr(commands, "console", Console(file=screen, width=250))
+    ivr_here("doctor", "--model", ko_model_path)
+    shown = screen.getvalue()
     line = next(line for line in shown.splitlines() if "Язык модели" in line)
     assert "нет" in line and "похоже, она для другого языка" in line, shown
     assert "ivr models download vosk-model-small-ru-0.22" in shown
