@@ -14,6 +14,7 @@ class Failure:
     step: str  # what the caller did, as written
     expected: str
     happened: str
+    at: str = ""  # «file:line:col» of the step in the convo file, when known
 
 
 def check(expect: Expect, call: Call, said: list[str], turns: list[Turn]) -> list[tuple[str, str]]:
@@ -55,7 +56,8 @@ def check(expect: Expect, call: Call, said: list[str], turns: list[Turn]) -> lis
 
 def format_failure(failure: Failure) -> str:
     """One failed expectation as ``ivr test``, ``ivr run`` and pytest all print it."""
+    where = f"{failure.at}: " if failure.at else ""
     return (
-        f"шаг {failure.turn} ({failure.step}):\n  ожидалось: {failure.expected}\n"
+        f"{where}шаг {failure.turn} ({failure.step}):\n  ожидалось: {failure.expected}\n"
         f"  вышло:     {failure.happened}"
     )

@@ -132,8 +132,9 @@ class ConvoScript:
             n, step = self.pending
             self.pending = None
             if step.expect is not None:
+                at = self.convo.position(self.name, "turns", n)
                 self.result.failures += [
-                    Failure(n + 1, describe_step(step), exp, got)
+                    Failure(n + 1, describe_step(step), exp, got, at)
                     for exp, got in check(step.expect, call, self.said, self.result.turns)
                 ]
 
@@ -141,6 +142,20 @@ class ConvoScript:
         convo, name = self.convo, self.name
         while self.n < len(convo.turns):
             n, step = self.n, convo.turns[self.n]
+            if call.ended and describe_step(step) != "expect":
+                # the call hung up before this step: say so once, instead of failing every
+                # expectation that follows against a call that no longer listens
+                self.n = len(convo.turns)
+                self.result.failures.append(
+                    Failure(
+                        n + 1,
+                        describe_step(step),
+                        "звонок ещё идёт",
+                        f"звонок уже завершён (состояние {call.state}) — этот и следующие шаги лишние",
+                        convo.position(name, "turns", n),
+                    )
+                )
+                return None
             self.n += 1
             if step.wait and isinstance(self.clock, ManualClock):
                 _advance(self.clock, step.wait, convo.where(name, "turns", n, "wait"))

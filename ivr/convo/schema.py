@@ -129,6 +129,11 @@ class ConvoFile(BaseModel):
     turns: list[ConvoTurn]
     _positions: SourceMap = PrivateAttr(default_factory=SourceMap)
 
+    def position(self, name: str, *path: object) -> str:
+        """``file:line:col`` of a part of this file (just the file when it is not known)."""
+        pos = self._positions.find(path)
+        return f"{name}:{pos.line}:{pos.col}" if pos else name
+
     def where(self, name: str, *path: object) -> str:
         """``file:line:col: turns.3.audio: `` for messages about a part of this file."""
         pos = self._positions.find(path)

@@ -47,7 +47,8 @@ def test_run_script_exit_code_follows_expectations(tmp_path: Path):
                       "    expect: {state: renew_card, says: ['нет такого текста']}\n", encoding="utf-8")
     proc = ivr("run", "--script", str(script))
     assert proc.returncode == 1
-    assert "НЕ СОВПАЛО: шаг 1 (dtmf: 2):\n  ожидалось: state: renew_card\n  вышло:     state: signup" in proc.stdout
+    assert (f"НЕ СОВПАЛО: {script}:4:5: шаг 1 (dtmf: 2):\n  ожидалось: state: renew_card\n"
+            "  вышло:     state: signup") in proc.stdout
 
 
 def test_ivr_test_prints_turn_expected_and_happened(tmp_path: Path):
@@ -307,3 +308,22 @@ def test_run_json_is_written_a_turn_at_a_time_in_the_same_shape(tmp_path: Path, 
         texts.append(written.getvalue())
     assert ("345-67-89" in texts[0]) is keep and ("Петрова" in texts[0]) is keep
     assert json.loads(texts[1])["turns"] == []
+
+
+def test_steps_after_the_call_ended_are_named_once_with_their_line(tmp_path: Path):
+    convo = tmp_path / "after_end.yaml"
+    convo.write_text(f"flow: {EXAMPLE}\nnow: '{MORNING}'\nturns:\n"
+                     "  - dtmf: '1'\n  - caller: '123456'\n  - caller: да\n"
+                     "  - caller: ещё что-то\n    expect: {state: main}\n", encoding="utf-8")
+    proc = ivr("test", str(convo))
+    assert proc.returncode == 1
+    assert f"{convo}:6:5: шаг 3 (caller: да):" in proc.stdout
+    assert "звонок уже завершён" in proc.stdout and "шаг 4" not in proc.stdout  # one failure, not one per step
+
+
+def test_a_failed_expectation_names_its_line_in_the_convo_file(tmp_path: Path):
+    convo = tmp_path / "wrong.yaml"
+    convo.write_text(f"flow: {EXAMPLE}\nnow: '{MORNING}'\nturns:\n"
+                     "  - dtmf: '1'\n    expect: {state: main}\n", encoding="utf-8")
+    proc = ivr("test", str(convo))
+    assert proc.returncode == 1 and f"{convo}:4:5: шаг 1 (dtmf: 1):" in proc.stdout
