@@ -50,6 +50,7 @@ class Runner:
     def __init__(self, default_flow: Path):
         self.default_flow = default_flow
         self._engines: dict[Path, Engine] = {}
+        self.defaulted = 0  # convo files run on the default flow because they name none
 
     def engine(self, path: Path) -> Engine:
         path = _resolved(Path(path))
@@ -59,6 +60,8 @@ class Runner:
 
     def engine_for(self, convo: ConvoFile, convo_path: Path) -> Engine:
         """The engine of the flow a convo file names (``flow:``), or of the default flow."""
+        if not convo.flow:
+            self.defaulted += 1
         try:
             return self.engine(resolve_flow_path(convo, convo_path, self.default_flow))
         except FlowError:

@@ -13,6 +13,7 @@ from ivr.convo.runner import ConvoResult, Runner
 from ivr.convo.schema import collect_paths
 from ivr.errors import UserError
 from ivr.terminal import err
+from ivr.understanding.plural import counted
 
 
 def run_tests(paths: list[Path], default_flow: Path, *, coverage: bool = False, console: Console) -> int:
@@ -36,6 +37,10 @@ def run_tests(paths: list[Path], default_flow: Path, *, coverage: bool = False, 
     for message in broken:
         err.print(message, markup=False)
     failed = sum(not r.ok for r in results)
+    if runner.defaulted:  # said, so that a forgotten `flow:` is not a silent run of another flow
+        console.print(
+            f"Без flow: — {counted(runner.defaulted, 'разговор')} по сценарию {default_flow}", markup=False
+        )
     console.print(f"{len(results) - failed} passed, {failed + len(broken)} failed", markup=False)
     if coverage:
         print_coverage([r.call for r in results], console)

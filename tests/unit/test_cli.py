@@ -327,3 +327,11 @@ def test_a_failed_expectation_names_its_line_in_the_convo_file(tmp_path: Path):
                      "  - dtmf: '1'\n    expect: {state: main}\n", encoding="utf-8")
     proc = ivr("test", str(convo))
     assert proc.returncode == 1 and f"{convo}:4:5: шаг 1 (dtmf: 1):" in proc.stdout
+
+
+def test_ivr_test_says_which_flow_a_convo_without_flow_ran_on(tmp_path: Path):
+    (tmp_path / "named.yaml").write_text(f"flow: {EXAMPLE}\nturns: [{{dtmf: '1'}}]\n", encoding="utf-8")
+    (tmp_path / "bare.yaml").write_text("turns: [{dtmf: '1'}]\n", encoding="utf-8")
+    proc = ivr("test", str(tmp_path), "--flow", EXAMPLE)
+    assert proc.returncode == 0, proc.stdout
+    assert f"Без flow: — 1 разговор по сценарию {EXAMPLE}" in proc.stdout
