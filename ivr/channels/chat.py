@@ -107,14 +107,22 @@ def run_chat(
 ) -> Call:
     session = Session(reports_dir, keep_personal_data)
     call, transcript = session.open(engine, clock)
-    console.print(
-        f"[dim]Сценарий: {engine.flow.meta.title}. Цифры, * и # — кнопки телефона; "
-        "пустая строка — молчание; /выход — положить трубку; /помощь — команды.[/]"
-    )
+    console.print(f"[dim]Сценарий: {escape(engine.flow.meta.title)}. {TYPED_KEYS}[/]")
     with hang_up_on_signals():
-        try:
-            converse(call, TypedLines(read_line, console), ChatView(console))
-        except KeyboardInterrupt:
-            console.print()
+        type_call(call, console, read_line, ChatView(console))
     session.close(call, transcript, console)
     return call
+
+
+TYPED_KEYS = (
+    "Цифры, * и # — кнопки телефона; пустая строка — молчание; /выход — положить трубку; /помощь — команды."
+)
+
+
+def type_call(call: Call, console: Console, read_line: Callable[[str], str], view: ChatView) -> None:
+    """The call loop on the keyboard until the caller hangs up (end of input, /выход, Ctrl+C);
+    typed chat and a spoken call that lost its microphone both end their call here."""
+    try:
+        converse(call, TypedLines(read_line, console), view)
+    except KeyboardInterrupt:
+        console.print()

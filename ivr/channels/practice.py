@@ -22,7 +22,7 @@ import numpy as np
 from rich.console import Console
 from rich.markup import escape
 
-from ivr.channels.chat import ChatView, TypedLines, run_chat
+from ivr.channels.chat import TYPED_KEYS, ChatView, run_chat, type_call
 from ivr.channels.session import Session, hang_up_on_signals
 from ivr.engine import Call, Engine, Input, Turn
 from ivr.engine.clock import Clock, system_clock
@@ -325,12 +325,8 @@ def continue_typed(call: Call, fault: str, console: Console, read_line: Callable
     console.print(f"\n[yellow]Звук прервался:[/] {escape(fault)}")
     if call.ended:
         return
-    console.print("[yellow]Продолжаем звонок текстом.[/] Цифры, * и # — кнопки телефона; пустая строка — "
-                  "молчание; /выход — положить трубку.")
-    try:
-        converse(call, TypedLines(read_line, console), _Resumed(console))
-    except KeyboardInterrupt:
-        console.print()
+    console.print(f"[yellow]Продолжаем звонок текстом.[/] {TYPED_KEYS}")
+    type_call(call, console, read_line, _Resumed(console))
 
 
 class _terminal_keys:

@@ -127,8 +127,8 @@ class _TextMemo:
 
     def vectors(self, encoder: SentenceEncoder, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
-            known = {t: self._known.get((encoder.name, t)) for t in texts}
-        missing = list(dict.fromkeys(t for t, v in known.items() if v is None))
+            found = {t: v for t in texts if (v := self._known.get((encoder.name, t))) is not None}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
         # In chunks: a menu embedded in the background must not hold the encoder for seconds while
         # a caller's turn waits for it (one chunk is ~0.15 s).
         for start in range(0, len(missing), EMBED_CHUNK):
@@ -138,11 +138,10 @@ class _TextMemo:
                 if len(self._known) + len(chunk) > self.LIMIT:
                     self._known.clear()
                 for text, vector in zip(chunk, encoded):
-                    known[text] = self._known[(encoder.name, text)] = vector
-        rows = [known[t] for t in texts]
+                    found[text] = self._known[(encoder.name, text)] = vector
+        rows = [found[t] for t in texts]
         return np.ascontiguousarray(
-            np.stack([r for r in rows if r is not None]) if rows else np.zeros((0, encoder.dimension)),
-            dtype=np.float32,
+            np.stack(rows) if rows else np.zeros((0, encoder.dimension)), dtype=np.float32
         )
 
     def forget(self) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,8 +17,7 @@ GOSUSLUGI = ROOT / "flows" / "gosuslugi.yaml"
 MORNING = "2026-11-25T10:00:00+03:00"
 
 
-def ivr(*args: object) -> subprocess.CompletedProcess:
-    return ivr_here(*args)
+ivr = ivr_here
 
 
 @pytest.mark.parametrize("flow_file", [EXAMPLE, GOSUSLUGI], ids=["example", "gosuslugi"])

@@ -3,7 +3,6 @@ and nothing existing is ever overwritten."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import yaml
@@ -13,8 +12,7 @@ from tests.command import ivr_here
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def ivr(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return ivr_here(*args, cwd=cwd)
+ivr = ivr_here
 
 
 def test_scaffold_passes_check_and_its_convo_test(tmp_path: Path):
