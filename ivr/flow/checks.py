@@ -142,14 +142,15 @@ def _check_global(name: str, glob: schema.Global, states: _States) -> Iterator[P
         yield Problem(path, f"globals.{name}: команду нельзя вызвать — добавьте keys: или phrases:")
     yield from _check_keys(path, glob.keys)
     yield from _check_phrases(path, glob.phrases)
+    yield from _check_phrases(path, glob.examples, "examples")
     yield from _target((*path, "goto"), glob.goto, states)
 
 
-def _check_phrases(path: tuple, phrases: list[str]) -> Iterator[Problem]:
+def _check_phrases(path: tuple, phrases: list[str], field: str = "phrases") -> Iterator[Problem]:
     for i, phrase in enumerate(phrases):
         if not has_words(phrase):
-            yield Problem((*path, "phrases", i), f"{_dotted(path)}.phrases: во фразе «{phrase}» нет слов, "
-                                                 "по которым можно узнать ответ — напишите слово или фразу")
+            yield Problem((*path, field, i), f"{_dotted(path)}.{field}: во фразе «{phrase}» нет слов, "
+                                             "по которым можно узнать ответ — напишите слово или фразу")
 
 
 def _check_keys(path: tuple, keys: list[str]) -> Iterator[Problem]:
@@ -277,6 +278,7 @@ def _check_menu(path: tuple, state: schema.State, spec: schema.FlowFile, states:
                                  "keys: или phrases:")
         yield from _check_keys(opath, option.keys)
         yield from _check_phrases(opath, option.phrases)
+        yield from _check_phrases(opath, option.examples, "examples")
         for key in option.keys:
             if key in keys:
                 yield Problem((*opath, "keys"), f"states.{name}: клавиша «{key}» уже занята для "

@@ -107,7 +107,7 @@ class Flow:
             labels[ref] = option.label or (option.phrases[0] if option.phrases else option.id)
             refs[ref.key] = ref
             choices.append(Choice(ref.key, tuple(option.phrases)))
-            evidence[ref.key] = (*option.phrases, *self._target_evidence(option))
+            evidence[ref.key] = (*option.phrases, *option.examples, *self._target_evidence(option))
         for name, glob in self.enabled_globals(state).items():
             ref = ChoiceRef("global", name)
             for key in glob.keys:
@@ -115,7 +115,7 @@ class Flow:
             labels[ref] = glob.phrases[0] if glob.phrases else name
             refs[ref.key] = ref
             choices.append(Choice(ref.key, tuple(glob.phrases)))
-            evidence[ref.key] = tuple(glob.phrases)
+            evidence[ref.key] = (*glob.phrases, *glob.examples)
         spoken = [c for c in choices if c.phrases]
         if not spoken:
             return Menu(keys, None, refs, labels)

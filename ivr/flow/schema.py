@@ -76,6 +76,10 @@ class Option(Strict):
     id: str
     keys: KeyList = Field(default_factory=list)
     phrases: TextList = Field(default_factory=list)
+    # Whole sentences a caller might say for this option: evidence for matching by meaning only.
+    # Kept apart from ``phrases`` because a phrase decides by its words (all of them said → chosen)
+    # and a long example would either never match that way or match on a chance word.
+    examples: TextList = Field(default_factory=list)
     goto: str
     say: TextList = Field(default_factory=list)
     label: str | None = None
@@ -152,6 +156,7 @@ class State(Strict):
 class Global(Strict):
     keys: KeyList = Field(default_factory=list)
     phrases: TextList = Field(default_factory=list)
+    examples: TextList = Field(default_factory=list)  # as Option.examples
     goto: str | None = None
     action: Literal["repeat", "back"] | None = None
     say: TextList = Field(default_factory=list)

@@ -114,6 +114,12 @@ def test_phrase_without_words():
     assert "во фразе «!!!» нет слов" in line
 
 
+def test_example_without_words_is_named_with_its_field():
+    (line,) = errors(GOOD.replace('phrases: ["первый"]', 'phrases: ["первый"]\n        examples: ["первый пункт", "..."]'))
+    assert line.startswith("f.yaml:17:36:"), line
+    assert "options.0.examples: во фразе «...» нет слов" in line
+
+
 def test_missing_prompt():
     (line,) = errors(GOOD.replace('    say: "Меню"\n', ""))
     assert line.startswith("f.yaml:11:3:")

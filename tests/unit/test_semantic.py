@@ -102,8 +102,42 @@ def test_a_section_and_its_own_page_is_not_a_question_the_page_is_taken():
 
 def test_a_section_ahead_of_its_page_by_meaning_yields_the_page():
     router = Router(Matcher([Choice("a", ("x",))]), {"a": ("x",)}, {"sec": frozenset({"page"})})
-    ranked = router._ranked({"sec": 0.95, "page": 0.94, "other": 0.90})
+    ranked = router._ranked({"sec": 0.95, "page": 0.945, "other": 0.90})
     assert ranked == [("page", 0.95), ("other", 0.90)]
+
+
+def test_a_section_clearly_ahead_of_its_page_is_the_answer():
+    """«доступ к учетной записи» is about access in general: its page «вход заблокирован» 0.086
+    behind must not take it."""
+    router = Router(Matcher([Choice("a", ("x",))]), {"a": ("x",)}, {"sec": frozenset({"page"})})
+    ranked = router._ranked({"sec": 0.95, "page": 0.92, "other": 0.90})
+    assert ranked == [("sec", 0.95), ("other", 0.90)]
+
+
+EXAMPLES_FLOW = """
+flow: {id: shop, title: "Магазин", start: menu}
+states:
+  menu:
+    say: "Что случилось?"
+    options:
+      - {id: delivery, keys: "1", phrases: ["доставка"], goto: bye}
+      - {id: refund, keys: "2", phrases: ["возврат"], goto: bye,
+         examples: ["деньги с карты списали а заказ так и не оформился"]}
+      - {id: size, keys: "3", phrases: ["размер"], goto: bye}
+      - {id: address, keys: "4", phrases: ["адрес магазина"], goto: bye}
+  bye: {say: "До свидания.", end: true}
+"""
+
+
+def test_an_example_sentence_is_understood_by_meaning_and_needs_no_phrase_words(tmp_path):
+    path = tmp_path / "shop.yaml"
+    path.write_text(EXAMPLES_FLOW, encoding="utf-8")
+    flow = load_flow(path)
+    router = flow.menu("menu").matcher
+    said = normalize("с карты списали деньги а заказ не оформился")
+    assert router.matcher.match(said).kind == "none"  # no phrase's words were said
+    result = router.match(said)
+    assert (result.kind, result.choice, result.by) == ("match", "o:refund", "meaning")
 
 
 def test_words_of_one_choice_count_fully_and_words_of_none_dilute_nothing():
