@@ -195,6 +195,7 @@ def _check_state(name: str, state: schema.State, spec: schema.FlowFile, slots: s
                 hint = f"возможно, «{guess}»" if guess else "объявите её в globals:"
                 yield Problem((*path, "globals"), f"states.{name}.globals: нет глобальной команды "
                                                   f"«{g}» — {hint}")
+    yield from _check_phrases(path, state.examples, "examples")
     yield from _check_menu(path, state, spec, states)
     for i, branch in enumerate(state.next):
         bpath = (*path, "next", i)

@@ -115,7 +115,7 @@ class Flow:
             labels[ref] = glob.phrases[0] if glob.phrases else name
             refs[ref.key] = ref
             choices.append(Choice(ref.key, tuple(glob.phrases)))
-            evidence[ref.key] = (*glob.phrases, *glob.examples)
+            evidence[ref.key] = (*glob.phrases, *glob.examples, *self._state_examples(glob.goto))
         spoken = [c for c in choices if c.phrases]
         if not spoken:
             return Menu(keys, None, refs, labels)
@@ -146,8 +146,9 @@ class Flow:
         return Menu(keys, router, refs, labels)
 
     def _target_evidence(self, option: schema.Option) -> tuple[str, ...]:
-        """What, besides its phrases, says what an option is about: its label and the topic of
-        the state it leads to (or that state's first sentence, «Вход и доступ.»)."""
+        """What, besides its phrases, says what an option is about: its label, the topic of the
+        state it leads to (or that state's first sentence, «Вход и доступ.») and that state's
+        examples."""
         texts = [option.label] if option.label else []
         target = self.states.get(option.goto)
         if target is not None:
@@ -155,7 +156,11 @@ class Flow:
                 texts.append(target.topic)
             elif target.say and (sentence := first_sentence(target.say[0])):
                 texts.append(sentence)
-        return tuple(texts)
+        return (*texts, *self._state_examples(option.goto))
+
+    def _state_examples(self, name: str | None) -> tuple[str, ...]:
+        target = self.states.get(name) if name else None
+        return tuple(target.examples) if target is not None else ()
 
     def prepare_menus(self, stop: threading.Event | None = None) -> None:
         """Build every menu and embed its evidence, nearest the start first: run in a background

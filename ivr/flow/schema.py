@@ -145,6 +145,9 @@ class State(Strict):
     escalate: str | None = None
     checklist: Checklist = Field(default_factory=list)
     topic: str | None = None
+    # What callers say when they need this state, as whole sentences: evidence by meaning for every
+    # option and global command that leads here (a section's shortcut and its page share them).
+    examples: TextList = Field(default_factory=list)
     term: str | None = None
     globals: Annotated[
         bool | tuple[str, ...], BeforeValidator(_globals_switch, json_schema_input_type=bool | str | list[str])

@@ -140,6 +140,23 @@ def test_an_example_sentence_is_understood_by_meaning_and_needs_no_phrase_words(
     assert (result.kind, result.choice, result.by) == ("match", "o:refund", "meaning")
 
 
+def test_examples_of_a_state_count_for_every_choice_that_leads_there(tmp_path):
+    text = EXAMPLES_FLOW.replace(
+        'examples: ["деньги с карты списали а заказ так и не оформился"]', 'label: "возврат"'
+    ).replace(
+        '  bye: {say: "До свидания.", end: true}',
+        '  bye: {say: "До свидания.", end: true}\n'
+        '  refund_page:\n'
+        '    say: "Возврат денег."\n'
+        '    examples: ["деньги с карты списали а заказ так и не оформился"]\n'
+        '    end: true\n',
+    ).replace('phrases: ["возврат"], goto: bye', 'phrases: ["возврат"], goto: refund_page')
+    path = tmp_path / "shop.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = load_flow(path).menu("menu").matcher.match(normalize("с карты списали деньги а заказ не оформился"))
+    assert (result.kind, result.choice) == ("match", "o:refund")
+
+
 def test_words_of_one_choice_count_fully_and_words_of_none_dilute_nothing():
     lexicon = Lexicon([["старший специалист", "руководство"], ["поговорить с человеком", "оператор"], ["онлайн чат"]])
     assert lexicon.overlap("хочу поговорить со старшим") == pytest.approx([0.5, 0.5, 0.0])
