@@ -454,7 +454,10 @@ class Router:
             return lemma
         if lemma.kind == "ambiguous":
             cosine = dict(nearness.cosine)
-            ranked = self._ranked(cosine)
+            # Among the words' candidates a section whose own page is right behind it is not
+            # "the nearest choice": it leads only by breadth. «не могу зайти в чат» names «вход»
+            # and «чат»; «вход и доступ» ahead of its page must not pick the login section.
+            ranked = self._ranked(cosine, page_within=1.0)
             best, best_score = ranked[0]
             gap = best_score - (ranked[1][1] if len(ranked) > 1 else 0.0)
             among = self._among(candidates, cosine, best, gap, lemma.score)
@@ -525,9 +528,9 @@ class Router:
             return Match("match", top, (top,), lemma_score, "meaning")
         return None
 
-    def _ranked(self, scores: dict[str, float]) -> list[tuple[str, float]]:
+    def _ranked(self, scores: dict[str, float], page_within: float = PAGE_WITHIN) -> list[tuple[str, float]]:
         """Choices nearest first; a section and its own page count as one entry (the page's when
-        it is within ``PAGE_WITHIN`` of the section)."""
+        it is within ``page_within`` of the section)."""
         ranked = sorted(scores.items(), key=lambda item: -item[1])
         best, best_score = ranked[0]
         rest = [(c, s) for c, s in ranked[1:] if not self._related(best, c)]
@@ -536,7 +539,7 @@ class Router:
             page is not None
             and best in self.pages
             and (rest[0][1] if rest else 0.0) < scores[page]
-            and best_score - scores[page] <= PAGE_WITHIN
+            and best_score - scores[page] <= page_within
         ):
             best = page  # section first, its page right behind: the page is the answer
         return [(best, best_score)] + rest
