@@ -412,7 +412,7 @@ def confusable_warnings(flow: Flow, meaning: bool = True) -> list[Problem]:
     warnings = []
     commands = {f"команда «{g}»": tuple(glob.phrases) for g, glob in flow.globals.items() if glob.phrases}
     where = {f"команда «{g}»": ("globals", g) for g in flow.globals}
-    for pair in confusable_pairs(commands, meaning=meaning):
+    for pair in confusable_pairs(commands, meaning=meaning, shipped=flow.vector_store):
         warnings.append(_confusable("globals", pair, _phrase_path(flow, where[pair.choice_b], pair.phrase_b)))
     for name, state in flow.states.items():
         if not state.options:
@@ -421,7 +421,7 @@ def confusable_warnings(flow: Flow, meaning: bool = True) -> list[Problem]:
         choices = {f"пункт «{o.id}»": tuple(o.phrases) for o in state.options if o.phrases}
         places = {f"пункт «{o.id}»": ("states", name, "options", i) for i, o in enumerate(state.options)}
         choices |= {f"команда «{g}»": tuple(glob.phrases) for g, glob in enabled.items() if glob.phrases}
-        for pair in confusable_pairs(choices, meaning=meaning):
+        for pair in confusable_pairs(choices, meaning=meaning, shipped=flow.vector_store):
             if pair.choice_a not in places and pair.choice_b not in places:
                 continue  # two commands: reported once, above
             choice, phrase = ((pair.choice_b, pair.phrase_b) if pair.choice_b in places

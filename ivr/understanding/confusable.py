@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -40,10 +41,12 @@ def confusable_pairs(
     encoder: SentenceEncoder | None = None,
     meaning: bool = True,
     level: float = SIMILAR,
+    shipped: Path | None = None,
 ) -> list[Confusable]:
     """One entry per pair of choices (the closest pair of their phrases), equal ones first.
 
     The meaning part runs only if ``meaning`` and the model loads; the lemma part always runs.
+    ``shipped``: the flow's precomputed vectors (``vector_store``), used when they hold every phrase.
     """
     items = [(choice, phrase) for choice, phrases in choices.items() for phrase in phrases]
     found: dict[frozenset[str], Confusable] = {}
@@ -56,7 +59,7 @@ def confusable_pairs(
     if meaning and len(items) > 1:
         encoder = encoder or default_encoder()
         if encoder.available():
-            vectors = embed_cached(encoder, [phrase for _, phrase in items])
+            vectors = embed_cached(encoder, [phrase for _, phrase in items], shipped=shipped)
             sims = vectors @ vectors.T
             order = {choice: i for i, choice in enumerate(choices)}
             owners = np.array([order[choice] for choice, _ in items])
