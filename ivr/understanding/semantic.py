@@ -326,6 +326,27 @@ class Lexicon:
 # ----------------------------------------------------------------------------------- router
 
 
+@dataclass(frozen=True)
+class Explanation:
+    """One decision of a ``Router`` and its grounds: the lemma matcher's score per choice (best
+    first) and answer, the meaning scores if meaning was asked (``asked`` with ``nearness`` None:
+    no model), and the decision taken."""
+
+    lemma_scores: Mapping[str, float]
+    lemma: Match
+    nearness: Nearness | None
+    asked: bool
+    decided: Match
+
+    def meaning_scores(self) -> dict[str, float]:
+        """The meaning scores the router ranked, best first: cosines when it chose among the lemma
+        matcher's candidates, cosines with the word bonus otherwise."""
+        if self.nearness is None:
+            return {}
+        scores = dict(self.nearness.cosine) if self.lemma.kind == "ambiguous" else self.nearness.combined()
+        return dict(sorted(scores.items(), key=lambda item: -item[1]))
+
+
 class Router:
     """The lemma matcher first, meaning for what it cannot decide; see the module docstring."""
 
@@ -371,6 +392,19 @@ class Router:
 
     def match(self, text: str) -> Match:
         return self.combine(self.matcher.match(text), lambda: self.meaning(text))
+
+    def explain(self, text: str) -> Explanation:
+        """The decision ``match`` takes on ``text`` with what it was taken on, for ``ivr chat
+        --trace``: the same ``combine``, with the meaning scores kept if it asked for them."""
+        asked: list[Nearness | None] = []
+
+        def meaning() -> Nearness | None:
+            asked.append(self.meaning(text))
+            return asked[-1]
+
+        lemma = self.matcher.match(text)
+        decided = self.combine(lemma, meaning)
+        return Explanation(self.matcher.scores(text), lemma, asked[0] if asked else None, bool(asked), decided)
 
     def combine(self, lemma: Match, meaning: Callable[[], Nearness | None]) -> Match:
         """The router's decision from the lemma matcher's answer and (asked only if needed) the
