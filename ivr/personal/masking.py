@@ -14,9 +14,11 @@ from ivr.personal.identifiers import (
     Checked,
     check_date,
     check_inn,
+    check_oms,
     check_passport,
     check_phone,
     check_snils,
+    format_oms,
     format_passport,
     format_phone,
     format_snils,
@@ -57,6 +59,7 @@ mask_snils = _digit_masker(check_snils, format_snils, 0, 2)
 mask_inn = _digit_masker(check_inn, str, 0, 2)
 mask_phone = _digit_masker(check_phone, format_phone, 2, 2)  # "+7" says nothing about the person
 mask_passport = _digit_masker(check_passport, format_passport, 0, 3)
+mask_oms = _digit_masker(check_oms, format_oms, 0, 2)
 
 
 def mask_fio(value: str) -> str:
