@@ -73,6 +73,15 @@ def mask_date(value: str) -> str:
     return f"**.**.{checked.value[:4]}" if checked.ok else "**.**.****"
 
 
+ADDRESS_MASK = "[адрес скрыт]"
+
+
+def mask_address(value: str) -> str:
+    """Nothing of an address stays: a street with a house number finds the person as surely as a
+    name does, and no part of it helps the caller read their report."""
+    return ADDRESS_MASK if value.strip() else ""
+
+
 # A run of digits as people write them: "112-233-445 95", "8 (912) 345-67-89", "+79123456789".
 _DIGIT_RUN = re.compile(r"(?P<lead>\+\d[ \-(]*)?\d(?:[ \t\-‐–—()]{0,3}\d)*")
 _CYRILLIC_WORD = re.compile(r"[а-яё]+", re.IGNORECASE)
