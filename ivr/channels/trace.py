@@ -87,6 +87,10 @@ def _grounds(flow: Flow, turn: Turn, question: interpret.Question | None) -> tup
         return ["в этом меню нет фраз — только кнопки"], ""
     why = menu.matcher.explain(text)
     lines = [f"по словам: {_ranked(menu, why.lemma_scores, '{:.0f}')}"]
+    top = next(iter(why.meaning_scores() if why.decided.by == "meaning" else why.lemma_scores), None)
+    decided = why.decided.choice
+    if top is not None and decided is not None and decided in menu.matcher.pages.get(top, ()):
+        lines.append(f"раздел {menu.choice(top)} и его страница {menu.choice(decided)} — взята страница")
     if why.asked and not menu.matcher.by_meaning:
         lines.append(
             f"по смыслу: не сравнивается (в меню меньше {MIN_OPTIONS_FOR_MEANING} пунктов с фразами)"

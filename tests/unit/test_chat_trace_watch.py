@@ -40,6 +40,14 @@ def test_trace_shows_state_scores_margin_alternatives_and_clarification(tmp_path
         assert "по словам" not in written.read_text(encoding="utf-8") and "уточнить:" not in written.read_text(encoding="utf-8")
 
 
+def test_trace_says_when_a_section_gave_way_to_its_page(tmp_path: Path):
+    flow = ROOT / "flows" / "polyclinic.yaml"
+    proc = ivr("chat", flow, "--now", MORNING, "--reports", tmp_path, "--trace",
+               stdin="хочу записаться к врачу на прием к лору\n")
+    assert "· main → id_choice: пункт to_ent" in proc.stdout
+    assert "· раздел appointment и его страница to_ent — взята страница" in proc.stdout
+
+
 MEANING_FLOW = """
 flow: {id: bank, title: "Банк (тест)", start: main}
 states:
