@@ -79,6 +79,11 @@ class ChatView:
         self.checklist(call)
         self._question = call.question
 
+    def reloaded(self, call: Call, said: list[str]) -> None:
+        """The flow was reloaded (``--watch``): whatever the call had asked is forgotten."""
+        self._question = call.question
+        self.said(said, call.screen_only)
+
     def turn(self, call: Call, turn: Turn) -> None:
         if self.trace:
             for line in trace_turn(call.flow, turn, self._question):
@@ -133,7 +138,7 @@ def run_chat(
     stop = threading.Event()
     if watch is not None:
         watcher = FlowWatcher(watch)
-        source = Watching(source, watcher, console, lambda call, said: view.said(said, call.screen_only))
+        source = Watching(source, watcher, console, view.reloaded)
         console.print(
             f"[dim]Слежу за файлом {escape(str(watch))}: сохранённые правки начнут работать сразу.[/]"
         )

@@ -134,6 +134,8 @@ def _outcome(turn: Turn) -> str:
     if isinstance(match, SlotFilled):
         said = match.display or match.value or "ничего"
         return f"слот {match.slot} = «{said}» — {'принято' if match.valid else 'не принято'}"
+    if turn.match is None and turn.event is None:  # the only turn that neither moves nor misses
+        return "«нет» на «правильно понимаю» — просьба сказать иначе (flow.declined)"
     if turn.kind == "dtmf" and turn.event == "nomatch":
         return f"кнопка {turn.input} здесь ничего не выбирает — переспрос"
     return _EVENTS.get(turn.event or "", "без перехода")

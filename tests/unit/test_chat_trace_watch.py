@@ -13,8 +13,10 @@ from pathlib import Path
 from rich.console import Console
 
 from ivr.channels.chat import run_chat
+from ivr.channels.trace import trace_turn
 from ivr.channels.watch import FlowWatcher, watch_in_background
-from ivr.engine import Engine, ManualClock
+from ivr.engine import Engine, ManualClock, interpret
+from ivr.flow.model import ChoiceRef
 from tests.command import ivr_here as ivr
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -159,3 +161,30 @@ def test_a_save_is_reported_while_the_author_is_still_typing(tmp_path: Path):
     finally:
         stop.set()
         thread.join()
+
+
+def test_watch_enters_a_state_that_no_longer_waits(tmp_path: Path):
+    flow = tmp_path / "library.yaml"
+    original = EXAMPLE.read_text(encoding="utf-8")
+    flow.write_text(original, encoding="utf-8")
+    start = original.index("  renew_card:\n")
+    end = original.index("\n\n", start)
+    ends_now = original[:start] + '  renew_card:\n    say: "Продление по телефону закрыто."\n    end: true' + original[end:]
+    ends_now = ends_now.replace("Книга по билету {card} продлена", "Книга продлена")  # {card} is never collected now
+    out = _chat(flow, [("1", None), ("123456", ends_now)], tmp_path / "r")
+    assert "состояние «renew_card» больше не ждёт ответа — звонок идёт дальше по новой версии, ваша реплика не отправлена" in out
+    assert "Продление по телефону закрыто." in out and "123 456" not in out
+
+
+def test_trace_of_a_no_to_are_you_sure(tmp_path: Path):
+    flow = tmp_path / "bank.yaml"
+    flow.write_text(MEANING_FLOW, encoding="utf-8")
+    engine = Engine.from_file(flow)
+    call = engine.start_call(clock=ManualClock(datetime.fromisoformat(MORNING)))
+    question = interpret.Question("main", (ChoiceRef("option", "card"),))
+    call.question = question
+    turn = call.speech("нет")
+    assert trace_turn(engine.flow, turn, question) == [
+        "main: «нет» на «правильно понимаю» — просьба сказать иначе (flow.declined)",
+        "ответ на уточнение (card)",
+    ]
