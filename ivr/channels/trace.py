@@ -72,9 +72,9 @@ def _grounds(flow: Flow, turn: Turn, question: interpret.Question | None) -> tup
         return ["слов не разобрано"], ""
     menu = flow.menu(turn.state_before)
     if state.collect:
-        command = _decisive(menu, text)
-        if command:
-            return [f"команда {command} названа целиком — это не значение слота"], ""
+        verdict = interpret.speech(flow, turn.state_before, turn.input)
+        if isinstance(verdict, interpret.Choose):
+            return [f"команда {verdict.ref} названа целиком — это не значение слота"], ""
         return [f"значение слота {state.collect.slot} (тип {state.collect.type})"], ""
     if question is not None and question.state == turn.state_before:
         if interpret.answer(flow, question, turn.input) is not None:
@@ -99,11 +99,6 @@ def _grounds(flow: Flow, turn: Turn, question: interpret.Question | None) -> tup
         meaning = _ranked(menu, why.meaning_scores(), "{:.3f}") if why.nearness else "модель недоступна"
         lines.append(f"по смыслу: {meaning}")
     return lines, _BY[why.decided.by]
-
-
-def _decisive(menu: Menu, text: str) -> str | None:
-    key = menu.matcher.decisive(text) if menu.matcher is not None else None
-    return str(menu.choice(key)) if key is not None else None
 
 
 def _ranked(menu: Menu, scores: Mapping[str, float], fmt: str) -> str:

@@ -26,7 +26,7 @@ MORNING = "2026-11-25T10:00:00+03:00"
 
 def test_trace_shows_state_scores_margin_alternatives_and_clarification(tmp_path: Path):
     proc = ivr("chat", EXAMPLE, "--now", MORNING, "--reports", tmp_path, "--trace",
-               stdin="продление или записаться\nпервое\n*\n12\n")
+               stdin="продление или записаться\nпервое\n*\n12\nповторить\n")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "Трасса: по словам — балл 0–100, выбор от 70 при отрыве от 5" in out
@@ -37,6 +37,7 @@ def test_trace_shows_state_scores_margin_alternatives_and_clarification(tmp_path
     assert "· main → renew_card: пункт renew (балл 100)" in out and "· ответ на уточнение (renew или signup)" in out
     assert "· renew_card: команда global:repeat" in out
     assert "· renew_card: слот card = «12» — не принято" in out
+    assert "· renew_card: команда global:repeat\n  · команда global:repeat названа целиком — это не значение слота" in out
     # on screen only: nothing of the trace reaches the transcript or the report
     for written in tmp_path.iterdir():
         assert "по словам" not in written.read_text(encoding="utf-8") and "уточнить:" not in written.read_text(encoding="utf-8")
