@@ -29,9 +29,9 @@ POLL_SECONDS = 0.5
 
 @dataclass(frozen=True)
 class Loaded:
-    """The saved flow, loaded: an engine to go on with, or the loader's message (file:line:col)."""
+    """A save was seen and loaded: ``problem`` is the loader's message (file:line:col) if the flow
+    did not load; a flow that did waits in the watcher for ``take``."""
 
-    engine: Engine | None
     problem: str | None = None
 
 
@@ -63,9 +63,9 @@ class FlowWatcher:
                 engine = Engine.from_file(self.path)
             except UserError as problem:
                 self._pending = None  # a broken save cancels an earlier good one not yet used
-                return Loaded(None, str(problem))
+                return Loaded(str(problem))
             self._pending = engine
-            return Loaded(engine)
+            return Loaded()
 
     def take(self) -> Engine | None:
         """The last good flow loaded and not yet put into the call."""
@@ -75,6 +75,7 @@ class FlowWatcher:
 
 
 def say_loaded(console: Console, loaded: Loaded) -> None:
+    """A save that did not load, with where; the author fixes it while the call goes on."""
     if loaded.problem is not None:
         console.print(
             "[yellow]Сценарий не загрузился — звонок идёт по прежней версии. Исправьте и сохраните:[/]"
