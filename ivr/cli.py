@@ -102,14 +102,17 @@ def chat(
     now: NowOpt = None,
     reports: Annotated[Path, typer.Option(help="Куда писать расшифровку и отчёт")] = Path("reports"),
     keep_personal_data: Annotated[bool, typer.Option(help="Не маскировать персональные данные в файлах")] = False,
+    trace: Annotated[bool, typer.Option("--trace", help="Показывать после каждой реплики: состояние, что совпало, баллы, отрыв, другие пункты")] = False,
+    watch: Annotated[bool, typer.Option("--watch", help="Перезагружать сценарий при сохранении файла, не прерывая звонок")] = False,
 ) -> None:
     """Набрать звонок текстом: цифры — кнопки телефона, пустая строка — молчание."""
     from ivr.channels.chat import run_chat
     from ivr.engine import Engine
 
-    engine = Engine.from_file(_flow_path(flow))
+    path = _flow_path(flow)
+    engine = Engine.from_file(path)
     run_chat(engine, console=out, clock=_clock(now), reports_dir=reports,
-             keep_personal_data=keep_personal_data)
+             keep_personal_data=keep_personal_data, trace=trace, watch=path if watch else None)
 
 
 @app.command()

@@ -6,6 +6,7 @@ says. The checklist of what to have ready is shown every time it grows.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,9 +15,13 @@ from rich.markup import escape
 from rich.panel import Panel
 
 from ivr.channels.session import Session, hang_up_on_signals
+from ivr.channels.trace import legend, trace_turn
+from ivr.channels.watch import FlowWatcher, Watching
+from ivr.channels.watch import watch_in_background as background
 from ivr.engine import Call, Engine, Input, Turn
 from ivr.engine.clock import Clock, system_clock
-from ivr.engine.loop import converse
+from ivr.engine.interpret import Question
+from ivr.engine.loop import InputSource, converse
 from ivr.keypad import is_keypad
 
 QUIT = {"/выход", "/exit", "/quit", "выход"}
@@ -43,11 +48,14 @@ def classify(line: str) -> Input:
 
 
 class ChatView:
-    """What the caller sees: the simulator's lines, the turn's outcome, the growing checklist."""
+    """What the caller sees: the simulator's lines, the turn's outcome, the growing checklist; with
+    ``trace``, also why each turn went where it did (for flow authors, never written to disk)."""
 
-    def __init__(self, console: Console):
+    def __init__(self, console: Console, *, trace: bool = False):
         self.console = console
+        self.trace = trace
         self._shown_items = 0
+        self._question: Question | None = None  # what the call asked before the turn to explain
 
     def said(self, texts: list[str], screen_only: set[str] | frozenset[str] = frozenset()) -> None:
         for text in texts:
@@ -65,10 +73,22 @@ class ChatView:
         self.console.print(Panel("\n".join(lines), title="Что подготовить", expand=False), soft_wrap=False)
 
     def greeting(self, call: Call) -> None:
+        if self.trace:
+            self.console.print(f"[dim]{escape(legend())}[/]")
         self.said(call.greeting, call.screen_only)
         self.checklist(call)
+        self._question = call.question
+
+    def reloaded(self, call: Call, said: list[str]) -> None:
+        """The flow was reloaded (``--watch``): whatever the call had asked is forgotten."""
+        self._question = call.question
+        self.said(said, call.screen_only)
 
     def turn(self, call: Call, turn: Turn) -> None:
+        if self.trace:
+            for line in trace_turn(call.flow, turn, self._question):
+                self.console.print(f"[dim]  · {escape(line)}[/]")
+        self._question = call.question
         self.said(turn.said, call.screen_only)
         self.checklist(call)
 
@@ -104,12 +124,31 @@ def run_chat(
     clock: Clock = system_clock,
     reports_dir: Path | None = Path("reports"),
     keep_personal_data: bool = False,
+    trace: bool = False,
+    watch: Path | None = None,
+    watch_in_background: bool = True,
 ) -> Call:
+    """A typed call; ``watch`` names the flow file to reload on save (``--watch``), checked before
+    every typed line and, with ``watch_in_background``, twice a second while the author types."""
     session = Session(reports_dir, keep_personal_data)
     call, transcript = session.open(engine, clock)
     console.print(f"[dim]Сценарий: {escape(engine.flow.meta.title)}. {TYPED_KEYS}[/]")
-    with hang_up_on_signals():
-        type_call(call, console, read_line, ChatView(console))
+    view = ChatView(console, trace=trace)
+    source: InputSource = TypedLines(read_line, console)
+    stop = threading.Event()
+    if watch is not None:
+        watcher = FlowWatcher(watch)
+        source = Watching(source, watcher, console, view.reloaded)
+        console.print(
+            f"[dim]Слежу за файлом {escape(str(watch))}: сохранённые правки начнут работать сразу.[/]"
+        )
+        if watch_in_background:
+            background(watcher, console, stop)
+    try:
+        with hang_up_on_signals():
+            type_call(call, console, source, view)
+    finally:
+        stop.set()
     session.close(call, transcript, console)
     return call
 
@@ -119,10 +158,10 @@ TYPED_KEYS = (
 )
 
 
-def type_call(call: Call, console: Console, read_line: Callable[[str], str], view: ChatView) -> None:
+def type_call(call: Call, console: Console, source: InputSource, view: ChatView) -> None:
     """The call loop on the keyboard until the caller hangs up (end of input, /выход, Ctrl+C);
     typed chat and a spoken call that lost its microphone both end their call here."""
     try:
-        converse(call, TypedLines(read_line, console), view)
+        converse(call, source, view)
     except KeyboardInterrupt:
         console.print()

@@ -22,7 +22,7 @@ import numpy as np
 from rich.console import Console
 from rich.markup import escape
 
-from ivr.channels.chat import TYPED_KEYS, ChatView, run_chat, type_call
+from ivr.channels.chat import TYPED_KEYS, ChatView, TypedLines, run_chat, type_call
 from ivr.channels.session import Session, hang_up_on_signals
 from ivr.engine import Call, Engine, Input, Turn
 from ivr.engine.clock import Clock, system_clock
@@ -326,7 +326,7 @@ def continue_typed(call: Call, fault: str, console: Console, read_line: Callable
     if call.ended:
         return
     console.print(f"[yellow]Продолжаем звонок текстом.[/] {TYPED_KEYS}")
-    type_call(call, console, read_line, _Resumed(console))
+    type_call(call, console, TypedLines(read_line, console), _Resumed(console))
 
 
 class _terminal_keys:

@@ -64,6 +64,15 @@ class Line:
     zone: ZoneInfo
 
 
+@dataclass(frozen=True)
+class Reloaded:
+    """How a call went on after its flow was reloaded: in the state it was in (``kept``) or from
+    the start, and what it said on the way."""
+
+    kept: bool
+    said: list[str]
+
+
 def new_call_id() -> str:
     """Eight hex digits: unique enough for one person's reports folder, short enough to read."""
     return secrets.token_hex(4)
@@ -190,6 +199,30 @@ class Call:
         ended = CallEnded(self.state, self.ended, self.topic, len(self.turns))
         for observer in self.observers:
             observer.ended(ended)
+
+    def reload(self, line: Line) -> Reloaded:
+        """Go on with an edited flow (``ivr chat --watch``): in the same state when the new flow
+        still has it, else from the new flow's start. A state that still waits for the caller says
+        nothing (the next answer is heard there under the new flow); one that no longer waits, or
+        the start, is entered as the new flow says. What the caller gave so far — slots, checklist,
+        turns — is kept: an author tries a fix without redialling."""
+        self.line, self.flow = line, line.flow
+        self.prompts = Prompts(line.flow, line.hours, self.clock)
+        self.question = None
+        self.failures = 0
+        states = self.flow.states
+        self.menu_stack = [name for name in self.menu_stack if name in states and states[name].options]
+        self.trail &= set(states)
+        kept = self.state in states
+        if kept and (states[self.state].options or states[self.state].collect):
+            return Reloaded(True, [])
+        if not kept:
+            self.menu_stack.clear()
+            self.trail.clear()
+            line.machine.set_state(self, self.flow.meta.start)
+        self.entered()
+        self._settle()
+        return Reloaded(kept, self._take_said())
 
     # ------------------------------------------------------------ machine side
     def entered(self) -> None:

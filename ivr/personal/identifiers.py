@@ -131,6 +131,22 @@ def check_passport(text: str) -> Checked:
     return Checked(error is None, digits, error)
 
 
+def check_oms(text: str) -> Checked:
+    """A compulsory-insurance (ОМС) policy of the unified format: 16 digits. Only the length is
+    checked — the control digit's rule is not published with the format, and rejecting a real
+    policy would teach the caller that theirs is wrong."""
+    digits, error = _dictated_digits(text, "номер полиса ОМС — 16 цифр")
+    if error is None and len(digits) != 16:
+        error = f"В номере полиса ОМС 16 цифр, а вы назвали {len(digits)}."
+    return Checked(error is None, digits, error)
+
+
+def format_oms(digits: str) -> str:
+    """Four groups of four, as printed on the policy card."""
+    _require(r"[0-9]{16}", digits, "16 digits")
+    return " ".join(digits[i : i + 4] for i in range(0, 16, 4))
+
+
 # --- dates ----------------------------------------------------------------------------------------
 
 _DATE_EXAMPLE = "например, 25 ноября 1980 года"

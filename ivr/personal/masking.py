@@ -14,9 +14,11 @@ from ivr.personal.identifiers import (
     Checked,
     check_date,
     check_inn,
+    check_oms,
     check_passport,
     check_phone,
     check_snils,
+    format_oms,
     format_passport,
     format_phone,
     format_snils,
@@ -57,6 +59,7 @@ mask_snils = _digit_masker(check_snils, format_snils, 0, 2)
 mask_inn = _digit_masker(check_inn, str, 0, 2)
 mask_phone = _digit_masker(check_phone, format_phone, 2, 2)  # "+7" says nothing about the person
 mask_passport = _digit_masker(check_passport, format_passport, 0, 3)
+mask_oms = _digit_masker(check_oms, format_oms, 0, 2)
 
 
 def mask_fio(value: str) -> str:
@@ -68,6 +71,15 @@ def mask_date(value: str) -> str:
     """The year alone stays: it tells a payment of 2025 from one of 2026 without naming the day."""
     checked = check_date(value)
     return f"**.**.{checked.value[:4]}" if checked.ok else "**.**.****"
+
+
+ADDRESS_MASK = "[адрес скрыт]"
+
+
+def mask_address(value: str) -> str:
+    """Nothing of an address stays: a street with a house number finds the person as surely as a
+    name does, and no part of it helps the caller read their report."""
+    return ADDRESS_MASK if value.strip() else ""
 
 
 # A run of digits as people write them: "112-233-445 95", "8 (912) 345-67-89", "+79123456789".

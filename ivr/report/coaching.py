@@ -44,7 +44,7 @@ FILLERS: tuple[tuple[str, ...], ...] = (
 _HESITATION = re.compile(r"^(э+|э+м+|мм+|аа+)$")  # «э», «эээ», «эм», «ммм», a drawn-out «ааа» (not «а»)
 HESITATION = "э-э"
 
-IDENTIFIERS = {"snils": "СНИЛС", "inn": "ИНН", "passport": "паспорт", "phone": "телефон",
+IDENTIFIERS = {"snils": "СНИЛС", "inn": "ИНН", "passport": "паспорт", "oms": "полис ОМС", "phone": "телефон",
                "reference": "номер обращения"}
 DictationStyle = Literal["groups", "run", "digits"]
 STYLE_WORDS = {"groups": "группами", "run": "одной длинной цепочкой", "digits": "по одной цифре"}

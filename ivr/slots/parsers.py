@@ -77,6 +77,7 @@ parse_snils = _identifier(ids.check_snils, ids.format_snils)
 parse_inn = _identifier(ids.check_inn, grouped)
 parse_phone = _identifier(ids.check_phone, ids.format_phone)
 parse_passport = _identifier(ids.check_passport, ids.format_passport)
+parse_oms = _identifier(ids.check_oms, ids.format_oms)
 
 
 def parse_digits(text: str, keyed: bool, limits: Limits) -> Parsed:

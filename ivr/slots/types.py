@@ -105,6 +105,9 @@ _TYPES = (
     _digit_type(
         "passport", parsers.parse_passport, personal=True, mask=masking.mask_passport, groups=(2, 2, 3, 3)
     ),
+    # Where the caller lives (a home visit): said in free words, personal as a whole.
+    SlotType("address", parsers.parse_text, personal=True, mask=masking.mask_address),
+    _digit_type("oms", parsers.parse_oms, personal=True, mask=masking.mask_oms, groups=(4, 4, 4, 4)),
     # A date a caller gives (of birth, of a payment, of a complaint) says who they are and what
     # they did: personal, like the identifiers.
     # Dates are heard with open vocabulary: callers say ordinals in any case («двадцать пятого»),

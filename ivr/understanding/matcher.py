@@ -283,24 +283,12 @@ class Matcher:
 
     def match(self, text: str) -> Match:
         _, content = _read(text, self._keep)
-        evidence = self._phrase_evidence(content)
-        if not evidence:
+        scores, explains, weights = self._choice_scores(content)
+        if not scores:
             return Match("none", None, (), 0.0)
-        weights = [term.weight for term in content]
-        total = sum(weights)
 
         def weight_of(rows: set[int]) -> float:
             return sum(weights[row] for row in rows)
-
-        scores: dict[int, float] = {}
-        explains: dict[int, set[int]] = {}
-        for p, (present, rows) in evidence.items():
-            choice = self._phrases[p].choice
-            explained = weight_of(rows) / total
-            score = present * (PRESENCE_FLOOR + (100.0 - PRESENCE_FLOOR) * explained)
-            scores[choice] = max(score, scores.get(choice, 0.0))
-            if present >= EVIDENCE:
-                explains.setdefault(choice, set()).update(rows)
 
         def strength(choice: int) -> tuple[float, float, int]:
             # Of equal scores, the choice explaining more words ranks first, then menu order.
@@ -323,6 +311,30 @@ class Matcher:
             ranked = sorted(candidates, key=strength, reverse=True)
             return Match("ambiguous", None, tuple(self._ids[c] for c in ranked), best_score)
         return Match("match", self._ids[best], (self._ids[best],), best_score)
+
+    def scores(self, text: str) -> dict[str, float]:
+        """Every choice with a word in ``text`` and its score, best first: what ``match`` decided
+        between, for ``ivr chat --trace``."""
+        _, content = _read(text, self._keep)
+        scores, _, _ = self._choice_scores(content)
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        return {self._ids[choice]: round(score, 2) for choice, score in ranked}
+
+    def _choice_scores(self, content: list[_Term]) -> tuple[dict[int, float], dict[int, set[int]], list[float]]:
+        """Per choice: its best phrase's score and the utterance words its evidence explains; and
+        the weight of each utterance word."""
+        weights = [term.weight for term in content]
+        total = sum(weights)
+        scores: dict[int, float] = {}
+        explains: dict[int, set[int]] = {}
+        for p, (present, rows) in self._phrase_evidence(content).items():
+            choice = self._phrases[p].choice
+            explained = sum(weights[row] for row in rows) / total
+            score = present * (PRESENCE_FLOOR + (100.0 - PRESENCE_FLOOR) * explained)
+            scores[choice] = max(score, scores.get(choice, 0.0))
+            if present >= EVIDENCE:
+                explains.setdefault(choice, set()).update(rows)
+        return scores, explains, weights
 
     def among(self, text: str, ids: Sequence[str]) -> str | None:
         """Which one of ``ids`` the words of ``text`` point to, if one does: the answer to «А или

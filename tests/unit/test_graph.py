@@ -20,7 +20,7 @@ MORNING = "2026-11-25T10:00:00+03:00"
 ivr = ivr_here
 
 
-@pytest.mark.parametrize("flow_file", [EXAMPLE, GOSUSLUGI], ids=["example", "gosuslugi"])
+@pytest.mark.parametrize("flow_file", sorted((ROOT / "flows").glob("*.yaml")), ids=lambda p: p.stem)
 def test_svg_and_png_are_real_pictures_with_every_state(flow_file: Path, tmp_path: Path):
     flow = load_flow(flow_file)
     render(flow, tmp_path / "flow.svg")

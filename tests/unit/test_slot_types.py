@@ -29,6 +29,8 @@ SAMPLES: dict[str, tuple[str, list[str]]] = {
     "inn": ("500100732259", ["500100732259", "5001007322"]),
     "phone": ("+7 912 345-67-89", ["9123456789", "912 345", "345-67"]),
     "passport": ("4506 123456", ["4506123456", "4506", "123456", "45 06"]),
+    "address": ("улица Лесная дом пять квартира двенадцать", ["Лесная", "квартира двенадцать", "лесная"]),
+    "oms": ("7712 3456 7890 1234", ["7712345678901234", "7712 3456", "3456 7890", "7890 12"]),
     "date": ("14.03.1980", ["14.03.1980", "1980-03-14", "14.03", "03-14"]),
     "reference": ("{reference}", []),
 }
@@ -124,7 +126,7 @@ def test_keypad_digit_slots_are_the_types_that_take_digits():
     """A digit key fills these slots instead of picking a menu command (``0`` is a digit of a
     СНИЛС, not the operator)."""
     takes_keys = {name for name, t in SLOT_TYPES.items() if t.keypad}
-    assert takes_keys == {"digits", "number", "snils", "inn", "phone", "passport", "date", "reference"}
+    assert takes_keys == {"digits", "number", "snils", "inn", "phone", "passport", "oms", "date", "reference"}
 
 
 def _limits():

@@ -49,6 +49,8 @@ FORMATTED = [
     "ivr/understanding/plural.py",
     "ivr/channels/session.py",
     "ivr/channels/chat.py",
+    "ivr/channels/trace.py",
+    "ivr/channels/watch.py",
     "tests/unit/test_slot_types.py",
 ]
 
