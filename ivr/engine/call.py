@@ -36,6 +36,7 @@ from ivr.engine.records import (
     Reprompt,
     SlotFilled,
     SlotValue,
+    StepTaken,
     Turn,
     chosen,
 )
@@ -100,6 +101,7 @@ class Call:
         self.visits: Counter[str] = Counter()
         self.trail: set[str] = set()  # states passed since the last jump or «назад» (for «visited»)
         self.menu_stack: list[str] = []
+        self.steps: list[StepTaken] = []  # the caller's steps (states with step:), in call order
         self.ended = False
         self.reference_given = False  # the caller has heard the application number
         self.failures = 0
@@ -111,6 +113,7 @@ class Call:
         self.personal_said: set[str] = set()
         # what the call shows but does not speak (a state's details:): the voice channel skips it
         self.screen_only: set[str] = set()
+        self._quiet_entry = False  # entering a collect whose value the caller has already said
         self._closed = False
         self.entered()
         self._settle()
@@ -205,12 +208,15 @@ class Call:
             self.topic = state.topic
         if state.term:
             self.term = state.term
+        if state.step:
+            self.steps.append(StepTaken(self.state, state.step))
         known = {entry.item for entry in self.checklist}
         for item in state.checklist:
             if item.item not in known:
                 self.checklist.append(ChecklistEntry(item.item, item.slot, self.state))
                 known.add(item.item)
-        self._page(state)
+        if not self._quiet_entry:
+            self._page(state)
         if state.end:
             self.ended = True
 
@@ -288,7 +294,8 @@ class Call:
 
     def _act(self, verdict: interpret.Verdict, inp: Input) -> tuple[Match | None, Event | None]:
         if isinstance(verdict, interpret.Choose):
-            return self._choose(verdict.ref, verdict.score), None
+            chose = self._choose(verdict.ref, verdict.score, inp.text if inp.kind == "speech" else "")
+            return chose, None
         if isinstance(verdict, interpret.Confirm):
             return self._ask(Confirming(verdict.ref, verdict.score), (verdict.ref,), "confirm", inp)
         if isinstance(verdict, interpret.Declined):
@@ -323,11 +330,12 @@ class Call:
             match, event = self._act(interpret.key(self.flow, self.state, pressed), inp)
         return match, event
 
-    def _choose(self, ref: ChoiceRef, score: float) -> Match:
+    def _choose(self, ref: ChoiceRef, score: float, said: str = "") -> Match:
         if ref.kind == "global":
             glob = self.flow.globals[ref.id]
             self._say(glob.say)
             if glob.goto:
+                self._step_done(False)
                 # a jump starts a new path: "назад" must not return past it, and «visited» forgets
                 # the topic the caller left
                 self.menu_stack.clear()
@@ -339,9 +347,23 @@ class Call:
                 self._back()
             return chosen(ref, score)
         option = next(o for o in self.flow.states[self.state].options if o.id == ref.id)
+        self._step_done(not option.skips_step)
         self._say(option.say)
-        self._fire("option", option.id)
+        carried = interpret.carried(self.flow, option.goto, said, self.reference) if said else None
+        self._quiet_entry = carried is not None
+        try:
+            self._fire("option", option.id)
+        finally:
+            self._quiet_entry = False
+        if carried is not None and self.state == option.goto:
+            # «СНИЛС сто двенадцать…»: the choice and the value in one breath — not asked twice
+            return self._collect(said, Input("speech", said), keyed=False)[0]
         return chosen(ref, score)
+
+    def _step_done(self, taken: bool) -> None:
+        """The caller leaves the step they are in: by taking it, or some other way."""
+        if self.steps and self.steps[-1].state == self.state and self.steps[-1].taken is None:
+            self.steps[-1].taken = taken
 
     def _back(self) -> None:
         stack = self.menu_stack
@@ -354,6 +376,7 @@ class Call:
                 stack.append(self.state)
             return
         target = stack[-1]
+        self._step_done(False)
         before = self.state
         self.trail.clear()  # going back leaves the path, like a jump
         self.line.machine.set_state(self, target)
@@ -380,6 +403,7 @@ class Call:
         )
         match = SlotFilled(collect.slot, collect.type, parsed.value, parsed.valid, parsed.display)
         if parsed.valid:
+            self._step_done(True)
             self._fire("next")
             return match, None
         self.context["heard"] = parsed.display or "ничего"
@@ -389,8 +413,12 @@ class Call:
     def _miss(self, cause: Cause, heard: str) -> Event:
         self.failures += 1
         self.reprompts.append(Reprompt(self.state, cause, heard))
+        step = self.steps[-1] if self.steps else None
+        if cause in ("noinput", "nomatch") and step and step.state == self.state and step.taken is None:
+            step.hints += 1  # the reprompt in a caller's step is a hint
         outcome = after_miss(self.flow, self.state, self.failures, cause, self.line.machine.escalation, heard)
         if isinstance(outcome, GiveUp):
+            self._step_done(False)
             self._fire(outcome.via)
             return cause if outcome.via == "next" else "escalated"
         self._say([outcome.text])
@@ -442,4 +470,17 @@ class Call:
             kind = state.collect.type
             return Expectation(slot_type(kind).listening, globals_, timeout, kind)
         phrases = tuple(p for o in state.options for p in o.phrases)
-        return Expectation("menu", phrases + globals_, timeout, keys=tuple(self.flow.menu(self.state).keys))
+        # an option leading to a number slot may carry its value («СНИЛС сто двенадцать…»)
+        carried = tuple(
+            word
+            for target in dict.fromkeys(o.goto for o in state.options)
+            if (collect := self.flow.states[target].collect) and slot_type(collect.type).keypad
+            for word in (slot_type(collect.type).grammar or list)()
+        )
+        return Expectation(
+            "menu",
+            phrases + tuple(dict.fromkeys(carried)) + globals_,
+            timeout,
+            keys=tuple(self.flow.menu(self.state).keys),
+            step=state.step is not None,
+        )

@@ -173,6 +173,19 @@ def answer(flow: Flow, question: Question, said: str) -> Verdict | None:
     return None
 
 
+def carried(flow: Flow, target: str, said: str, reference: str) -> str | None:
+    """The value for the slot ``target`` collects, when the words that chose the option leading
+    there already hold a valid one («СНИЛС сто двенадцать двести тридцать три…»), else None.
+    Only checked number types carry: free text would take «да, номер есть» for an answer."""
+    collect = flow.states[target].collect if target in flow.states else None
+    if collect is None or not slot_type(collect.type).keypad:
+        return None
+    parsed = slot_type(collect.type).parse(
+        said, False, Limits(collect.min_digits, collect.max_digits, reference)
+    )
+    return parsed.value if parsed.valid else None
+
+
 def keys_in_collect(flow: Flow, state_name: str, keys: str) -> Verdict:
     """Keys pressed while a slot is collected: its digits, or a single command key (``0`` for the
     operator) — except that a digit is always a digit where the slot takes keypad digits."""

@@ -22,6 +22,24 @@ YES = frozenset({"да", "ага", "верно", "правильно", "коне
 NO = frozenset({"нет", "неверно", "неправильно", "no"})
 # «не знаю», «не уверен», «не помню» are a third answer, not «нет»: the caller cannot say.
 UNSURE = frozenset({"знать", "уверенный", "уверен", "помнить", "понимать", "сказать", "разобраться"})
+# Words around a name when the caller introduces themselves unasked: «Здравствуйте, меня зовут …».
+_NOT_NAME = frozenset(
+    {
+        "меня",
+        "зовут",
+        "я",
+        "это",
+        "моя",
+        "фамилия",
+        "здравствуйте",
+        "добрый",
+        "день",
+        "вечер",
+        "утро",
+        "алло",
+        "привет",
+    }
+)
 _NAME_WORD = re.compile(r"^[а-яa-z]+(-[а-яa-z]+)?$")
 
 
@@ -145,7 +163,7 @@ def parse_yesno(text: str, keyed: bool, limits: Limits) -> Parsed:
 
 
 def parse_fio(text: str, keyed: bool, limits: Limits) -> Parsed:
-    words = [w for w in tokens(text) if w not in ("меня", "зовут", "я", "это", "моя", "фамилия")]
+    words = [w for w in tokens(text) if w not in _NOT_NAME]
     plausible = sum(map(name_like, words)) >= len(words) - 1  # «забыл пароль» is not a name
     if not 2 <= len(words) <= 4 or not all(_NAME_WORD.match(w) for w in words) or not plausible:
         return Parsed(
