@@ -342,7 +342,14 @@ class Call:
                 self.trail.clear()
                 self._fire("global", ref.id)
             elif glob.action == "repeat":
-                self._page(self.flow.states[self.state])
+                state = self.flow.states[self.state]
+                if state.step and not state.say:
+                    # nothing was asked in a caller's step: «повторите» gets the first hint
+                    self._say(state.noinput[:1])
+                    if self.steps and self.steps[-1].state == self.state:
+                        self.steps[-1].hints += 1
+                else:
+                    self._page(state)
             else:
                 self._back()
             return chosen(ref, score)
