@@ -477,11 +477,12 @@ class Call:
             kind = state.collect.type
             return Expectation(slot_type(kind).listening, globals_, timeout, kind)
         phrases = tuple(p for o in state.options for p in o.phrases)
-        # an option leading to a number slot may carry its value («СНИЛС сто двенадцать…»)
+        # in a caller's step an option leading to a number slot may carry its value («СНИЛС сто
+        # двенадцать…»); other menus keep their small grammar, which recognizes them better
         carried = tuple(
             word
             for target in dict.fromkeys(o.goto for o in state.options)
-            if (collect := self.flow.states[target].collect) and slot_type(collect.type).keypad
+            if state.step and (collect := self.flow.states[target].collect) and slot_type(collect.type).keypad
             for word in (slot_type(collect.type).grammar or list)()
         )
         return Expectation(

@@ -7,10 +7,12 @@ state with ``step:`` never asks for the step it waits for."""
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
 
 from ivr.flow.checks import _texts
 from ivr.flow.loader import load_flow
+from ivr.flow.model import Flow
 
 FLOW = Path(__file__).resolve().parents[2] / "flows" / "gosuslugi.yaml"
 SPEAKER = re.compile(r"Оператор:\s*(.*)", re.S)
@@ -18,8 +20,13 @@ OFF_ROLE = re.compile(r"нажмите|наберите|клавиатур|зв�
 SELF_INTRO = "оператор {data.operator.name}"  # «Служба поддержки Госуслуг, оператор Алексей»
 
 
+@cache
+def gosuslugi() -> Flow:
+    return load_flow(FLOW)
+
+
 def operator_lines() -> list[tuple[tuple, str]]:
-    spec = load_flow(FLOW).spec
+    spec = gosuslugi().spec
     found = []
     for path, text in _texts(spec):
         if path[2:3] == ("details",):
@@ -39,7 +46,7 @@ def test_the_operator_never_gives_keypad_instructions_or_talks_about_itself_or_t
 
 
 def test_a_callers_step_waits_without_asking_for_it():
-    flow = load_flow(FLOW)
+    flow = gosuslugi()
     steps = {name: state for name, state in flow.states.items() if state.step}
     assert {"op_fio", "op_id_choice", "op_general_problem", "op_documents", "op_details", "op_repeat_app",
             "op_escalation_app", "op_escalation_refusal"} <= set(steps)
