@@ -412,6 +412,11 @@ class Call:
         if parsed.valid:
             self._step_done(True)
             self._fire("next")
+            if parsed.rest and self.flow.states[self.state].step and not self.ended:
+                # the caller went on to the next step in the same breath («…, мой СНИЛС …»)
+                verdict = self._hear(parsed.rest)
+                if not isinstance(verdict, interpret.Miss):
+                    return match, self._act(verdict, Input("speech", parsed.rest))[1]
             return match, None
         self.context["heard"] = parsed.display or "ничего"
         self.context["error"] = parsed.error or ""
