@@ -294,8 +294,7 @@ class Call:
 
     def _act(self, verdict: interpret.Verdict, inp: Input) -> tuple[Match | None, Event | None]:
         if isinstance(verdict, interpret.Choose):
-            chose = self._choose(verdict.ref, verdict.score, inp.text if inp.kind == "speech" else "")
-            return chose, None
+            return self._choose(verdict.ref, verdict.score, inp if inp.kind == "speech" else None), None
         if isinstance(verdict, interpret.Confirm):
             return self._ask(Confirming(verdict.ref, verdict.score), (verdict.ref,), "confirm", inp)
         if isinstance(verdict, interpret.Declined):
@@ -330,7 +329,7 @@ class Call:
             match, event = self._act(interpret.key(self.flow, self.state, pressed), inp)
         return match, event
 
-    def _choose(self, ref: ChoiceRef, score: float, said: str = "") -> Match:
+    def _choose(self, ref: ChoiceRef, score: float, said: Input | None = None) -> Match:
         if ref.kind == "global":
             glob = self.flow.globals[ref.id]
             self._say(glob.say)
@@ -343,11 +342,11 @@ class Call:
                 self._fire("global", ref.id)
             elif glob.action == "repeat":
                 state = self.flow.states[self.state]
-                if state.step and not state.say:
+                step = self._open_step()
+                if step is not None and not state.say:
                     # nothing was asked in a caller's step: «повторите» gets the first hint
                     self._say(state.noinput[:1])
-                    if self.steps and self.steps[-1].state == self.state:
-                        self.steps[-1].hints += 1
+                    step.hints += 1
                 else:
                     self._page(state)
             else:
@@ -356,21 +355,27 @@ class Call:
         option = next(o for o in self.flow.states[self.state].options if o.id == ref.id)
         self._step_done(not option.skips_step)
         self._say(option.say)
-        carried = interpret.carried(self.flow, option.goto, said, self.reference) if said else None
-        self._quiet_entry = carried is not None
+        carried = said is not None and interpret.carries(self.flow, option.goto, said.text, self.reference)
+        self._quiet_entry = carried
         try:
             self._fire("option", option.id)
         finally:
             self._quiet_entry = False
-        if carried is not None and self.state == option.goto:
+        if said is not None and carried and self.state == option.goto:
             # «СНИЛС сто двенадцать…»: the choice and the value in one breath — not asked twice
-            return self._collect(said, Input("speech", said), keyed=False)[0]
+            return self._collect(said.text, said, keyed=False)[0]
         return chosen(ref, score)
+
+    def _open_step(self) -> StepTaken | None:
+        """The caller's step the call waits in now, if it waits in one."""
+        step = self.steps[-1] if self.steps else None
+        return step if step is not None and step.state == self.state and step.taken is None else None
 
     def _step_done(self, taken: bool) -> None:
         """The caller leaves the step they are in: by taking it, or some other way."""
-        if self.steps and self.steps[-1].state == self.state and self.steps[-1].taken is None:
-            self.steps[-1].taken = taken
+        step = self._open_step()
+        if step is not None:
+            step.taken = taken
 
     def _back(self) -> None:
         stack = self.menu_stack
@@ -425,8 +430,8 @@ class Call:
     def _miss(self, cause: Cause, heard: str) -> Event:
         self.failures += 1
         self.reprompts.append(Reprompt(self.state, cause, heard))
-        step = self.steps[-1] if self.steps else None
-        if cause in ("noinput", "nomatch") and step and step.state == self.state and step.taken is None:
+        step = self._open_step()
+        if cause in ("noinput", "nomatch") and step is not None:
             step.hints += 1  # the reprompt in a caller's step is a hint
         outcome = after_miss(self.flow, self.state, self.failures, cause, self.line.machine.escalation, heard)
         if isinstance(outcome, GiveUp):

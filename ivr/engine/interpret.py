@@ -173,17 +173,15 @@ def answer(flow: Flow, question: Question, said: str) -> Verdict | None:
     return None
 
 
-def carried(flow: Flow, target: str, said: str, reference: str) -> str | None:
-    """The value for the slot ``target`` collects, when the words that chose the option leading
-    there already hold a valid one («СНИЛС сто двенадцать двести тридцать три…»), else None.
-    Only checked number types carry: free text would take «да, номер есть» for an answer."""
+def carries(flow: Flow, target: str, said: str, reference: str) -> bool:
+    """Whether the words that chose the option leading to ``target`` already hold a valid value
+    for the slot it collects («СНИЛС сто двенадцать двести тридцать три…»). Only checked number
+    types carry: free text would take «да, номер есть» for an answer."""
     collect = flow.states[target].collect if target in flow.states else None
     if collect is None or not slot_type(collect.type).keypad:
-        return None
-    parsed = slot_type(collect.type).parse(
-        said, False, Limits(collect.min_digits, collect.max_digits, reference)
-    )
-    return parsed.value if parsed.valid else None
+        return False
+    limits = Limits(collect.min_digits, collect.max_digits, reference)
+    return slot_type(collect.type).parse(said, False, limits).valid
 
 
 def keys_in_collect(flow: Flow, state_name: str, keys: str) -> Verdict:
