@@ -65,7 +65,7 @@ class Ear:
             noinput_timeout=expect.noinput_timeout + playing_s,
             early_commit=(
                 (lambda text: call.decisive(text) is not None)
-                if expect.mode == "menu" and self.early_commit
+                if expect.mode == "menu" and self.early_commit and not expect.step
                 else None
             ),
             max_digits=1 if expect.mode == "menu" else None,

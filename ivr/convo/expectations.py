@@ -51,6 +51,11 @@ def check(expect: Expect, call: Call, said: list[str], turns: list[Turn]) -> lis
         problems.append((f"topic: {expect.topic}", f"topic: {call.topic}"))
     if expect.term is not None and expect.term.lower() not in (call.term or "").lower():
         problems.append((f"term: «{expect.term}»", f"term: {call.term}"))
+    for state, outcome in expect.steps.items():
+        taken = [t for t in call.steps if t.state == state]
+        happened = f"{taken[-1].outcome} ({taken[-1].hints} hints)" if taken else "шаг не начат"
+        if not taken or taken[-1].outcome != outcome:
+            problems.append((f"steps.{state}: {outcome}", f"steps.{state}: {happened}"))
     return problems
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -101,6 +101,8 @@ class Expect(BaseModel):
     match: str | None = None
     topic: str | None = None
     term: str | None = None  # a part of the processing term the report will give
+    # caller's steps so far, by state: unprompted (taken without a hint), hinted, missed
+    steps: dict[str, Literal["unprompted", "hinted", "missed"]] = Field(default_factory=dict)
 
 
 class ConvoTurn(BaseModel):

@@ -36,6 +36,7 @@ from ivr.engine.records import (
     Reprompt,
     SlotFilled,
     SlotValue,
+    StepTaken,
     Turn,
     chosen,
 )
@@ -109,6 +110,7 @@ class Call:
         self.visits: Counter[str] = Counter()
         self.trail: set[str] = set()  # states passed since the last jump or «назад» (for «visited»)
         self.menu_stack: list[str] = []
+        self.steps: list[StepTaken] = []  # the caller's steps (states with step:), in call order
         self.ended = False
         self.reference_given = False  # the caller has heard the application number
         self.failures = 0
@@ -120,6 +122,7 @@ class Call:
         self.personal_said: set[str] = set()
         # what the call shows but does not speak (a state's details:): the voice channel skips it
         self.screen_only: set[str] = set()
+        self._quiet_entry = False  # entering a collect whose value the caller has already said
         self._closed = False
         self.entered()
         self._settle()
@@ -238,12 +241,15 @@ class Call:
             self.topic = state.topic
         if state.term:
             self.term = state.term
+        if state.step:
+            self.steps.append(StepTaken(self.state, state.step))
         known = {entry.item for entry in self.checklist}
         for item in state.checklist:
             if item.item not in known:
                 self.checklist.append(ChecklistEntry(item.item, item.slot, self.state))
                 known.add(item.item)
-        self._page(state)
+        if not self._quiet_entry:
+            self._page(state)
         if state.end:
             self.ended = True
 
@@ -321,7 +327,7 @@ class Call:
 
     def _act(self, verdict: interpret.Verdict, inp: Input) -> tuple[Match | None, Event | None]:
         if isinstance(verdict, interpret.Choose):
-            return self._choose(verdict.ref, verdict.score), None
+            return self._choose(verdict.ref, verdict.score, inp if inp.kind == "speech" else None), None
         if isinstance(verdict, interpret.Confirm):
             return self._ask(Confirming(verdict.ref, verdict.score), (verdict.ref,), "confirm", inp)
         if isinstance(verdict, interpret.Declined):
@@ -356,25 +362,53 @@ class Call:
             match, event = self._act(interpret.key(self.flow, self.state, pressed), inp)
         return match, event
 
-    def _choose(self, ref: ChoiceRef, score: float) -> Match:
+    def _choose(self, ref: ChoiceRef, score: float, said: Input | None = None) -> Match:
         if ref.kind == "global":
             glob = self.flow.globals[ref.id]
             self._say(glob.say)
             if glob.goto:
+                self._step_done(False)
                 # a jump starts a new path: "назад" must not return past it, and «visited» forgets
                 # the topic the caller left
                 self.menu_stack.clear()
                 self.trail.clear()
                 self._fire("global", ref.id)
             elif glob.action == "repeat":
-                self._page(self.flow.states[self.state])
+                state = self.flow.states[self.state]
+                step = self._open_step()
+                if step is not None and not state.say:
+                    # nothing was asked in a caller's step: «повторите» gets the first hint
+                    self._say(state.noinput[:1])
+                    step.hints += 1
+                else:
+                    self._page(state)
             else:
                 self._back()
             return chosen(ref, score)
         option = next(o for o in self.flow.states[self.state].options if o.id == ref.id)
+        self._step_done(not option.skips_step)
         self._say(option.say)
-        self._fire("option", option.id)
+        carried = said is not None and interpret.carries(self.flow, option.goto, said.text, self.reference)
+        self._quiet_entry = carried
+        try:
+            self._fire("option", option.id)
+        finally:
+            self._quiet_entry = False
+        if said is not None and carried and self.state == option.goto:
+            # «СНИЛС сто двенадцать…»: the choice and the value in one breath — not asked twice
+            return self._collect(said.text, said, keyed=False)[0]
         return chosen(ref, score)
+
+    def _open_step(self) -> StepTaken | None:
+        """The caller's step the call waits in now, if it waits in one."""
+        step = self.steps[-1] if self.steps else None
+        return step if step is not None and step.state == self.state and step.taken is None else None
+
+    def _step_done(self, taken: bool) -> None:
+        """The caller leaves the step they are in: by taking it, or some other way."""
+        step = self._open_step()
+        if step is not None:
+            step.taken = taken
 
     def _back(self) -> None:
         stack = self.menu_stack
@@ -387,6 +421,7 @@ class Call:
                 stack.append(self.state)
             return
         target = stack[-1]
+        self._step_done(False)
         before = self.state
         self.trail.clear()  # going back leaves the path, like a jump
         self.line.machine.set_state(self, target)
@@ -413,7 +448,13 @@ class Call:
         )
         match = SlotFilled(collect.slot, collect.type, parsed.value, parsed.valid, parsed.display)
         if parsed.valid:
+            self._step_done(True)
             self._fire("next")
+            if parsed.rest and self.flow.states[self.state].step and not self.ended:
+                # the caller went on to the next step in the same breath («…, мой СНИЛС …»)
+                verdict = self._hear(parsed.rest)
+                if not isinstance(verdict, interpret.Miss):
+                    return match, self._act(verdict, Input("speech", parsed.rest))[1]
             return match, None
         self.context["heard"] = parsed.display or "ничего"
         self.context["error"] = parsed.error or ""
@@ -422,8 +463,12 @@ class Call:
     def _miss(self, cause: Cause, heard: str) -> Event:
         self.failures += 1
         self.reprompts.append(Reprompt(self.state, cause, heard))
+        step = self._open_step()
+        if cause in ("noinput", "nomatch") and step is not None:
+            step.hints += 1  # the reprompt in a caller's step is a hint
         outcome = after_miss(self.flow, self.state, self.failures, cause, self.line.machine.escalation, heard)
         if isinstance(outcome, GiveUp):
+            self._step_done(False)
             self._fire(outcome.via)
             return cause if outcome.via == "next" else "escalated"
         self._say([outcome.text])
@@ -475,4 +520,18 @@ class Call:
             kind = state.collect.type
             return Expectation(slot_type(kind).listening, globals_, timeout, kind)
         phrases = tuple(p for o in state.options for p in o.phrases)
-        return Expectation("menu", phrases + globals_, timeout, keys=tuple(self.flow.menu(self.state).keys))
+        # in a caller's step an option leading to a number slot may carry its value («СНИЛС сто
+        # двенадцать…»); other menus keep their small grammar, which recognizes them better
+        carried = tuple(
+            word
+            for target in dict.fromkeys(o.goto for o in state.options)
+            if state.step and (collect := self.flow.states[target].collect) and slot_type(collect.type).keypad
+            for word in (slot_type(collect.type).grammar or list)()
+        )
+        return Expectation(
+            "menu",
+            phrases + tuple(dict.fromkeys(carried)) + globals_,
+            timeout,
+            keys=tuple(self.flow.menu(self.state).keys),
+            step=state.step is not None,
+        )

@@ -173,6 +173,17 @@ def answer(flow: Flow, question: Question, said: str) -> Verdict | None:
     return None
 
 
+def carries(flow: Flow, target: str, said: str, reference: str) -> bool:
+    """Whether the words that chose the option leading to ``target`` already hold a valid value
+    for the slot it collects («СНИЛС сто двенадцать двести тридцать три…»). Only checked number
+    types carry: free text would take «да, номер есть» for an answer."""
+    collect = flow.states[target].collect if target in flow.states else None
+    if collect is None or not slot_type(collect.type).keypad:
+        return False
+    limits = Limits(collect.min_digits, collect.max_digits, reference)
+    return slot_type(collect.type).parse(said, False, limits).valid
+
+
 def keys_in_collect(flow: Flow, state_name: str, keys: str) -> Verdict:
     """Keys pressed while a slot is collected: its digits, or a single command key (``0`` for the
     operator) — except that a digit is always a digit where the slot takes keypad digits."""

@@ -143,6 +143,31 @@ class ChecklistEntry:
     state: str
 
 
+StepOutcome = Literal["unprompted", "hinted", "missed"]
+
+
+@dataclass
+class StepTaken:
+    """One caller's step (a state with ``step:``) as this call went through it: how many hints the
+    caller needed (silence or an answer that was not the step) and whether the step was taken.
+    ``taken`` stays None while the call waits in the step, and is False when the caller left it
+    some other way (the hints ran out, a global command, «спасибо, всё»)."""
+
+    state: str
+    step: str
+    hints: int = 0
+    taken: bool | None = None
+
+    @property
+    def outcome(self) -> StepOutcome:
+        if not self.taken:
+            return "missed"
+        return "hinted" if self.hints else "unprompted"
+
+    def to_json(self) -> dict[str, object]:
+        return {"state": self.state, "step": self.step, "hints": self.hints, "outcome": self.outcome}
+
+
 @dataclass(frozen=True)
 class Reprompt:
     state: str
@@ -159,6 +184,9 @@ class Expectation:
     noinput_timeout: float = 7.0
     slot_type: str | None = None
     keys: tuple[str, ...] = ()  # keypad keys of a menu (callers also say them: «один»)
+    # the caller's step (State.step): they lead and speak in sentences, so the menu waits for the
+    # end of the answer instead of committing on the first decisive words
+    step: bool = False
 
 
 @dataclass(frozen=True)

@@ -186,8 +186,21 @@ def _check_state(name: str, state: schema.State, spec: schema.FlowFile, slots: s
     if not (waits or state.next or state.end):
         yield Problem(path, f"states.{name}: из состояния нет выхода — добавьте options:, collect:, "
                             "next: или end: true")
-    if not state.say and (waits or state.end):
+    if not state.say and (state.end or (waits and state.step is None)):
         yield Problem(path, f"states.{name}: нет текста для звонящего — добавьте say: \"…\"")
+    if state.step is not None:
+        if not waits:
+            yield Problem((*path, "step"), f"states.{name}.step: шаг звонящего — это состояние, которое "
+                                           "ждёт его: добавьте options: или collect:")
+        if not state.noinput:
+            yield Problem((*path, "step"), f"states.{name}.step: нет подсказки на случай молчания — "
+                                           "добавьте noinput: [\"…\"] (что сказать, если звонящий не "
+                                           "сделал шаг сам)")
+    for i, option in enumerate(state.options):
+        if option.skips_step and state.step is None:
+            yield Problem((*path, "options", i, "skips_step"), f"states.{name}: skips_step — только в "
+                                                                "состоянии со step: — уберите его или "
+                                                                "добавьте step:")
     if isinstance(state.globals, tuple):
         for g in state.globals:
             if g not in spec.globals:

@@ -83,6 +83,8 @@ class Option(Strict):
     goto: str
     say: TextList = Field(default_factory=list)
     label: str | None = None
+    # in a caller's step (State.step): choosing this option leaves the step undone («спасибо, всё»)
+    skips_step: bool = False
 
 
 def _slot_names(value: object) -> object:
@@ -149,6 +151,9 @@ class State(Strict):
     # option and global command that leads here (a section's shortcut and its page share them).
     examples: TextList = Field(default_factory=list)
     term: str | None = None
+    # the caller's move: the state waits without asking, hints come only as noinput/nomatch, and
+    # the report says whether the caller took this step unprompted, after a hint, or not at all
+    step: str | None = None
     globals: Annotated[
         bool | tuple[str, ...], BeforeValidator(_globals_switch, json_schema_input_type=bool | str | list[str])
     ] = True

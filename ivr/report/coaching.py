@@ -1,7 +1,9 @@
 """How the caller spoke: the coaching part of the report («Как вы говорили»).
 
-The document's advice for a support call is about the caller's speech: state the problem in one
-or two phrases, speak without fillers, dictate identifiers in groups. This module reads a finished
+The document's advice for a support call is about the caller: lead the conversation (its steps —
+introduce yourself with an ID, state the question, ask about documents, note the operator's
+details and the request number — are the flow's ``step:`` states), state the problem in one or
+two phrases, speak without fillers, dictate identifiers in groups. This module reads a finished
 call's turns and says, for each of these, what the caller did and one concrete tip where it went
 wrong («хорошо: …» where it did not).
 
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 from ivr.engine.call import Call
-from ivr.engine.records import SlotFilled, Turn
+from ivr.engine.records import SlotFilled, StepTaken, Turn
 from ivr.understanding.normalize import tokens
 from ivr.understanding.numbers import is_number_word, number_groups
 from ivr.understanding.plural import counted
@@ -48,7 +50,7 @@ IDENTIFIERS = {"snils": "СНИЛС", "inn": "ИНН", "passport": "паспор
                "reference": "номер обращения"}
 DictationStyle = Literal["groups", "run", "digits"]
 STYLE_WORDS = {"groups": "группами", "run": "одной длинной цепочкой", "digits": "по одной цифре"}
-Aspect = Literal["statement", "fillers", "dictation"]
+Aspect = Literal["step", "statement", "fillers", "dictation"]
 
 
 @dataclass(frozen=True)
@@ -88,10 +90,12 @@ class Coaching:
     fillers: tuple[Filler, ...]
     dictations: tuple[Dictation, ...]
     points: tuple[Point, ...]
+    steps: tuple[StepTaken, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         statement = self.statement
         return {
+            "steps": [s.to_json() for s in self.steps],
             "statement": None if statement is None else statement.__dict__,
             "fillers": {f.word: f.count for f in self.fillers},
             "dictations": [d.__dict__ for d in self.dictations],
@@ -255,17 +259,37 @@ def _dictation_points(found: Sequence[Dictation]) -> list[Point]:
     return points
 
 
+def steps(call: Call) -> tuple[StepTaken, ...]:
+    """Each caller's step once, as it last ended (a step entered again after «назад» counts as
+    the caller took it the second time), in the order the call first reached it."""
+    last: dict[str, StepTaken] = {}
+    for taken in call.steps:
+        last[taken.step] = taken
+    return tuple(last[step] for step in dict.fromkeys(t.step for t in call.steps))
+
+
+def _step_point(taken: StepTaken) -> Point:
+    if taken.outcome == "unprompted":
+        return Point("step", f"Хорошо: «{taken.step}» — сами, без подсказки.", None)
+    if taken.outcome == "hinted":
+        return Point("step", f"«{taken.step}» — после подсказки ({counted(taken.hints, 'подсказка')}).",
+                     "Делайте этот шаг сами, не дожидаясь вопроса: разговор ведёте вы.")
+    return Point("step", f"«{taken.step}» — не сделано.",
+                 "Это ваш шаг в разговоре: оператор может о нём не напомнить. Сделайте его сами.")
+
+
 def coach(call: Call) -> Coaching:
     said = statement(call)
     found = fillers(call.turns)
     dictated = dictations(call.turns)
-    points: list[Point] = []
+    taken = steps(call)
+    points: list[Point] = [_step_point(t) for t in taken]
     if said is not None:
         points.append(_statement_point(said))
     if any(t.kind == "speech" and t.input.strip() for t in call.turns):
         points.append(_fillers_point(found, sum(f.count for f in found)))
     points += _dictation_points(dictated)
-    return Coaching(said, found, dictated, tuple(points))
+    return Coaching(said, found, dictated, tuple(points), taken)
 
 
 def to_markdown(coaching: dict) -> list[str]:

@@ -15,13 +15,33 @@ from ivr.personal import identifiers as ids
 from ivr.slots.names import name_like
 from ivr.understanding.lemmas import lemmas
 from ivr.understanding.normalize import normalize, tokens
-from ivr.understanding.numbers import extract_digits
+from ivr.understanding.numbers import extract_digits, is_number_word
 from ivr.understanding.plural import counted
 
 YES = frozenset({"да", "ага", "верно", "правильно", "конечно", "точно", "угу", "yes", "подтверждать"})
 NO = frozenset({"нет", "неверно", "неправильно", "no"})
 # «не знаю», «не уверен», «не помню» are a third answer, not «нет»: the caller cannot say.
 UNSURE = frozenset({"знать", "уверенный", "уверен", "помнить", "понимать", "сказать", "разобраться"})
+# Words around a name when the caller introduces themselves unasked: «Здравствуйте, меня зовут …».
+_NOT_NAME = frozenset(
+    {
+        "меня",
+        "зовут",
+        "я",
+        "это",
+        "моя",
+        "фамилия",
+        "здравствуйте",
+        "добрый",
+        "день",
+        "вечер",
+        "утро",
+        "алло",
+        "привет",
+    }
+)
+# Words that start the identifier a caller names after their name (pymorphy3 reads «инн» as a name).
+_ID_WORDS = frozenset({"снилс", "инн", "мой", "номер", "паспорт", "телефон"})
 _NAME_WORD = re.compile(r"^[а-яa-z]+(-[а-яa-z]+)?$")
 
 
@@ -31,6 +51,9 @@ class Parsed:
     value: str  # canonical value (digits, ISO date, "да"/"нет", text)
     display: str  # how to show / read it back ("112-233-445 95")
     error: str | None = None
+    # what the caller went on to say after the value («… Сергеевич, мой СНИЛС …»): the call hears
+    # it as their next words when the next state is a caller's step
+    rest: str = ""
 
 
 @dataclass(frozen=True)
@@ -146,14 +169,19 @@ def parse_yesno(text: str, keyed: bool, limits: Limits) -> Parsed:
 
 
 def parse_fio(text: str, keyed: bool, limits: Limits) -> Parsed:
-    words = [w for w in tokens(text) if w not in ("меня", "зовут", "я", "это", "моя", "фамилия")]
+    words = [w for w in tokens(text) if w not in _NOT_NAME]
+    # «… Сергеевич, мой СНИЛС сто двенадцать …»: the name ends where the identifier begins
+    cut = next(
+        (i for i, w in enumerate(words) if w in _ID_WORDS or w.isdigit() or is_number_word(w)), len(words)
+    )
+    words, rest = words[:cut], words[cut:]
     plausible = sum(map(name_like, words)) >= len(words) - 1  # «забыл пароль» is not a name
     if not 2 <= len(words) <= 4 or not all(_NAME_WORD.match(w) for w in words) or not plausible:
         return Parsed(
             False, " ".join(words), " ".join(words), "Назовите, пожалуйста, фамилию, имя и отчество."
         )
     value = " ".join(w.capitalize() for w in words)
-    return Parsed(True, value, value)
+    return Parsed(True, value, value, rest=" ".join(rest))
 
 
 def parse_text(text: str, keyed: bool, limits: Limits) -> Parsed:

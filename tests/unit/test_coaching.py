@@ -202,3 +202,49 @@ def test_chat_shows_progress_at_the_end_of_the_second_call(tmp_path: Path):
                       stdin="записаться\n/выход\n")
     assert second.returncode == 0, second.stderr
     assert "В прошлый раз (25.11 в 10:00): проблема — 9 слов, сейчас 1; слов-паразитов 3, сейчас 0" in second.stdout
+
+
+STEPS_FLOW = """
+flow: {id: steps, title: Шаги, start: hello}
+states:
+  hello: {say: "Оператор: Здравствуйте, оператор Анна.", topic: "Общий вопрос", next: intro}
+  intro:
+    step: "Представиться"
+    collect: {slot: fio, type: fio}
+    noinput: ["Оператор: Слушаю вас. Как к вам обращаться?"]
+    next: ident
+  ident:
+    step: "Назвать СНИЛС"
+    options: [{id: snils, phrases: ["снилс", "мой снилс"], goto: snils}]
+    noinput: ["Оператор: Назовите, пожалуйста, СНИЛС."]
+  snils: {say: "Оператор: Диктуйте.", collect: {slot: snils, type: snils}, next: docs}
+  docs:
+    step: "Спросить о документах"
+    options:
+      - {id: ask, phrases: ["какие документы нужны"], goto: bye}
+      - {id: done, phrases: ["спасибо все"], skips_step: true, goto: bye}
+    noinput: ["Оператор: Что-то ещё?"]
+  bye: {say: "До свидания.", end: true}
+"""
+
+
+def test_the_report_says_which_steps_the_caller_took_unprompted(tmp_path: Path):
+    clock = ManualClock(datetime.fromisoformat("2026-11-25T10:00:00+03:00"))
+    call = Engine(parse_flow(STEPS_FLOW)).start_call(clock=clock)
+    assert call.greeting == ["Оператор: Здравствуйте, оператор Анна."]  # then the line waits
+    assert call.speech(NAME).said == []  # the operator does not ask for the next step
+    assert call.silence(7).said == ["Оператор: Назовите, пожалуйста, СНИЛС."]
+    turn = call.speech(f"мой снилс {SNILS_GROUPS}")
+    # the choice and the value in one breath: the value is taken, «Диктуйте» is not said
+    assert call.slots["snils"].valid and turn.said == [] and call.state == "docs"
+    call.speech("спасибо все")
+    assert call.ended
+    text, written = section(call, tmp_path)
+    assert "- Хорошо: «Представиться» — сами, без подсказки." in text
+    assert ("- «Назвать СНИЛС» — после подсказки (1 подсказка). **Совет:** Делайте этот шаг сами, "
+            "не дожидаясь вопроса") in text
+    assert "- «Спросить о документах» — не сделано. **Совет:** Это ваш шаг в разговоре" in text
+    assert_no_personal_values(written)
+    rep = json.loads(next(tmp_path.glob("*.json")).read_text(encoding="utf-8"))
+    assert [(s["state"], s["outcome"], s["hints"]) for s in rep["coaching"]["steps"]] == [
+        ("intro", "unprompted", 0), ("ident", "hinted", 1), ("docs", "missed", 0)]

@@ -15,6 +15,8 @@ import pytest
 
 from ivr.engine import Engine, ManualClock
 from ivr.engine.records import OptionChosen
+from ivr.flow.loader import parse_flow
+from ivr.hearing import grammar_for
 
 ROOT = Path(__file__).resolve().parents[2]
 WEDNESDAY_MORNING = datetime.fromisoformat("2026-11-25T10:00:00+03:00")
@@ -486,3 +488,26 @@ def test_a_slot_without_a_valid_value_is_said_as_not_given(keys, said):
     assert turn.said[-1] == "Мы позвоним на номер не указано."
     if said is not None:
         assert call.slots["phone"].valid is False and "12" not in turn.said[-1]
+
+
+def test_a_callers_step_is_heard_to_the_end_with_number_words_for_a_carried_value():
+    flow = parse_flow(
+        """
+flow: {id: s, title: S, start: ident}
+states:
+  ident:
+    step: "Назвать СНИЛС"
+    options: [{id: snils, phrases: ["мой снилс"], goto: snils}]
+    noinput: ["Назовите СНИЛС."]
+  snils: {say: "Диктуйте.", collect: {slot: snils, type: snils}, next: bye}
+  bye: {say: "Спасибо.", end: true}
+"""
+    )
+    call = Engine(flow).start_call(clock=ManualClock(WEDNESDAY_MORNING))
+    expect = call.expecting()
+    # no early commit on «снилс»: the voice channel waits for the number the caller goes on with
+    assert expect.mode == "menu" and expect.step
+    assert {"мой снилс", "сто", "двенадцать"} <= set(grammar_for(expect) or [])
+    call.speech("мой снилс сто двенадцать двести тридцать три четыреста сорок пять девяносто пять")
+    assert call.state == "bye" and call.slots["snils"].value == "11223344595"
+    assert call.steps[0].outcome == "unprompted"

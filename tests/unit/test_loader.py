@@ -126,6 +126,18 @@ def test_missing_prompt():
     assert "нет текста для звонящего — добавьте say:" in line
 
 
+def test_caller_step_needs_no_prompt_but_a_hint_and_a_wait():
+    # a step waits silently: no say is fine, but without noinput the caller would never get a hint
+    step = GOOD.replace('    say: "Меню"\n', '    step: "Выбрать пункт"\n')
+    (line,) = errors(step)
+    assert line.startswith("f.yaml:12:5:") and "нет подсказки на случай молчания — добавьте noinput:" in line
+    parse_flow(step.replace('    step: "Выбрать пункт"\n', '    step: "Выбрать пункт"\n    noinput: ["Слушаю."]\n'))
+    lines = errors(GOOD.replace('    say: "Пока"\n', '    say: "Пока"\n    step: "Попрощаться"\n    noinput: ["?"]\n')
+                   .replace("        goto: bye\n  bye:", "        skips_step: true\n        goto: bye\n  bye:"))
+    assert "states.bye.step: шаг звонящего — это состояние, которое ждёт его: добавьте options: или collect:" in lines[-1]
+    assert "states.main: skips_step — только в состоянии со step:" in lines[0]
+
+
 def test_unknown_placeholder_and_data_path():
     text = GOOD.replace('say: "Меню"', 'say: "Меню {menu_hnt} {data.contacts.phone}"')
     lines = errors(text)

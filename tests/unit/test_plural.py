@@ -47,7 +47,7 @@ def test_ivr_check_counts_in_good_russian(tmp_path: Path):
     assert proc.returncode == 0, proc.stderr
     assert f"{flow}: ок — 3 состояния, 2 перехода" in proc.stdout
     assert f"{one}: ок — 1 состояние, 0 переходов" in proc.stdout
-    assert "gosuslugi.yaml: ок — 99 состояний, " in proc.stdout
+    assert "gosuslugi.yaml: ок — 104 состояния, " in proc.stdout
     assert "состояний, 1 переходов" not in proc.stdout
 
 

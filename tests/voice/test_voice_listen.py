@@ -8,6 +8,9 @@ import time
 import numpy as np
 import pytest
 
+from ivr.engine import Engine
+from ivr.flow.loader import parse_flow
+from ivr.hearing import Ear
 from ivr.voice.keypad import KeypadQueue
 from ivr.voice.listen import Heard, ListenSpec, listen
 from ivr.voice.sources import WavSource
@@ -372,3 +375,29 @@ def test_custom_clock_stamps_the_decision(recognizer):
         WavSource.from_samples(silence(1)), recognizer, ListenSpec(noinput_timeout=0.5), clock=lambda: next(ticks)
     )
     assert heard.kind == "silence" and heard.decided_clock == 100
+
+
+STEP_FLOW = f"""
+flow: {{id: ko_step, title: "Шаг звонящего", start: menu}}
+states:
+  menu:
+    say: "Меню."
+    options: &choices [{{id: agree, phrases: ["{YES}"], goto: done}}, {{id: thanks, phrases: ["{THANKS}"], goto: done}}]
+  step:
+    step: "Сказать всё"
+    options: *choices
+    noinput: ["Слушаю."]
+  done: {{say: "Спасибо.", end: true}}
+"""
+
+
+@pytest.mark.parametrize(("state", "heard"), [("menu", YES), ("step", f"{YES} {THANKS}")])
+def test_a_callers_step_is_heard_to_the_end_of_the_sentence(recognizer, korean_samples, state, heard):
+    """«네», a pause, «감사합니다»: a menu answers after the pause (early commit); in a caller's
+    step the caller leads and speaks in sentences, so the whole answer is heard."""
+    engine = Engine(parse_flow(STEP_FLOW))
+    call = engine.start_call()
+    engine.machine.set_state(call, state)
+    samples = np.concatenate([trimmed(korean_samples(YES)), silence(0.3), trimmed(korean_samples(THANKS))])
+    ear = Ear(WavSource.from_samples(samples, leading_silence_s=0.5), recognizer, early_commit=True)
+    assert ear.hear(call).text == heard
