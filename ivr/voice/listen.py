@@ -63,14 +63,12 @@ from typing import Literal
 
 import numpy as np
 
+from ivr.voice.activity import FRAME_S, NOISE_MARGIN, SPEECH_RMS, SpeechOnset
 from ivr.voice.keypad import KeypadQueue
 from ivr.voice.stt import Final, Partial, SpeechRecognizer, Word, strip_unk
 
 HeardKind = Literal["speech", "dtmf", "silence"]
 
-FRAME_S = 0.01  # loudness is judged on 10 ms frames, whatever the chunk size
-SPEECH_RMS = 100.0  # int16 RMS, ≈ −50 dBFS: speech is louder than this…
-NOISE_MARGIN = 3.0  # …and ≈ 10 dB above the quietest frame of the turn (the line's noise floor)
 PEAK_RATIO = 0.05  # a quiet frame is also ≈ 26 dB below the loudest one of the turn
 MIN_SPEECH_S = 0.1  # speech needed before a pause is worth checking (not a click)
 
@@ -161,7 +159,8 @@ def listen(
     clock: Callable[[], float] = time.monotonic,
     on_speech_start: Callable[[], None] | None = None,
 ) -> Heard:
-    """Run one turn; ``on_speech_start`` fires at the first sign of speech (use it for barge-in)."""
+    """Run one turn; ``on_speech_start`` fires once, at the caller's first 60 ms of voice activity
+    (ivr/voice/activity.py) or Vosk's first partial if that comes first: use it for barge-in."""
     rate = getattr(recognizer, "sample_rate", 16000)
     chunks = iter(source)
     recognizer.start(spec.grammar)
@@ -175,6 +174,14 @@ def listen(
     # A flush + replay is cheap with a grammar; with open vocabulary wait for a decisive partial.
     cheap_flush = getattr(recognizer, "active_grammar", spec.grammar) is not None
     decisive: dict[str, bool] = {}
+    onset = SpeechOnset(rate) if on_speech_start is not None else None
+    announced = False
+
+    def speech_starts() -> None:
+        nonlocal announced
+        if on_speech_start is not None and not announced:
+            announced = True  # once per turn, by whichever sign of speech came first
+            on_speech_start()
 
     def is_decisive(text: str) -> bool:
         if text not in decisive:
@@ -212,6 +219,8 @@ def listen(
             return Heard("silence", "", decided_at=now, decided_clock=clock())
         samples += len(chunk) // 2
         now = samples / rate
+        if onset is not None and not announced and onset.feed(chunk):
+            speech_starts()  # before Vosk decodes the chunk: the prompt stops a few ms sooner
         result = recognizer.accept(chunk)
         if pauses is not None:
             fed.append(chunk)
@@ -233,8 +242,7 @@ def listen(
             partial = result.text
             if started_at is None:
                 started_at = now
-                if on_speech_start is not None:
-                    on_speech_start()
+                speech_starts()
             if on_partial is not None:
                 clean = strip_unk(partial)
                 if clean:

@@ -49,6 +49,8 @@ FORMATTED = [
     "ivr/understanding/plural.py",
     "ivr/channels/session.py",
     "ivr/channels/chat.py",
+    "ivr/voice/activity.py",
+    "tests/voice/test_voice_activity.py",
     "tests/unit/test_slot_types.py",
 ]
 
