@@ -24,6 +24,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from ivr import hearing  # noqa: E402
 from ivr.errors import UserError  # noqa: E402
 from ivr.voice.audio import RATE, read_audio  # noqa: E402
 from ivr.voice.listen import ListenSpec, listen  # noqa: E402
@@ -117,48 +118,37 @@ def bench_tts(cache: Path) -> None:
     print(f"  cache speed-up:    {cold / warm:7.0f}×")
 
 
-def bench_answer_latency(path: Path, utterance: np.ndarray, grammar: list[str], phrase: str, runs: int = 3) -> None:
+def bench_answer_latency(path: Path, utterance: np.ndarray, label: str, spec: ListenSpec, runs: int = 10) -> None:
     """End of caller speech → first sample of the spoken answer, on a real-time caller.
 
-    "Decision" is when ``listen()`` returned; the rest is synthesis (cold: espeak-ng, warm: the
-    cache) and the player starting. Early commit decides after ``commit_silence_ms`` of quiet
-    audio plus a flush of the recognizer (see ivr/voice/listen.py).
+    "Decision" is when ``listen()`` returned; the rest is synthesis (warm: the cache; a cold
+    synthesis adds ≈ 5 ms per second of answer, see above) and the player starting. The caller is
+    a real-time WAV source and the speaker a file sink, so the sound server's own latencies (tens
+    of ms, see barge-in) are not in these figures.
     """
     rec = VoskRecognizer(path)
     rec.vocabulary
     lead = 0.5
     end_audio = lead + speech_end_s(utterance)
-    results: dict[str, list[float]] = {}
-    decide: dict[str, list[float]] = {}
-    for path_name, early in (("endpoint", None), ("early commit", lambda t: t == phrase)):
-        for cache_state in ("cold", "warm"):
-            key = f"{path_name:<12} / cache {cache_state}"
-            results[key], decide[key] = [], []
-            for run in range(runs):
-                cache = Path(tempfile.mkdtemp(prefix="ivr-bench-tts-"))
-                synth = Synthesizer(cache_dir=cache)
-                if cache_state == "warm":
-                    synth.synth(ANSWER)
-                source = WavSource.from_samples(utterance, realtime=True, leading_silence_s=lead, trailing_silence_s=10)
-                player = FileSinkPlayer(None, realtime=True)
-                heard = listen(source, rec, ListenSpec(grammar=grammar, early_commit=early))
-                samples, rate = synth.synth_samples(ANSWER)
-                player.play(samples, rate)
-                while player.last.first_sample_clock is None:
-                    time.sleep(0.001)
-                spoken_end = source.wall_clock_at(end_audio)
-                results[key].append(player.last.first_sample_clock - spoken_end)
-                decide[key].append(heard.decided_clock - spoken_end)
-                player.stop()
-                shutil.rmtree(cache, ignore_errors=True)
-    base = statistics.median(results["endpoint     / cache cold"])
-    print(f"  «{phrase}» (speech ends {end_audio - lead:.2f} s into the recording)")
-    for key, values in results.items():
-        med = statistics.median(values)
-        print(
-            f"  {key}: {med * 1000:7.0f} ms  max {max(values) * 1000:5.0f} ms  "
-            f"(decision {statistics.median(decide[key]) * 1000:5.0f} ms, ×{med / base:4.2f} of endpoint/cold)"
-        )
+    answers, decisions = [], []
+    cache = Path(tempfile.mkdtemp(prefix="ivr-bench-tts-"))
+    synth = Synthesizer(cache_dir=cache)
+    synth.synth(ANSWER)
+    for _ in range(runs):
+        source = WavSource.from_samples(utterance, realtime=True, leading_silence_s=lead, trailing_silence_s=10)
+        player = FileSinkPlayer(None, realtime=True)
+        heard = listen(source, rec, spec)
+        samples, rate = synth.synth_samples(ANSWER)
+        player.play(samples, rate)
+        while player.last.first_sample_clock is None:
+            time.sleep(0.001)
+        spoken_end = source.wall_clock_at(end_audio)
+        answers.append(player.last.first_sample_clock - spoken_end)
+        decisions.append(heard.decided_clock - spoken_end)
+        player.stop()
+    shutil.rmtree(cache, ignore_errors=True)
+    print(f"  {label}: answer {spread(answers)}")
+    print(f"  {'':{len(label)}}  decision {spread(decisions)}  → {heard.text!r}")
 
 
 def spread(values: list[float]) -> str:
@@ -204,7 +194,7 @@ def bench_barge_in(path: Path, phrases: dict[str, list[str] | None], tries: int 
                         time.sleep(0.3)
                         feeder.say(word)
                         stops: list[float] = []
-                        listen(mic, rec, ListenSpec(grammar=grammar, noinput_timeout=3.0),
+                        listen(mic, rec, ListenSpec(grammar=grammar, noinput_timeout=3.0), backlog=mic.backlog,
                                on_speech_start=lambda stops=stops: (stops.append(time.monotonic()), player.stop()))
                         player.stop()
                         time.sleep(0.15)  # the monitor recording catches up
@@ -251,11 +241,22 @@ def main() -> None:
             print("\nBarge-in: caller's speech onset → prompt silent on the line (private PulseAudio server):")
             bench_barge_in(ko, {"네": KO_GRAMMAR, "안녕하세요": None})
         if ko:
-            print("\nEnd of caller speech → first answer sample (real-time caller, Korean model, 3 runs):")
+            print("\nEnd of caller speech → first answer sample (real-time caller, Korean model):")
             # «안녕하세요»: Vosk's partials pass through «아니요» first; «네»: so short that its first
             # partial only appears ≈ 0.28 s after the caller stopped.
-            for n, phrase in enumerate(("안녕하세요", "네")):
-                bench_answer_latency(ko, espeak_ko(phrase, work / f"phrase{n}.wav"), KO_GRAMMAR, phrase)
+            hello = espeak_ko("안녕하세요", work / "hello.wav")
+            yes = espeak_ko("네", work / "yes.wav")
+            free = espeak_ko("안녕하세요. 오늘 날씨가 좋네요.", work / "free.wav")  # two phrases, a pause
+            end = hearing.END_SILENCE_S
+            for label, audio, spec in (
+                ("menu «안녕하세요», early commit", hello, ListenSpec(KO_GRAMMAR, early_commit=lambda t: t == "안녕하세요")),
+                ("menu «네», early commit", yes, ListenSpec(KO_GRAMMAR, early_commit=lambda t: t == "네")),
+                ("menu miss, pause rule", hello, ListenSpec(KO_GRAMMAR, early_commit=lambda t: False, end_silence_s=end)),
+                ("free speech, pause rule", free, ListenSpec(None, end_silence_s=end)),
+                ("menu miss, Vosk's endpoint (before)", hello, ListenSpec(KO_GRAMMAR, early_commit=lambda t: False)),
+                ("free speech, Vosk's endpoint alone", free, ListenSpec(None)),
+            ):
+                bench_answer_latency(ko, audio, label, spec)
         print("\nModels loaded in this process:", json.dumps([str(p) for p in (ko, ru) if p], ensure_ascii=False))
     finally:
         shutil.rmtree(work, ignore_errors=True)

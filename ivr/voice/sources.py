@@ -200,6 +200,12 @@ class MicrophoneSource:
                 f"Проверьте подключение микрофона (ivr doctor)."
             ) from None
 
+    def backlog(self) -> list[bytes]:
+        """Chunks recorded and not yet read, oldest first (left in place): barge-in judges them
+        while the recognizer is still behind."""
+        with self._queue.mutex:
+            return list(self._queue.queue)
+
     def flush(self) -> int:
         """Drop audio captured so far (e.g. while the simulator itself was talking); returns chunks dropped."""
         dropped = 0
