@@ -50,6 +50,7 @@ FORMATTED = [
     "ivr/channels/session.py",
     "ivr/channels/chat.py",
     "ivr/voice/activity.py",
+    "ivr/channels/status_line.py",
     "tests/voice/test_voice_activity.py",
     "tests/unit/test_slot_types.py",
 ]

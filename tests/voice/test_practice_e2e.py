@@ -206,10 +206,15 @@ def test_the_live_partial_line_is_replaced_by_the_callers_final_words(engine, ko
     inp = voice.next_input(call)
     assert (inp.kind, inp.text) == ("speech", HELLO)
     text = screen.getvalue()
-    assert "\r\x1b[K… " in text, "the partial result was shown"
+    assert "\r\x1b[K[слушаю] ··········" in text, "listening, the microphone still quiet"
+    assert "[слышу вас] ███" in text, "the caller's voice moves the level meter"
+    assert f"… {HELLO}" in text, "the partial result was shown"
     last_partial_end = text.rindex("\r\x1b[K")
     assert text[last_partial_end:].startswith("\r\x1b[KВы: ") or "\nВы:" in text[last_partial_end:]
     assert f"{HELLO}Вы:" not in text
+    voice.status.key("1")
+    voice.status.key("2")
+    assert screen.getvalue().endswith("кнопки: 12"), "keys typed without terminal echo are shown"
 
 
 def test_broken_audio_in_a_convo_names_the_file(tmp_path, ko_model_path, monkeypatch):
