@@ -328,14 +328,19 @@ def transcribe(
 
 @app.command()
 @user_errors
-def doctor(flow: FlowArg = None, model: ModelOpt = None) -> None:
+def doctor(
+    flow: FlowArg = None,
+    model: ModelOpt = None,
+    mic: Annotated[bool, typer.Option("--mic", help="Записать 3 с с микрофона и сказать, слышна ли речь")] = False,
+    input_device: Annotated[str | None, typer.Option("--input", help="Микрофон для --mic: номер или часть названия")] = None,
+) -> None:
     """Проверить микрофон, динамик, голос синтеза и модель (и что она знает слова меню сценария)."""
     from ivr.flow.loader import load_flow
     from ivr.voice import commands
 
     loaded = load_flow(_flow_path(flow))
     phrases = [p for state in loaded.states.values() for option in state.options for p in option.phrases]
-    raise typer.Exit(commands.doctor(model, phrases))
+    raise typer.Exit(commands.doctor(model, phrases, mic_test=mic, device=input_device))
 
 
 @app.command("practice-data")

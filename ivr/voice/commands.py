@@ -104,10 +104,17 @@ def _print_devices() -> None:
         pass  # no PortAudio: the table above already says so
 
 
-def doctor(model: str | None = None, phrases: list[str] | None = None) -> int:
-    from ivr.voice.doctor import run_doctor
+def doctor(model: str | None = None, phrases: list[str] | None = None, mic_test: bool = False,
+           device: str | None = None) -> int:
+    from ivr.voice.doctor import MIC_TEST_S, microphone_test, run_doctor
 
     checks = run_doctor(model, phrases)
+    if mic_test:
+        from ivr.voice.devices import choose_device
+
+        chosen = choose_device(device, "input") if device is not None else None
+        console.print(f"Проверка микрофона: скажите что-нибудь в ближайшие {MIC_TEST_S:g} с…")
+        checks.append(microphone_test(chosen))
     table = Table(title="Проверка голосового режима")
     table.add_column("Проверка")
     table.add_column("Результат")

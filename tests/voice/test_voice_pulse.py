@@ -164,3 +164,13 @@ def test_the_callers_first_syllable_silences_the_prompt_and_a_click_does_not(pul
         assert last_sound - onset < 0.25, last_sound - onset
     finally:
         player.close()
+
+
+def test_doctor_microphone_test_tells_a_voice_from_silence(mic_feeder, korean_samples):
+    from ivr.voice.doctor import microphone_test
+
+    quiet = microphone_test(seconds=0.8)
+    assert not quiet.ok and "речь не услышана" in quiet.detail and quiet.fix
+    mic_feeder.say(np.concatenate([silence(0.2), korean_samples(YES)]))
+    spoken = microphone_test(seconds=0.8)
+    assert spoken.ok and "речь слышна" in spoken.detail, spoken
