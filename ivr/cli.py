@@ -333,14 +333,19 @@ def doctor(
     model: ModelOpt = None,
     mic: Annotated[bool, typer.Option("--mic", help="Записать 3 с с микрофона и сказать, слышна ли речь")] = False,
     input_device: Annotated[str | None, typer.Option("--input", help="Микрофон для --mic: номер или часть названия")] = None,
+    selftest: Annotated[bool, typer.Option("--selftest", help="Озвучить все фразы меню и проверить, что модель их распознаёт")] = False,
+    voice: Annotated[str, typer.Option(help="Голос синтеза для --selftest (язык espeak-ng)")] = "ru",
 ) -> None:
     """Проверить микрофон, динамик, голос синтеза и модель (и что она знает слова меню сценария)."""
     from ivr.flow.loader import load_flow
+    from ivr.settings import Places
     from ivr.voice import commands
 
-    loaded = load_flow(_flow_path(flow))
+    path = _flow_path(flow)
+    loaded = load_flow(path)
     phrases = [p for state in loaded.states.values() for option in state.options for p in option.phrases]
-    raise typer.Exit(commands.doctor(model, phrases, mic_test=mic, device=input_device))
+    spoken = (path, voice, Places.from_env().cache("tts")) if selftest else None
+    raise typer.Exit(commands.doctor(model, phrases, mic_test=mic, device=input_device, selftest=spoken))
 
 
 @app.command("practice-data")
