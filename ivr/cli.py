@@ -255,6 +255,7 @@ def practice(
     input_device: Annotated[str | None, typer.Option("--input", help="Микрофон: номер или часть названия (список: ivr doctor)")] = None,
     output_device: Annotated[str | None, typer.Option("--output", help="Динамик: номер или часть названия (список: ivr doctor)")] = None,
     record: Annotated[bool, typer.Option("--record", help="Записать обе стороны звонка в WAV рядом с отчётом (в записи ваш голос и данные)")] = False,
+    push_to_talk: Annotated[bool, typer.Option("--push-to-talk", help="Микрофон включается и выключается пробелом (шумная комната, динамики)")] = False,
 ) -> None:
     """Голосовая тренировка: микрофон и динамик. Без модели или микрофона — звонок текстом."""
     from ivr.channels.practice import run_practice
@@ -264,7 +265,8 @@ def practice(
     engine = Engine.from_file(_flow_path(flow))
     settings = VoiceSettings(model=model, voice=voice, rate=rate, barge_in=barge_in, early_commit=early_commit,
                              offer_download=interactive(), places=Places.from_env(),
-                             input_device=input_device, output_device=output_device, record=record)
+                             input_device=input_device, output_device=output_device, record=record,
+                             push_to_talk=push_to_talk)
     run_practice(engine, console=out, settings=settings, clock=_clock(now), reports_dir=reports,
                  keep_personal_data=keep_personal_data)
 

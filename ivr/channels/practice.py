@@ -24,7 +24,7 @@ from rich.markup import escape
 
 from ivr.channels.chat import TYPED_KEYS, ChatView, run_chat, type_call
 from ivr.channels.session import Session, hang_up_on_signals
-from ivr.channels.status_line import HEARING, LISTENING, SPEAKING, StatusLine
+from ivr.channels.status_line import HEARING, LISTENING, PRESS_TO_TALK, SPEAKING, TALKING, StatusLine
 from ivr.engine import Call, Engine, Input, Turn
 from ivr.engine.clock import Clock, system_clock
 from ivr.engine.loop import converse
@@ -34,6 +34,8 @@ from ivr.keypad import KEYS
 from ivr.settings import VoiceSettings
 from ivr.understanding.plural import counted
 from ivr.voice.keypad import KeypadQueue
+from ivr.voice.push_to_talk import KEY as TALK_KEY
+from ivr.voice.push_to_talk import PushToTalk
 from ivr.voice.recording import CallRecording
 from ivr.voice.stdio import chatter_to_log
 
@@ -52,6 +54,7 @@ class VoiceIO:
     barge_in: bool = True
     early_commit: bool = True  # in menus, answer after a short pause once the words are decisive
     recording: CallRecording | None = None  # --record: both sides kept for a WAV next to the report
+    push_to_talk: PushToTalk | None = None  # --push-to-talk: heard only while toggled on (space)
 
 
 class VoiceCall:
@@ -64,17 +67,21 @@ class VoiceCall:
         # next printed line replaces (on a terminal only: elsewhere it would be noise in a log).
         self.status = StatusLine(console, live_partials)
         live = self.status.enabled
-        heard = io.recording.tap(io.source) if io.recording is not None else io.source
+        source = io.push_to_talk.gate(io.source) if io.push_to_talk is not None else io.source
+        heard = io.recording.tap(source) if io.recording is not None else source
+        # barge-in may judge the microphone's unread audio, unless push-to-talk mutes it
+        backlog = getattr(io.source, "backlog", None) if io.push_to_talk is None else None
         self.ear = Ear(heard, io.recognizer, io.keypad, io.early_commit,
                        (lambda words: self.status.set(words=words)) if live else None,
-                       self._audio if live else None, getattr(io.source, "backlog", None))
+                       self._audio if live else None, backlog)
+        self._listening = LISTENING if io.push_to_talk is None else PRESS_TO_TALK
         self.view = ChatView(console)
         self._playing_s = 0.0
 
     def _audio(self, chunk: bytes) -> None:
         player = self.io.player
         if self.status.state == SPEAKING and not (player is not None and player.is_playing):
-            self.status.state = LISTENING  # the prompt has ended on its own
+            self.status.state = self._listening  # the prompt has ended on its own
         self.status.audio(chunk)
 
     def speak(self, texts: list[str], personal: set[str] | frozenset[str] = frozenset(),
@@ -109,7 +116,7 @@ class VoiceCall:
     def hear(self, call: Call, playing_s: float) -> Input:
         player = self.io.player
         if not (player is not None and player.is_playing):
-            self.status.set(state=LISTENING)
+            self.status.set(state=self._listening)
         stop = player.stop if player is not None and self.io.barge_in else None
 
         def speech_starts() -> None:
@@ -123,6 +130,17 @@ class VoiceCall:
     def greeting(self, call: Call) -> None:
         self._playing_s = self.speak(call.greeting, call.personal_said, call.screen_only)
         self.view.checklist(call)
+
+    def talk_key(self) -> None:
+        """The push-to-talk key: talking stops the prompt, as speaking over it would."""
+        ptt = self.io.push_to_talk
+        if ptt is None:
+            return
+        talking = ptt.toggle()
+        if talking and self.io.player is not None:
+            self.io.player.stop()
+        self._listening = TALKING if talking else PRESS_TO_TALK
+        self.status.set(state=self._listening)
 
     def next_input(self, call: Call) -> Input | None:
         if call.ended:
@@ -312,9 +330,10 @@ def speak_call(call: Call, open_microphone: Callable[[], Any], recognizer: Any, 
     try:
         with open_microphone() as mic:
             io = VoiceIO(mic, recognizer, player, synthesizer, keypad, settings.barge_in, settings.early_commit,
-                         recording)
+                         recording, PushToTalk() if settings.push_to_talk else None)
             voice = VoiceCall(io, console=console, live_partials=True)
-            with _terminal_keys(keypad, echo=voice.status.key):
+            talk = voice.talk_key if settings.push_to_talk else None
+            with _terminal_keys(keypad, echo=voice.status.key, talk=talk):
                 voice.run(call)
     except KeyboardInterrupt:
         console.print()
@@ -348,9 +367,11 @@ class _terminal_keys:
     """Keys typed in the terminal while listening act as the phone keypad (cbreak mode: the terminal
     does not echo them, ``echo`` shows them on the call screen)."""
 
-    def __init__(self, keypad: KeypadQueue, echo: Callable[[str], None] | None = None):
+    def __init__(self, keypad: KeypadQueue, echo: Callable[[str], None] | None = None,
+                 talk: Callable[[], None] | None = None):
         self.keypad = keypad
         self.echo = echo
+        self.talk = talk  # the push-to-talk key (space) was pressed
         self._saved: list[Any] | None = None
 
     def __enter__(self):
@@ -380,7 +401,9 @@ class _terminal_keys:
                 char = os.read(fd, 1).decode(errors="ignore")
             except OSError:
                 return
-            if char and char in KEYS:
+            if char == TALK_KEY and self.talk is not None:
+                self.talk()
+            elif char and char in KEYS:
                 self.keypad.push(char)
                 if self.echo is not None:
                     self.echo(char)

@@ -23,6 +23,8 @@ REDRAW_S = 0.1  # the meter alone is redrawn at most this often
 SPEAKING = "говорит автоответчик"
 LISTENING = "слушаю"
 HEARING = "слышу вас"
+PRESS_TO_TALK = "пробел — говорить"  # push-to-talk, microphone off
+TALKING = "говорите; пробел — закончить"  # push-to-talk, microphone on
 
 
 def level_db(chunk: bytes) -> float:
