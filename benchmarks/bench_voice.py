@@ -194,7 +194,7 @@ def bench_barge_in(path: Path, phrases: dict[str, list[str] | None], tries: int 
                         time.sleep(0.3)
                         feeder.say(word)
                         stops: list[float] = []
-                        listen(mic, rec, ListenSpec(grammar=grammar, noinput_timeout=3.0), backlog=mic.backlog,
+                        listen(mic, rec, ListenSpec(grammar=grammar, noinput_timeout=3.0), onset_watch=mic.onset,
                                on_speech_start=lambda stops=stops: (stops.append(time.monotonic()), player.stop()))
                         player.stop()
                         time.sleep(0.15)  # the monitor recording catches up

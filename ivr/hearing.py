@@ -24,6 +24,7 @@ from ivr.engine import Call, Input
 from ivr.engine.records import Expectation
 from ivr.slots import slot_type
 from ivr.understanding.normalize import tokens
+from ivr.voice.activity import OnsetWatch
 from ivr.voice.keypad import KeypadQueue
 from ivr.voice.listen import ListenSpec, listen
 
@@ -58,7 +59,7 @@ class Ear:
     early_commit: bool = True  # in menus, answer after a short pause once the words are decisive
     on_partial: Callable[[str], None] | None = None
     on_audio: Callable[[bytes], None] | None = None  # every chunk heard (the call screen's level meter)
-    backlog: Callable[[], list[bytes]] | None = None  # the microphone's unread chunks (for barge-in)
+    onset_watch: OnsetWatch | None = None  # the microphone's own barge-in detector
 
     def hear(
         self, call: Call, playing_s: float = 0.0, on_speech_start: Callable[[], None] | None = None
@@ -89,7 +90,7 @@ class Ear:
             on_partial=self.on_partial,
             on_speech_start=on_speech_start,
             on_audio=self.on_audio,
-            backlog=self.backlog,
+            onset_watch=self.onset_watch,
         )
         if heard.kind == "silence":
             return Input("silence", "", expect.noinput_timeout)

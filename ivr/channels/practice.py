@@ -69,11 +69,11 @@ class VoiceCall:
         live = self.status.enabled
         source = io.push_to_talk.gate(io.source) if io.push_to_talk is not None else io.source
         heard = io.recording.tap(source) if io.recording is not None else source
-        # barge-in may judge the microphone's unread audio, unless push-to-talk mutes it
-        backlog = getattr(io.source, "backlog", None) if io.push_to_talk is None else None
+        # the microphone judges barge-in as it records, unless push-to-talk mutes it
+        onset_watch = getattr(io.source, "onset", None) if io.push_to_talk is None else None
         self.ear = Ear(heard, io.recognizer, io.keypad, io.early_commit,
                        (lambda words: self.status.set(words=words)) if live else None,
-                       self._audio if live else None, backlog)
+                       self._audio if live else None, onset_watch)
         self._listening = LISTENING if io.push_to_talk is None else PRESS_TO_TALK
         self.view = ChatView(console)
         self._playing_s = 0.0

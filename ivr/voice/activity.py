@@ -21,7 +21,10 @@ speech to this rule, as it is to a real operator's ear.
 from __future__ import annotations
 
 import math
+import queue
+import threading
 from collections import deque
+from collections.abc import Callable
 
 import numpy as np
 import webrtcvad
@@ -74,3 +77,58 @@ class SpeechOnset:
                 self.onset_at = first / self.rate
                 return True
         return False
+
+
+class OnsetWatch:
+    """The onset judged on its own thread, on the microphone's audio as it is recorded.
+
+    The listener judges voice activity between two chunks it hands to Vosk; with open vocabulary
+    on a busy CPU one chunk can take Vosk longer than it lasts, and barge-in waited behind it
+    (0.3–0.6 s measured). Here the audio callback only queues each block and this thread runs the
+    detector while Vosk decodes (Vosk releases the GIL), so the prompt stops on time whatever the
+    recognizer is doing. ``arm`` for one turn, ``disarm`` after it; ``action`` runs once, on this
+    thread.
+    """
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._detector: SpeechOnset | None = None
+        self._action: Callable[[], None] | None = None
+        self._thread: threading.Thread | None = None
+
+    def audio(self, chunk: bytes) -> None:
+        """From the audio callback: never blocks."""
+        if self._detector is not None:
+            self._queue.put(chunk)
+
+    def arm(self, action: Callable[[], None]) -> None:
+        with self._lock:
+            self._detector, self._action = SpeechOnset(self.rate), action
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="ivr-onset", daemon=True)
+                self._thread.start()
+
+    def disarm(self) -> None:
+        with self._lock:
+            self._detector = self._action = None
+
+    def _run(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            with self._lock:
+                detector, action = self._detector, self._action
+            if detector is not None and detector.feed(chunk):
+                with self._lock:
+                    if self._detector is not detector:
+                        continue  # the turn ended meanwhile
+                    self._detector = self._action = None
+                if action is not None:
+                    action()
+
+    def close(self) -> None:
+        self.disarm()
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=1.0)
+            self._thread = None

@@ -70,6 +70,7 @@ aligned, ≈ 1.4 s after it ended.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -77,7 +78,7 @@ from typing import Literal
 
 import numpy as np
 
-from ivr.voice.activity import FRAME_S, NOISE_MARGIN, SPEECH_RMS, SpeechOnset
+from ivr.voice.activity import FRAME_S, NOISE_MARGIN, SPEECH_RMS, OnsetWatch, SpeechOnset
 from ivr.voice.keypad import KeypadQueue
 from ivr.voice.stt import Final, Partial, SpeechRecognizer, Word, strip_unk
 
@@ -184,14 +185,28 @@ def listen(
     clock: Callable[[], float] = time.monotonic,
     on_speech_start: Callable[[], None] | None = None,
     on_audio: Callable[[bytes], None] | None = None,
-    backlog: Callable[[], list[bytes]] | None = None,
+    onset_watch: OnsetWatch | None = None,
 ) -> Heard:
     """Run one turn; ``on_speech_start`` fires once, at the caller's first 60 ms of voice activity
     (ivr/voice/activity.py) or Vosk's first partial if that comes first: use it for barge-in.
-    ``on_audio`` sees every chunk as it is heard (a level meter). ``backlog`` (the microphone's
-    chunks recorded but not yet read) lets the onset be judged on audio that Vosk has not reached
-    yet: with open vocabulary on a busy CPU recognition runs up to ≈ 0.15 s behind the caller,
-    and barge-in must not wait for it."""
+    ``on_audio`` sees every chunk as it is heard (a level meter). ``onset_watch`` (the
+    microphone's) judges the onset on its own thread as the audio is recorded, instead of here
+    between two chunks given to Vosk, which can run behind the caller."""
+    if onset_watch is not None and on_speech_start is not None:
+        lock = threading.Lock()
+        once = [on_speech_start]
+
+        def first_sign() -> None:  # from the watch's thread or this one, whichever is first
+            with lock:
+                action = once.pop() if once else None
+            if action is not None:
+                action()
+
+        onset_watch.arm(first_sign)
+        try:
+            return listen(source, recognizer, spec, keypad, on_partial, clock, first_sign, on_audio)
+        finally:
+            onset_watch.disarm()
     rate = getattr(recognizer, "sample_rate", 16000)
     chunks = iter(source)
     recognizer.start(spec.grammar)
@@ -211,7 +226,6 @@ def listen(
     decisive: dict[str, bool] = {}
     onset = SpeechOnset(rate) if on_speech_start is not None else None
     announced = False
-    judged_ahead = 0  # chunks of the backlog the onset detector has already judged
 
     def speech_starts() -> None:
         nonlocal announced
@@ -270,14 +284,8 @@ def listen(
         now = samples / rate
         if on_audio is not None:
             on_audio(chunk)
-        if onset is not None and not announced:
-            seen = judged_ahead > 0  # this chunk was judged while it waited in the backlog
-            judged_ahead = max(0, judged_ahead - 1)
-            waiting = backlog() if backlog is not None else []
-            fresh = ([] if seen else [chunk]) + waiting[judged_ahead:]
-            judged_ahead = max(judged_ahead, len(waiting))
-            if any(onset.feed(c) for c in fresh):
-                speech_starts()  # before Vosk decodes the chunk: the prompt stops sooner
+        if onset is not None and not announced and onset.feed(chunk):
+            speech_starts()  # before Vosk decodes the chunk: the prompt stops a few ms sooner
         result = recognizer.accept(chunk)
         if pauses is not None:
             fed.append(chunk)

@@ -152,11 +152,11 @@ def test_the_callers_first_syllable_silences_the_prompt_and_a_click_does_not(pul
             player.play(tone(6.0), 22050)
             mic_feeder.say(click)
             heard = listen(mic, recognizer, ListenSpec(grammar=GRAMMAR, noinput_timeout=0.6),
-                           on_speech_start=player.stop, backlog=mic.backlog)
+                           on_speech_start=player.stop, onset_watch=mic.onset)
             assert heard.kind == "silence" and player.is_playing, "a click does not cut the prompt"
             mic_feeder.say(word)
             heard = listen(mic, recognizer, ListenSpec(grammar=GRAMMAR, early_commit=lambda t: t == YES),
-                           on_speech_start=player.stop, backlog=mic.backlog)
+                           on_speech_start=player.stop, onset_watch=mic.onset)
         assert player.last.interrupted and heard.text == YES
         onset = mic_feeder.said_at[-1] + lead
         time.sleep(0.1)  # the monitor recording catches up
