@@ -346,8 +346,14 @@ def doctor(
     path = _flow_path(flow)
     loaded = load_flow(path)
     phrases = [p for state in loaded.states.values() for option in state.options for p in option.phrases]
-    spoken = (path, voice, Places.from_env().cache("tts")) if selftest else None
-    raise typer.Exit(commands.doctor(model, phrases, mic_test=mic, device=input_device, selftest=spoken))
+    more = None
+    if selftest:
+        from ivr.selftest import print_selftest
+
+        def more() -> list[str]:
+            return print_selftest(path, voice, Places.from_env().cache("tts"), model)
+
+    raise typer.Exit(commands.doctor(model, phrases, mic_test=mic, device=input_device, more=more))
 
 
 @app.command("practice-data")

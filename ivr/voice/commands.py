@@ -7,6 +7,7 @@ what a script would want (a path, a text, an exit code). Errors are raised as ``
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.table import Table
@@ -90,33 +91,6 @@ def transcribe(
     return text
 
 
-def _print_selftest(flow: Path, voice: str, cache_dir: Path, model: str | None) -> list[str]:
-    """The menu phrases the model did not hear as said; each one is a problem to fix."""
-    from ivr.errors import UserError
-    from ivr.voice.selftest import run_selftest
-
-    console.print(f"Самопроверка: фразы меню голосом «{voice}» → модель, с грамматикой каждого состояния…",
-                  markup=False)
-    try:
-        results = run_selftest(flow, model, voice, cache_dir)
-    except UserError as exc:
-        console.print(f"[red]Самопроверка не выполнена:[/red] {literal(str(exc))}")
-        return [str(exc)]
-    bad = [r for r in results if not r.ok]
-    if bad:
-        table = Table(title="Фразы, которые модель не распознаёт")
-        for column in ("Состояние", "Фраза", "Услышано"):
-            table.add_column(column, overflow="fold")
-        for r in bad:
-            heard = f"нет в словаре: {', '.join(r.missing)}" if r.missing else (r.heard or "ничего")
-            table.add_row(literal(r.state), literal(r.phrase), literal(heard))
-        console.print(table)
-        console.print("Перефразируйте их в сценарии или добавьте кнопку; проверка слов: ivr check СЦЕНАРИЙ --model",
-                      markup=False)
-    console.print(f"Распознано фраз меню: {len(results) - len(bad)} из {len(results)}.", markup=False)
-    return [r.phrase for r in bad]
-
-
 def _print_devices() -> None:
     """What ``ivr practice --input/--output`` can be given, by number and name."""
     from ivr.errors import UserError
@@ -132,8 +106,8 @@ def _print_devices() -> None:
 
 
 def doctor(model: str | None = None, phrases: list[str] | None = None, mic_test: bool = False,
-           device: str | None = None, selftest: tuple[Path, str, Path] | None = None) -> int:
-    """``selftest``: (flow, voice, cache folder) to speak every menu phrase to the model."""
+           device: str | None = None, more: Callable[[], list[str]] | None = None) -> int:
+    """``more``: further checks that print themselves and return what failed (``--selftest``)."""
     from ivr.voice.doctor import MIC_TEST_S, microphone_test, run_doctor
 
     checks = run_doctor(model, phrases)
@@ -154,8 +128,8 @@ def doctor(model: str | None = None, phrases: list[str] | None = None, mic_test:
     console.print(table)
     _print_devices()
     failed = [c.name for c in checks if not c.ok]
-    if selftest is not None:
-        failed += _print_selftest(*selftest, model)
+    if more is not None:
+        failed += more()
     if failed:
         console.print(f"[yellow]Проблем: {len(failed)}.[/yellow] Текстовый режим (клавиатура) работает и без них.")
         return 1

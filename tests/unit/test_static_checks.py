@@ -51,7 +51,7 @@ FORMATTED = [
     "ivr/channels/chat.py",
     "ivr/voice/activity.py",
     "ivr/channels/status_line.py",
-    "ivr/voice/selftest.py",
+    "ivr/selftest.py",
     "ivr/voice/push_to_talk.py",
     "tests/voice/test_voice_activity.py",
     "tests/unit/test_slot_types.py",

@@ -140,10 +140,12 @@ def test_doctor_selftest_speaks_the_menus_to_the_model_and_names_what_it_cannot_
 
     from rich.console import Console
 
+    from ivr import selftest
     from tests.command import ivr_here
 
     screen = io.StringIO()
     monkeypatch.setattr(commands, "console", Console(file=screen, width=250))
+    monkeypatch.setattr(selftest, "console", commands.console)
     flow = ROOT / "tests" / "voice" / "flows" / "ko_selftest.yaml"
     proc = ivr_here("doctor", flow, "--model", ko_model_path, "--selftest", "--voice", "ko")
     shown = screen.getvalue()

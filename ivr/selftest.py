@@ -1,5 +1,8 @@
 """``ivr doctor --selftest``: can this machine's model hear this flow's menus at all?
 
+(Above ``hearing`` in the layers: it speaks a flow's menus to the voice layer, which knows
+nothing of flows.)
+
 Every phrase of every menu is spoken by the simulator's own voice (pyttsx3/espeak-ng), and the
 recording goes through the configured Vosk model with the grammar that state listens with in a
 call (ivr/hearing.py). A phrase whose words the model lacks, or that it hears as something else,
@@ -16,9 +19,14 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.table import Table
+
 from ivr.engine.records import Expectation
+from ivr.errors import UserError
 from ivr.flow.model import Flow
 from ivr.hearing import grammar_for
+from ivr.terminal import literal
+from ivr.terminal import out as console
 from ivr.voice.audio import RATE, resample
 from ivr.voice.stt import VoskRecognizer, normalize_phrase, recognize_all, strip_unk
 from ivr.voice.tts import Synthesizer
@@ -89,3 +97,30 @@ def run_selftest(flow_path: Path, model: str | None, voice: str, cache_dir: Path
         return selftest(flow, VoskRecognizer(path), Synthesizer(voice=voice, cache_dir=cache_dir))
     finally:
         stt_log.setLevel(level)
+
+
+def print_selftest(flow: Path, voice: str, cache_dir: Path, model: str | None) -> list[str]:
+    """The menu phrases the model did not hear as said; each one is a problem to fix."""
+    console.print(
+        f"Самопроверка: фразы меню голосом «{voice}» → модель, с грамматикой каждого состояния…", markup=False
+    )
+    try:
+        results = run_selftest(flow, model, voice, cache_dir)
+    except UserError as exc:
+        console.print(f"[red]Самопроверка не выполнена:[/red] {literal(str(exc))}")
+        return [str(exc)]
+    bad = [r for r in results if not r.ok]
+    if bad:
+        table = Table(title="Фразы, которые модель не распознаёт")
+        for column in ("Состояние", "Фраза", "Услышано"):
+            table.add_column(column, overflow="fold")
+        for r in bad:
+            heard = f"нет в словаре: {', '.join(r.missing)}" if r.missing else (r.heard or "ничего")
+            table.add_row(literal(r.state), literal(r.phrase), literal(heard))
+        console.print(table)
+        console.print(
+            "Перефразируйте их в сценарии или добавьте кнопку; проверка слов: ivr check СЦЕНАРИЙ --model",
+            markup=False,
+        )
+    console.print(f"Распознано фраз меню: {len(results) - len(bad)} из {len(results)}.", markup=False)
+    return [r.phrase for r in bad]
