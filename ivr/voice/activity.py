@@ -94,6 +94,7 @@ class OnsetWatch:
         self.rate = rate
         self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
+        self._acting = threading.Lock()  # held while ``action`` runs: disarm() waits for it
         self._detector: SpeechOnset | None = None
         self._action: Callable[[], None] | None = None
         self._thread: threading.Thread | None = None
@@ -111,8 +112,12 @@ class OnsetWatch:
                 self._thread.start()
 
     def disarm(self) -> None:
+        """After this the turn's action has finished and will not run (a prompt started next is
+        never stopped by the previous turn's barge-in)."""
         with self._lock:
             self._detector = self._action = None
+        with self._acting:
+            pass
 
     def _run(self) -> None:
         while (chunk := self._queue.get()) is not None:
@@ -123,8 +128,12 @@ class OnsetWatch:
                     if self._detector is not detector:
                         continue  # the turn ended meanwhile
                     self._detector = self._action = None
-                if action is not None:
-                    action()
+                    self._acting.acquire()
+                try:
+                    if action is not None:
+                        action()
+                finally:
+                    self._acting.release()
 
     def close(self) -> None:
         self.disarm()
