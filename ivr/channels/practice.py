@@ -159,6 +159,7 @@ class VoiceCall:
         converse(call, self, self)
         if self.io.player is not None:
             self.io.player.wait()
+        self.status.clear()
         return call
 
 

@@ -53,6 +53,7 @@ class StatusLine:
         self.db = -math.inf
         self._shown = False
         self._drawn_at = 0.0
+        self._drawn = ""
 
     def set(self, *, state: str | None = None, words: str | None = None, keys: str | None = None) -> None:
         if state is not None:
@@ -86,10 +87,11 @@ class StatusLine:
         if not self.enabled:
             return
         with self._lock:
-            self.console.file.write(f"\r\x1b[K{self.text()}")
-            self.console.file.flush()
-            self._shown = True
-            self._drawn_at = time.monotonic()
+            text = self.text()
+            if not (self._shown and text == self._drawn):
+                self.console.file.write(f"\r\x1b[K{text}")
+                self.console.file.flush()
+            self._shown, self._drawn, self._drawn_at = True, text, time.monotonic()
 
     def clear(self) -> None:
         """Before a line of the conversation is printed; the next turn starts with no words or keys."""

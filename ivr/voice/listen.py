@@ -317,7 +317,7 @@ def listen(
                 started_at = now
                 speech_starts()
             if on_partial is not None:
-                clean = strip_unk(partial)
+                clean = so_far(partial)  # with the phrases Vosk already closed in this turn
                 if clean:
                     on_partial(clean)
 
