@@ -151,5 +151,5 @@ def test_doctor_selftest_speaks_the_menus_to_the_model_and_names_what_it_cannot_
     shown = screen.getvalue()
     rows = {line.split("│")[2].strip(): line.split("│")[3].strip() for line in shown.splitlines()
             if line.count("│") == 4 and "main" in line}
-    assert rows == {"내": "네", "оператор": "нет в словаре: оператор"}, shown
+    assert rows == {"내": "네", "абонент": "нет в словаре: абонент"}, shown
     assert "Распознано фраз меню: 1 из 3." in shown and proc.returncode == 1
