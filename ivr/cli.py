@@ -297,6 +297,7 @@ def practice(
     input_device: Annotated[str | None, typer.Option("--input", help="Микрофон: номер или часть названия (список: ivr doctor)")] = None,
     output_device: Annotated[str | None, typer.Option("--output", help="Динамик: номер или часть названия (список: ivr doctor)")] = None,
     record: Annotated[bool, typer.Option("--record", help="Записать обе стороны звонка в WAV рядом с отчётом (в записи ваш голос и данные)")] = False,
+    push_to_talk: Annotated[bool, typer.Option("--push-to-talk", help="Микрофон включается и выключается пробелом (шумная комната, динамики)")] = False,
 ) -> None:
     """Голосовая тренировка: микрофон и динамик. Без модели или микрофона — звонок текстом."""
     from ivr.channels.practice import run_practice
@@ -306,7 +307,8 @@ def practice(
     engine = Engine.from_file(_flow_path(flow))
     settings = VoiceSettings(model=model, voice=voice, rate=rate, barge_in=barge_in, early_commit=early_commit,
                              offer_download=interactive(), places=Places.from_env(),
-                             input_device=input_device, output_device=output_device, record=record)
+                             input_device=input_device, output_device=output_device, record=record,
+                             push_to_talk=push_to_talk)
     run_practice(engine, console=out, settings=settings, clock=_clock(now), reports_dir=reports,
                  keep_personal_data=keep_personal_data)
 
@@ -370,14 +372,30 @@ def transcribe(
 
 @app.command()
 @user_errors
-def doctor(flow: FlowArg = None, model: ModelOpt = None) -> None:
+def doctor(
+    flow: FlowArg = None,
+    model: ModelOpt = None,
+    mic: Annotated[bool, typer.Option("--mic", help="Записать 3 с с микрофона и сказать, слышна ли речь")] = False,
+    input_device: Annotated[str | None, typer.Option("--input", help="Микрофон для --mic: номер или часть названия")] = None,
+    selftest: Annotated[bool, typer.Option("--selftest", help="Озвучить все фразы меню и проверить, что модель их распознаёт")] = False,
+    voice: Annotated[str, typer.Option(help="Голос синтеза для --selftest (язык espeak-ng)")] = "ru",
+) -> None:
     """Проверить микрофон, динамик, голос синтеза и модель (и что она знает слова меню сценария)."""
     from ivr.flow.loader import load_flow
+    from ivr.settings import Places
     from ivr.voice import commands
 
-    loaded = load_flow(_flow_path(flow))
+    path = _flow_path(flow)
+    loaded = load_flow(path)
     phrases = [p for state in loaded.states.values() for option in state.options for p in option.phrases]
-    raise typer.Exit(commands.doctor(model, phrases))
+    more = None
+    if selftest:
+        from ivr.selftest import print_selftest
+
+        def more() -> list[str]:
+            return print_selftest(path, voice, Places.from_env().cache("tts"), model)
+
+    raise typer.Exit(commands.doctor(model, phrases, mic_test=mic, device=input_device, more=more))
 
 
 @app.command("practice-data")

@@ -2,9 +2,12 @@
 calls) and ``engine/`` (which knows nothing of audio).
 
 What the call expects in its current state decides how to listen: a menu listens with a grammar
-of its phrases and keys and may answer early on decisive words; a digit slot with number words; a
-free slot with open vocabulary, letting the caller add phrases after short pauses. ``ivr
-practice`` hears the microphone through it, convo ``audio:`` steps hear WAV files through it.
+of its phrases and keys and may answer early on decisive words; a digit slot with number words,
+answering at the caller's first pause once the value is final (all 11 digits of a СНИЛС); a free
+slot with open vocabulary. Every turn ends ``END_SILENCE_S`` after the caller stops once what was
+said is complete, and waits longer (``PATIENCE_S``) through a pause inside a value that is not —
+ivr/voice/listen.py, "The end of a turn". ``ivr practice`` hears the microphone through it, convo
+``audio:`` steps hear WAV files through it.
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ from ivr.engine import Call, Input
 from ivr.engine.records import Expectation
 from ivr.slots import slot_type
 from ivr.understanding.normalize import tokens
+from ivr.voice.activity import OnsetWatch
 from ivr.voice.keypad import KeypadQueue
 from ivr.voice.listen import ListenSpec, listen
 
-MORE_SPEECH_S = 1.5  # free speech: a pause shorter than this continues the same answer
+END_SILENCE_S = 0.6  # the turn is over this long after the caller stops (+ ≈ 0.1 s to flush Vosk)…
+PATIENCE_S = 1.5  # …or this long, while the value said so far is not yet complete
 
 
 def grammar_for(expect: Expectation) -> list[str] | None:
@@ -53,6 +58,8 @@ class Ear:
     keypad: KeypadQueue | None = None
     early_commit: bool = True  # in menus, answer after a short pause once the words are decisive
     on_partial: Callable[[str], None] | None = None
+    on_audio: Callable[[bytes], None] | None = None  # every chunk heard (the call screen's level meter)
+    onset_watch: OnsetWatch | None = None  # the microphone's own barge-in detector
 
     def hear(
         self, call: Call, playing_s: float = 0.0, on_speech_start: Callable[[], None] | None = None
@@ -60,15 +67,21 @@ class Ear:
         """The caller's next input in the call's current state. ``playing_s``: how long the
         prompt still plays (the silence timer starts when it ends)."""
         expect = call.expecting()
+        grammar = grammar_for(expect)
+        early: Callable[[str], bool] | None = None
+        if self.early_commit and expect.mode == "menu" and not expect.step:
+            # in a caller's step the caller leads in sentences: hear the whole answer
+            early = lambda text: call.decisive(text) is not None  # noqa: E731
+        elif self.early_commit and expect.slot_type is not None and grammar is not None:
+            early = call.value_final  # a flush is cheap with a grammar (a few ms)
         spec = ListenSpec(
-            grammar=grammar_for(expect),
+            grammar=grammar,
             noinput_timeout=expect.noinput_timeout + playing_s,
-            early_commit=(
-                (lambda text: call.decisive(text) is not None)
-                if expect.mode == "menu" and self.early_commit and not expect.step
-                else None
-            ),
+            early_commit=early,
             max_digits=1 if expect.mode == "menu" else None,
+            end_silence_s=END_SILENCE_S,
+            complete=call.value_complete if expect.slot_type is not None else None,
+            patience_s=PATIENCE_S,
         )
         heard = listen(
             self.source,
@@ -77,27 +90,16 @@ class Ear:
             keypad=self.keypad,
             on_partial=self.on_partial,
             on_speech_start=on_speech_start,
+            on_audio=self.on_audio,
+            onset_watch=self.onset_watch,
         )
         if heard.kind == "silence":
             return Input("silence", "", expect.noinput_timeout)
         if heard.kind == "dtmf":
             return Input("dtmf", heard.text)
-        texts = [heard.text]
-        # Heard times are relative to the start of each listen(): the answer lasts from the first
-        # word to the end of the last phrase, pauses between phrases included.
+        # the answer lasts from the first word to the end of the last phrase, pauses included
         spoken_s = (heard.speech_ended_at or 0.0) - (heard.speech_started_at or 0.0)
-        if expect.mode == "free":  # let the caller finish: more phrases after a short pause
-            more = ListenSpec(grammar=None, noinput_timeout=MORE_SPEECH_S)
-            while True:
-                extra = listen(
-                    self.source, self.recognizer, more, keypad=self.keypad, on_partial=self.on_partial
-                )
-                if extra.kind != "speech" or not extra.text:
-                    break
-                texts.append(extra.text)
-                spoken_s += extra.speech_ended_at or 0.0
-        phrases = [t for t in texts if t]
-        return Input("speech", " ".join(phrases), max(0.0, spoken_s), len(phrases) or None)
+        return Input("speech", heard.text, max(0.0, spoken_s), heard.phrases if heard.text else None)
 
 
 @cache

@@ -69,3 +69,4 @@ class VoiceSettings:
     input_device: str | None = None  # --input: a device number or part of its name (None: the default)
     output_device: str | None = None  # --output
     record: bool = False  # --record: both sides of the call in a WAV next to the report
+    push_to_talk: bool = False  # --push-to-talk: the microphone is heard only after the space bar

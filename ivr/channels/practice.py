@@ -24,6 +24,7 @@ from rich.markup import escape
 
 from ivr.channels.chat import TYPED_KEYS, ChatView, TypedLines, run_chat, type_call
 from ivr.channels.session import Session, hang_up_on_signals
+from ivr.channels.status_line import HEARING, LISTENING, PRESS_TO_TALK, SPEAKING, TALKING, StatusLine
 from ivr.engine import Call, Engine, Input, Turn
 from ivr.engine.clock import Clock, system_clock
 from ivr.engine.loop import converse
@@ -33,7 +34,10 @@ from ivr.keypad import KEYS
 from ivr.settings import VoiceSettings
 from ivr.understanding.plural import counted
 from ivr.voice.keypad import KeypadQueue
+from ivr.voice.push_to_talk import KEY as TALK_KEY
+from ivr.voice.push_to_talk import PushToTalk
 from ivr.voice.recording import CallRecording
+from ivr.voice.stdio import chatter_to_log
 
 GAP_S = 0.25  # silence between two prompts of one answer
 
@@ -50,6 +54,7 @@ class VoiceIO:
     barge_in: bool = True
     early_commit: bool = True  # in menus, answer after a short pause once the words are decisive
     recording: CallRecording | None = None  # --record: both sides kept for a WAV next to the report
+    push_to_talk: PushToTalk | None = None  # --push-to-talk: heard only while toggled on (space)
 
 
 class VoiceCall:
@@ -58,31 +63,33 @@ class VoiceCall:
     def __init__(self, io: VoiceIO, *, console: Console, live_partials: bool = False):
         self.io = io
         self.console = console
-        # What the recogniser hears so far, on one line that the next printed line replaces (on a
-        # terminal only: elsewhere the carriage returns would be noise in a log).
-        self._live = live_partials and console.is_terminal
-        self._partial_shown = False
-        heard = io.recording.tap(io.source) if io.recording is not None else io.source
-        self.ear = Ear(heard, io.recognizer, io.keypad, io.early_commit, self._show_partial if self._live else None)
+        # Who is talking, the microphone's level and the words heard so far, on one line that the
+        # next printed line replaces (on a terminal only: elsewhere it would be noise in a log).
+        self.status = StatusLine(console, live_partials)
+        live = self.status.enabled
+        source = io.push_to_talk.gate(io.source) if io.push_to_talk is not None else io.source
+        heard = io.recording.tap(source) if io.recording is not None else source
+        # the microphone judges barge-in as it records, unless push-to-talk mutes it
+        onset_watch = getattr(io.source, "onset", None) if io.push_to_talk is None else None
+        self.ear = Ear(heard, io.recognizer, io.keypad, io.early_commit,
+                       (lambda words: self.status.set(words=words)) if live else None,
+                       self._audio if live else None, onset_watch)
+        self._listening = LISTENING if io.push_to_talk is None else PRESS_TO_TALK
         self.view = ChatView(console)
         self._playing_s = 0.0
 
-    def _show_partial(self, text: str) -> None:
-        self.console.file.write(f"\r\x1b[K… {text}")
-        self.console.file.flush()
-        self._partial_shown = True
-
-    def _clear_partial(self) -> None:
-        if self._partial_shown:
-            self.console.file.write("\r\x1b[K")
-            self.console.file.flush()
-            self._partial_shown = False
+    def _audio(self, chunk: bytes) -> None:
+        player = self.io.player
+        if self.status.state == SPEAKING and not (player is not None and player.is_playing):
+            self.status.state = self._listening  # the prompt has ended on its own
+        self.status.audio(chunk)
 
     def speak(self, texts: list[str], personal: set[str] | frozenset[str] = frozenset(),
               screen_only: set[str] | frozenset[str] = frozenset()) -> float:
         """Print and start playing one answer; returns its length in seconds (0 if not played).
         Texts in ``personal`` (read-backs of the caller's values) are never cached as audio; texts
         in ``screen_only`` (a state's details) are printed and not spoken."""
+        self.status.clear()
         self.view.said(texts, screen_only)
         io = self.io
         texts = [text for text in texts if text not in screen_only]
@@ -95,6 +102,7 @@ class VoiceCall:
         audio = np.concatenate(pieces)
         io.player.stop()
         io.player.play(audio, rate)
+        self.status.set(state=SPEAKING)
         if io.recording is not None:
             io.recording.played(getattr(io.player, "last", None), audio, rate)
         if not io.barge_in:
@@ -106,19 +114,39 @@ class VoiceCall:
         return len(audio) / rate
 
     def hear(self, call: Call, playing_s: float) -> Input:
-        stop = self.io.player.stop if (self.io.player is not None and self.io.barge_in) else None
-        return self.ear.hear(call, playing_s, on_speech_start=stop)
+        player = self.io.player
+        if not (player is not None and player.is_playing):
+            self.status.set(state=self._listening)
+        stop = player.stop if player is not None and self.io.barge_in else None
+
+        def speech_starts() -> None:
+            if stop is not None:
+                stop()
+            self.status.set(state=HEARING)
+
+        return self.ear.hear(call, playing_s, on_speech_start=speech_starts)
 
     # the call loop's source and view
     def greeting(self, call: Call) -> None:
         self._playing_s = self.speak(call.greeting, call.personal_said, call.screen_only)
         self.view.checklist(call)
 
+    def talk_key(self) -> None:
+        """The push-to-talk key: talking stops the prompt, as speaking over it would."""
+        ptt = self.io.push_to_talk
+        if ptt is None:
+            return
+        talking = ptt.toggle()
+        if talking and self.io.player is not None:
+            self.io.player.stop()
+        self._listening = TALKING if talking else PRESS_TO_TALK
+        self.status.set(state=self._listening)
+
     def next_input(self, call: Call) -> Input | None:
         if call.ended:
             return None
         inp = self.hear(call, self._playing_s)
-        self._clear_partial()
+        self.status.clear()
         shown = {"speech": inp.text or "… (не разобрать)", "dtmf": f"[кнопки {inp.text}]", "silence": "[молчание]"}
         self.console.print(f"[bold]Вы:[/] {escape(shown[inp.kind])}", highlight=False)
         return inp
@@ -131,6 +159,7 @@ class VoiceCall:
         converse(call, self, self)
         if self.io.player is not None:
             self.io.player.wait()
+        self.status.clear()
         return call
 
 
@@ -263,8 +292,11 @@ def run_practice(engine: Engine, *, console: Console, settings: VoiceSettings | 
             synthesizer = (Synthesizer(voice=settings.voice, rate=settings.rate,
                                        cache_dir=settings.places.cache("tts")) if player else None)
             recording = CallRecording() if settings.record else None
-            fault = speak_call(call, lambda: MicrophoneSource(device=microphone), recognizer, player, synthesizer,
-                               keypad, settings, console, recording)
+            with chatter_to_log(settings.places.cache("logs") / "practice.log") as log:
+                fault = speak_call(call, lambda: MicrophoneSource(device=microphone), recognizer, player,
+                                   synthesizer, keypad, settings, console, recording)
+            if log.written:
+                console.print(f"[dim]Сообщения звуковой системы и модели за звонок: {escape(str(log.path))}[/]")
             if fault is not None:
                 continue_typed(call, fault, console)
     finally:  # whatever ended the call, the caller gets the report of what was said
@@ -297,10 +329,13 @@ def speak_call(call: Call, open_microphone: Callable[[], Any], recognizer: Any, 
     mid-call: a microphone that stops sending sound or vanishes is a fault of the line, not the end
     of the rehearsal, so what went wrong is returned and the call goes on by keyboard."""
     try:
-        with open_microphone() as mic, _terminal_keys(keypad):
+        with open_microphone() as mic:
             io = VoiceIO(mic, recognizer, player, synthesizer, keypad, settings.barge_in, settings.early_commit,
-                         recording)
-            VoiceCall(io, console=console, live_partials=True).run(call)
+                         recording, PushToTalk() if settings.push_to_talk else None)
+            voice = VoiceCall(io, console=console, live_partials=True)
+            talk = voice.talk_key if settings.push_to_talk else None
+            with _terminal_keys(keypad, echo=voice.status.key, talk=talk):
+                voice.run(call)
     except KeyboardInterrupt:
         console.print()
     except UserError as fault:
@@ -330,10 +365,14 @@ def continue_typed(call: Call, fault: str, console: Console, read_line: Callable
 
 
 class _terminal_keys:
-    """Keys typed in the terminal while listening act as the phone keypad (cbreak mode, no echo)."""
+    """Keys typed in the terminal while listening act as the phone keypad (cbreak mode: the terminal
+    does not echo them, ``echo`` shows them on the call screen)."""
 
-    def __init__(self, keypad: KeypadQueue):
+    def __init__(self, keypad: KeypadQueue, echo: Callable[[str], None] | None = None,
+                 talk: Callable[[], None] | None = None):
         self.keypad = keypad
+        self.echo = echo
+        self.talk = talk  # the push-to-talk key (space) was pressed
         self._saved: list[Any] | None = None
 
     def __enter__(self):
@@ -363,8 +402,12 @@ class _terminal_keys:
                 char = os.read(fd, 1).decode(errors="ignore")
             except OSError:
                 return
-            if char and char in KEYS:
+            if char == TALK_KEY and self.talk is not None:
+                self.talk()
+            elif char and char in KEYS:
                 self.keypad.push(char)
+                if self.echo is not None:
+                    self.echo(char)
 
     def __exit__(self, *exc) -> None:
         if self._saved is not None:

@@ -510,6 +510,24 @@ class Call:
         matcher = self.flow.menu(self.state).matcher
         return matcher.decisive(text) if matcher is not None else None
 
+    def value_complete(self, text: str) -> bool:
+        """``text`` already holds a valid value for the slot this state collects: the voice channel
+        answers after a short pause instead of waiting for more (a ФИО of one word waits longer)."""
+        collect = self.flow.states[self.state].collect
+        if collect is None:
+            return False
+        limits = Limits(collect.min_digits, collect.max_digits, self.reference)
+        return slot_type(collect.type).parse(text, False, limits).valid
+
+    def value_final(self, text: str) -> bool:
+        """The slot's value is complete and no further digit could still belong to it (all 11
+        digits of a СНИЛС heard): the voice channel may answer at the caller's first pause."""
+        collect = self.flow.states[self.state].collect
+        if collect is None or not self.value_complete(text):
+            return False
+        limits = Limits(collect.min_digits, collect.max_digits, self.reference)
+        return not slot_type(collect.type).parse(f"{text} ноль", False, limits).valid
+
     def expecting(self) -> Expectation:
         state = self.flow.states[self.state]
         timeout = state.noinput_timeout or self.flow.meta.noinput_timeout

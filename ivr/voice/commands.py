@@ -7,6 +7,7 @@ what a script would want (a path, a text, an exit code). Errors are raised as ``
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.table import Table
@@ -104,10 +105,18 @@ def _print_devices() -> None:
         pass  # no PortAudio: the table above already says so
 
 
-def doctor(model: str | None = None, phrases: list[str] | None = None) -> int:
-    from ivr.voice.doctor import run_doctor
+def doctor(model: str | None = None, phrases: list[str] | None = None, mic_test: bool = False,
+           device: str | None = None, more: Callable[[], list[str]] | None = None) -> int:
+    """``more``: further checks that print themselves and return what failed (``--selftest``)."""
+    from ivr.voice.doctor import MIC_TEST_S, microphone_test, run_doctor
 
     checks = run_doctor(model, phrases)
+    if mic_test:
+        from ivr.voice.devices import choose_device
+
+        chosen = choose_device(device, "input") if device is not None else None
+        console.print(f"Проверка микрофона: скажите что-нибудь в ближайшие {MIC_TEST_S:g} с…")
+        checks.append(microphone_test(chosen))
     table = Table(title="Проверка голосового режима")
     table.add_column("Проверка")
     table.add_column("Результат")
@@ -118,7 +127,9 @@ def doctor(model: str | None = None, phrases: list[str] | None = None) -> int:
         table.add_row(literal(c.name), "[green]OK[/green]" if c.ok else "[red]нет[/red]", literal(c.detail), literal(c.fix))
     console.print(table)
     _print_devices()
-    failed = [c for c in checks if not c.ok]
+    failed = [c.name for c in checks if not c.ok]
+    if more is not None:
+        failed += more()
     if failed:
         console.print(f"[yellow]Проблем: {len(failed)}.[/yellow] Текстовый режим (клавиатура) работает и без них.")
         return 1

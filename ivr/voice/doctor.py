@@ -6,8 +6,11 @@ no rehearsal; ``ivr doctor`` says up front what works, what does not, and the co
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
+
+import numpy as np
 
 from ivr.errors import UserError
 from ivr.voice import models
@@ -127,6 +130,37 @@ def _model(explicit: str | None, phrases: list[str]) -> list[Check]:
     else:
         checks.append(Check("Грамматики меню", False, "в модели нет графа распознавания", f"Скачайте модель заново: {models.download_command(path.name)}"))
     return checks
+
+
+MIC_TEST_S = 3.0
+
+
+def microphone_test(device: int | str | None = None, seconds: float = MIC_TEST_S) -> Check:
+    """Records ``seconds`` from the microphone and says whether a voice was in it, and how loud:
+    a microphone that opens can still be muted, too far away or the wrong one of two."""
+    from ivr.voice.activity import SpeechOnset, frame_rms
+    from ivr.voice.sources import MicrophoneSource
+
+    name = "Проверка микрофона"
+    fix = "Проверьте, что микрофон не выключен, выберите другой (--input, список ниже) и говорите ближе"
+    onset = SpeechOnset(16000)
+    loudest = 0.0
+    try:
+        with MicrophoneSource(device=device, stall_timeout_s=seconds + 2.0) as mic:
+            heard = 0
+            for chunk in mic:
+                samples = np.frombuffer(chunk, dtype="<i2").astype(np.float32)
+                loudest = max(loudest, frame_rms(samples))
+                onset.feed(chunk)
+                heard += samples.size
+                if heard >= seconds * 16000:
+                    break
+    except UserError as exc:
+        return Check(name, False, str(exc).splitlines()[0], fix)
+    level = f"{20 * math.log10(loudest / 32768):.0f} дБ" if loudest > 0 else "полная тишина"
+    if onset.onset_at is None:
+        return Check(name, False, f"за {seconds:g} с речь не услышана (громкость до {level})", fix)
+    return Check(name, True, f"речь слышна с {onset.onset_at:.1f} с, громкость до {level}")
 
 
 def run_doctor(model: str | None = None, phrases: list[str] | None = None) -> list[Check]:

@@ -1,9 +1,10 @@
 """One turn of listening: wait for the caller to speak, press keys, or stay silent.
 
 Time is counted in audio consumed, not wall-clock time, so a recorded caller gives the same
-result on any machine and the microphone runs through exactly the same code. Three things can
+result on any machine and the microphone runs through exactly the same code. Four things can
 end a turn early: a key press (DTMF), Vosk's own end-of-utterance detection (≈ 1 s after the
-caller stops), or an *early commit* in menus.
+caller stops), the caller's own pause (``end_silence_s``, below), or an *early commit* in menus
+and in complete dictated values.
 
 Early commit: the caller paused, and what they said already decides the menu
 ---------------------------------------------------------------------------
@@ -48,6 +49,19 @@ to the first answer sample, cache warm–cold: 187–222 ms for «안녕하세�
 (Vosk's endpoint path: 1,007–1,060 ms). A pause of 160 ms after a decisive word does end the
 turn — that is the point of early commit; a caller who keeps talking is not cut off.
 
+The end of a turn: the caller's own pause, not Vosk's endpoint
+-------------------------------------------------------------
+Vosk ends an utterance ≈ 1 s after the caller stops with a grammar and 1–1.5 s with open
+vocabulary, and a caller giving a name or a problem in free words was then given another 1.5 s
+to go on: answers came 4–5 s after they stopped. With ``end_silence_s`` (the channel sets 0.6 s)
+the turn ends after that much quiet audio (:class:`PauseDetector`), once some speech was heard
+and the words so far are ``complete`` (a valid value for the slot; any words for free speech);
+otherwise — a surname without the first name, eight digits of eleven — it waits ``patience_s``
+(1.5 s), so a caller who pauses mid-dictation is not cut off. The recognizer is then flushed
+(≈ 0.1 s with open vocabulary, a few ms with a grammar). Phrases Vosk closes inside the turn are
+kept and joined. On a line too noisy for the detector to find a pause, Vosk's endpoint still
+ends the turn.
+
 Not used, measured: ``SetPartialWords(True)`` (Vosk's word end times in partials) gives no partial
 at all with a grammar on this model, and without one reports a word only once it is fully
 aligned, ≈ 1.4 s after it ended.
@@ -56,6 +70,7 @@ aligned, ≈ 1.4 s after it ended.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -63,14 +78,12 @@ from typing import Literal
 
 import numpy as np
 
+from ivr.voice.activity import FRAME_S, NOISE_MARGIN, SPEECH_RMS, OnsetWatch, SpeechOnset
 from ivr.voice.keypad import KeypadQueue
 from ivr.voice.stt import Final, Partial, SpeechRecognizer, Word, strip_unk
 
 HeardKind = Literal["speech", "dtmf", "silence"]
 
-FRAME_S = 0.01  # loudness is judged on 10 ms frames, whatever the chunk size
-SPEECH_RMS = 100.0  # int16 RMS, ≈ −50 dBFS: speech is louder than this…
-NOISE_MARGIN = 3.0  # …and ≈ 10 dB above the quietest frame of the turn (the line's noise floor)
 PEAK_RATIO = 0.05  # a quiet frame is also ≈ 26 dB below the loudest one of the turn
 MIN_SPEECH_S = 0.1  # speech needed before a pause is worth checking (not a click)
 
@@ -82,6 +95,11 @@ class ListenSpec:
     early_commit: Callable[[str], bool] | None = None
     commit_silence_ms: float = 160.0
     max_speech_s: float = 20.0
+    # End of turn on the turn's own pauses (see "The end of a turn" above) instead of Vosk's
+    # endpoint; ``complete`` says whether the words so far already answer (else ``patience_s``).
+    end_silence_s: float | None = None
+    complete: Callable[[str], bool] | None = None
+    patience_s: float = 1.5
     dtmf_pause_s: float = 2.0
     max_digits: int | None = None
     dtmf_terminator: str = "#"
@@ -100,6 +118,7 @@ class Heard:
     raw_text: str = ""
     decided_clock: float = 0.0
     words: tuple[Word, ...] = ()
+    phrases: int = 1  # phrases Vosk closed within the turn (a caller who paused mid-answer)
 
 
 class PauseDetector:
@@ -121,6 +140,8 @@ class PauseDetector:
         self.floor = math.inf
         self.peak = 0.0
         self.speech_s = 0.0
+        self.heard_s = 0.0  # all speech of the turn (``speech_s`` restarts at each check)
+        self.longest_pause_s = 0.0  # after speech: 0 on a line too noisy to tell a pause
         self.silence_s = 0.0
         self.silence_started_at = 0.0
         self._pos = 0
@@ -138,10 +159,13 @@ class PauseDetector:
                 if self.silence_s == 0.0:
                     self.silence_started_at = self._pos / self.rate
                 self.silence_s += seconds
+                if self.heard_s:
+                    self.longest_pause_s = max(self.longest_pause_s, self.silence_s)
             else:
                 self.silence_s = 0.0
                 if rms >= loud:
                     self.speech_s += seconds
+                    self.heard_s += seconds
             self._pos += piece.size
 
     def paused(self, silence_s: float) -> bool:
@@ -160,8 +184,29 @@ def listen(
     on_partial: Callable[[str], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
     on_speech_start: Callable[[], None] | None = None,
+    on_audio: Callable[[bytes], None] | None = None,
+    onset_watch: OnsetWatch | None = None,
 ) -> Heard:
-    """Run one turn; ``on_speech_start`` fires at the first sign of speech (use it for barge-in)."""
+    """Run one turn; ``on_speech_start`` fires once, at the caller's first 60 ms of voice activity
+    (ivr/voice/activity.py) or Vosk's first partial if that comes first: use it for barge-in.
+    ``on_audio`` sees every chunk as it is heard (a level meter). ``onset_watch`` (the
+    microphone's) judges the onset on its own thread as the audio is recorded, instead of here
+    between two chunks given to Vosk, which can run behind the caller."""
+    if onset_watch is not None and on_speech_start is not None:
+        lock = threading.Lock()
+        once = [on_speech_start]
+
+        def first_sign() -> None:  # from the watch's thread or this one, whichever is first
+            with lock:
+                action = once.pop() if once else None
+            if action is not None:
+                action()
+
+        onset_watch.arm(first_sign)
+        try:
+            return listen(source, recognizer, spec, keypad, on_partial, clock, first_sign, on_audio)
+        finally:
+            onset_watch.disarm()
     rate = getattr(recognizer, "sample_rate", 16000)
     chunks = iter(source)
     recognizer.start(spec.grammar)
@@ -170,31 +215,56 @@ def listen(
     started_at: float | None = None
     commit_silence_s = spec.commit_silence_ms / 1000.0
     early = spec.early_commit
-    pauses = PauseDetector(rate) if early is not None else None
-    fed: list[bytes] = []  # the turn's audio, to replay after a flush that did not decide
+    ends = spec.end_silence_s
+    pauses = PauseDetector(rate) if early is not None or ends is not None else None
+    fed: list[bytes] = []  # the current phrase's audio, to replay after a flush that did not decide
+    fed_from = 0.0  # where ``fed`` begins, in audio seconds of the turn
+    stream_from = 0.0  # where the recognizer's own word times begin (its last start())
+    closed: list[Final] = []  # phrases Vosk already ended, kept while the caller may go on
     # A flush + replay is cheap with a grammar; with open vocabulary wait for a decisive partial.
     cheap_flush = getattr(recognizer, "active_grammar", spec.grammar) is not None
     decisive: dict[str, bool] = {}
+    onset = SpeechOnset(rate) if on_speech_start is not None else None
+    announced = False
+
+    def speech_starts() -> None:
+        nonlocal announced
+        if on_speech_start is not None and not announced:
+            announced = True  # once per turn, by whichever sign of speech came first
+            on_speech_start()
 
     def is_decisive(text: str) -> bool:
         if text not in decisive:
             decisive[text] = bool(text) and early is not None and bool(early(text))
         return decisive[text]
 
+    def in_turn(final: Final) -> Final:
+        """Word times counted from the turn's start, not from the recognizer's last start()."""
+        if not stream_from:
+            return final
+        return Final(final.text, tuple(Word(w.text, w.start + stream_from, w.end + stream_from, w.conf)
+                                       for w in final.words))
+
+    def so_far(last: str) -> str:
+        return " ".join(t for t in [*(strip_unk(f.text) for f in closed), strip_unk(last)] if t)
+
     def speech(final: Final, now: float, text_raw: str, committed_early: bool = False) -> Heard:
-        words = final.words
+        phrases = [*closed, Final(text_raw, in_turn(final).words)] if text_raw.strip() else list(closed)
+        words = tuple(w for f in phrases for w in f.words)
+        raw = " ".join(f.text for f in phrases)
         begin = min((w.start for w in words), default=started_at)
         end = max((w.end for w in words), default=now)
         return Heard(
             kind="speech",
-            text=strip_unk(text_raw),
+            text=strip_unk(raw),
             speech_started_at=begin,
             speech_ended_at=end,
             committed_early=committed_early,
             decided_at=now,
-            raw_text=text_raw,
+            raw_text=raw,
             decided_clock=clock(),
             words=words,
+            phrases=max(1, sum(1 for f in phrases if strip_unk(f.text))),
         )
 
     while True:
@@ -212,12 +282,24 @@ def listen(
             return Heard("silence", "", decided_at=now, decided_clock=clock())
         samples += len(chunk) // 2
         now = samples / rate
+        if on_audio is not None:
+            on_audio(chunk)
+        if onset is not None and not announced and onset.feed(chunk):
+            speech_starts()  # before Vosk decodes the chunk: the prompt stops a few ms sooner
         result = recognizer.accept(chunk)
         if pauses is not None:
             fed.append(chunk)
             pauses.feed(chunk)
 
-        if isinstance(result, Final):
+        if isinstance(result, Final) and ends is not None and pauses is not None and pauses.longest_pause_s >= 0.1:
+            # Vosk heard the end of a phrase, but the turn ends on its own pause rule: keep the
+            # phrase and go on listening (a caller dictating in groups, a name said in parts).
+            if result.text.strip():
+                if started_at is None:
+                    started_at = min((w.start + stream_from for w in result.words), default=now)
+                closed.append(in_turn(result))
+            fed, fed_from, partial = [], now, ""
+        elif isinstance(result, Final):
             if result.text.strip():
                 if started_at is None:
                     started_at = min((w.start for w in result.words), default=now)
@@ -233,31 +315,31 @@ def listen(
             partial = result.text
             if started_at is None:
                 started_at = now
-                if on_speech_start is not None:
-                    on_speech_start()
+                speech_starts()
             if on_partial is not None:
-                clean = strip_unk(partial)
+                clean = so_far(partial)  # with the phrases Vosk already closed in this turn
                 if clean:
                     on_partial(clean)
 
         if (
             pauses is not None
             and pauses.paused(commit_silence_s)
-            and (cheap_flush or is_decisive(strip_unk(partial)))
+            and (cheap_flush or is_decisive(so_far(partial)))
         ):
             pauses.checked()
             final = recognizer.finish()
             clean = strip_unk(final.text)
-            last_end = max((w.end for w in final.words), default=pauses.silence_started_at)
-            if clean and now - last_end >= commit_silence_s / 2 and is_decisive(clean):
+            last_end = max((w.end + stream_from for w in final.words), default=pauses.silence_started_at)
+            if clean and now - last_end >= commit_silence_s / 2 and is_decisive(so_far(clean)):
                 if started_at is None:
-                    started_at = min((w.start for w in final.words), default=pauses.silence_started_at)
+                    started_at = min((w.start + stream_from for w in final.words), default=pauses.silence_started_at)
                 # The recognizer's turn is over; the next start() opens a new one.
                 return speech(final, now, final.text, committed_early=True)
             # Not decided: reopen the turn and replay its audio, which puts the recognizer back
             # where it was (same audio, same decoding, give or take Vosk's own run-to-run jitter
             # of a frame in word times), then carry on listening.
             recognizer.start(spec.grammar)
+            stream_from = fed_from
             for old in fed:
                 replayed = recognizer.accept(old)
                 if isinstance(replayed, Partial):
@@ -266,6 +348,17 @@ def listen(
                     if replayed.text.strip():  # not expected: the first pass had no endpoint here
                         return speech(replayed, now, replayed.text)
                     partial = ""
+
+        if (
+            ends is not None
+            and pauses is not None
+            and (started_at is not None or closed)
+            and pauses.heard_s >= MIN_SPEECH_S
+            and pauses.silence_s >= ends
+            and (pauses.silence_s >= spec.patience_s or spec.complete is None or spec.complete(so_far(partial)))
+        ):
+            final = recognizer.finish()
+            return speech(final, now, final.text)
 
         if started_at is None and now >= spec.noinput_timeout:
             return Heard("silence", "", decided_at=now, decided_clock=clock())

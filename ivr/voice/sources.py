@@ -17,6 +17,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from ivr.errors import UserError
+from ivr.voice.activity import OnsetWatch
 from ivr.voice.audio import RATE, read_audio, to_int16
 from ivr.voice.devices import import_sounddevice
 from ivr.voice.keypad import KeypadQueue  # re-exported: the listener reads keys between chunks
@@ -136,11 +137,13 @@ class MicrophoneSource:
         self._lock = threading.Lock()
         self.overflows = 0
         self.status_flags = 0
+        self.onset = OnsetWatch(RATE)  # barge-in, judged as the audio arrives (ivr/voice/activity.py)
 
     def _callback(self, indata, frames, time_info, status) -> None:  # PortAudio thread
         if status:
             self.status_flags += 1
         data = bytes(indata)
+        self.onset.audio(data)
         try:
             self._queue.put_nowait(data)
         except queue.Full:
@@ -211,6 +214,7 @@ class MicrophoneSource:
                 return dropped
 
     def close(self) -> None:
+        self.onset.close()
         with self._lock:
             stream, self._stream = self._stream, None
         if stream is not None:

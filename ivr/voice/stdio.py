@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 _locks = {1: threading.Lock(), 2: threading.Lock()}
 
@@ -93,3 +97,56 @@ def _is_kaldi(line: str) -> bool:
 def quiet_kaldi_stderr():
     """Swallow Kaldi's own log lines (English, and repeated by our Russian messages anyway)."""
     return _capture(2, _is_kaldi)
+
+
+@dataclass
+class CallLog:
+    path: Path
+    written: bool = False  # anything landed there during the call (said at hang-up, else not)
+
+
+@contextlib.contextmanager
+def chatter_to_log(path: Path) -> Iterator[CallLog]:
+    """For a whole spoken call: what is not the conversation goes to ``path``, not the screen.
+
+    ALSA («underrun occurred»), PortAudio and mpg123 write to file descriptor 2 from C, and the
+    ``ivr`` loggers (a model that lacks a grammar, words missing from its vocabulary) would print
+    there too; on the call screen these lines broke the conversation, hundreds of words long. The
+    file is appended to (a header per call), so the previous call's messages are still there.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    log = open(path, "a", encoding="utf-8")  # noqa: SIM115 — closed below, after fd 2 is restored
+    log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} ivr practice\n")
+    log.flush()
+    result = CallLog(path)
+    start = log.tell()
+    handler = logging.StreamHandler(log)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("ivr")
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    with _locks[2]:
+        try:
+            sys.stderr.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+        saved: int | None
+        try:
+            saved = os.dup(2)
+            os.dup2(log.fileno(), 2)
+        except OSError:
+            saved = None
+    try:
+        yield result
+    finally:
+        _flush_c_stdio()
+        with _locks[2]:
+            if saved is not None:
+                os.dup2(saved, 2)
+                os.close(saved)
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+        log.flush()
+        result.written = os.fstat(log.fileno()).st_size > start
+        log.close()

@@ -511,3 +511,17 @@ states:
     call.speech("мой снилс сто двенадцать двести тридцать три четыреста сорок пять девяносто пять")
     assert call.state == "bye" and call.slots["snils"].value == "11223344595"
     assert call.steps[0].outcome == "unprompted"
+
+
+def test_a_dictated_value_is_final_only_when_no_digit_could_follow():
+    """What lets the voice channel answer a СНИЛС at the caller's first pause, and keeps waiting
+    through a pause in the middle of it."""
+    from ivr.flow.loader import parse_flow
+
+    call = Engine(parse_flow(MULTI)).start_call()
+    assert not call.value_complete("112 233") and not call.value_final("снилс")  # a menu: no value
+    call.dtmf("1")
+    part = "сто двенадцать двести тридцать три"
+    assert not call.value_complete(part) and not call.value_final(part)
+    whole = f"{part} четыреста сорок пять девяносто пять"
+    assert call.value_complete(whole) and call.value_final(whole)

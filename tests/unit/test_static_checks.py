@@ -51,6 +51,11 @@ FORMATTED = [
     "ivr/channels/chat.py",
     "ivr/channels/trace.py",
     "ivr/channels/watch.py",
+    "ivr/voice/activity.py",
+    "ivr/channels/status_line.py",
+    "ivr/selftest.py",
+    "ivr/voice/push_to_talk.py",
+    "tests/voice/test_voice_activity.py",
     "tests/unit/test_slot_types.py",
 ]
 

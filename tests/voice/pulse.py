@@ -197,6 +197,9 @@ class MicFeeder:
         self._idle.set()
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
+        # ``time.monotonic()`` when each utterance's first block went into the FIFO, in order:
+        # benchmarks and tests time what follows (barge-in, the answer) from the caller's side
+        self.said_at: list[float] = []
 
     def say(self, samples: np.ndarray) -> None:
         """Queue 16 kHz mono int16 speech; it is written at real-time pace after what is queued."""
@@ -223,6 +226,8 @@ class MicFeeder:
                         except queue.Empty:
                             self._idle.set()
                     if current is not None:
+                        if pos == 0:
+                            self.said_at.append(time.monotonic())
                         chunk = current[pos : pos + self.block]
                         pos += self.block
                         data = chunk.tobytes() + bytes((self.block - chunk.size) * 2)

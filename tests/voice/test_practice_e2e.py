@@ -206,10 +206,15 @@ def test_the_live_partial_line_is_replaced_by_the_callers_final_words(engine, ko
     inp = voice.next_input(call)
     assert (inp.kind, inp.text) == ("speech", HELLO)
     text = screen.getvalue()
-    assert "\r\x1b[K… " in text, "the partial result was shown"
+    assert "\r\x1b[K[слушаю] ··········" in text, "listening, the microphone still quiet"
+    assert "[слышу вас] ███" in text, "the caller's voice moves the level meter"
+    assert f"… {HELLO}" in text, "the partial result was shown"
     last_partial_end = text.rindex("\r\x1b[K")
     assert text[last_partial_end:].startswith("\r\x1b[KВы: ") or "\nВы:" in text[last_partial_end:]
     assert f"{HELLO}Вы:" not in text
+    voice.status.key("1")
+    voice.status.key("2")
+    assert screen.getvalue().endswith("кнопки: 12"), "keys typed without terminal echo are shown"
 
 
 def test_broken_audio_in_a_convo_names_the_file(tmp_path, ko_model_path, monkeypatch):
@@ -256,4 +261,29 @@ def test_ivr_practice_command_end_to_end(ko_model_path, pulse_server, mic_feeder
     assert proc.returncode == 0, err
     assert "Главное меню" in out and f"Вы: {THANKS}" in out and "До свидания" in out
     assert "Голосовой режим недоступен" not in out
+    # the key words «один», «два» are not Korean: the warning goes to the log, not the call screen
+    assert "Слова отсутствуют" not in out + err and "Сообщения звуковой системы и модели за звонок" in out
     assert list((tmp_path / "reports").glob("*.md")) and list((tmp_path / "reports").glob("*.transcript.jsonl"))
+
+
+def test_push_to_talk_hears_the_caller_only_after_the_key_and_the_key_stops_the_prompt(engine, ko_model_path,
+                                                                                        ko_model, korean_samples):
+    """--push-to-talk for a noisy room: the same words into an open microphone are not heard until
+    the space bar is pressed; pressing it cuts the prompt, as speaking over it would."""
+    from ivr.voice.playback import FileSinkPlayer
+    from ivr.voice.push_to_talk import PushToTalk
+    from ivr.voice.sources import WavSource
+
+    call = engine.start_call()
+    said = np.concatenate([silence(0.3), korean_samples(HELLO)])
+    wait = silence(call.expecting().noinput_timeout + 0.5)  # the first turn's no-input timer runs out
+    source = WavSource.from_samples(np.concatenate([said, wait, said]), trailing_silence_s=None)
+    player = FileSinkPlayer(None, realtime=False)
+    voice = VoiceCall(VoiceIO(source, VoskRecognizer(ko_model_path), player, push_to_talk=PushToTalk()),
+                      console=Console(quiet=True))
+    assert voice.hear(call, 0.0).kind == "silence", "an open microphone is not heard while the key is off"
+    player.play(np.ones(22050 * 5, dtype=np.int16), 22050)
+    voice.talk_key()
+    assert player.last.interrupted, "pressing the key to talk stops the prompt"
+    inp = voice.hear(call, 0.0)
+    assert (inp.kind, inp.text) == ("speech", HELLO)

@@ -131,3 +131,25 @@ def test_doctor_says_a_model_of_another_language_cannot_hear_the_menus(ko_model_
     line = next(line for line in shown.splitlines() if "Язык модели" in line)
     assert "нет" in line and "похоже, она для другого языка" in line, shown
     assert "ivr models download vosk-model-small-ru-0.22" in shown
+
+
+def test_doctor_selftest_speaks_the_menus_to_the_model_and_names_what_it_cannot_hear(ko_model_path, ko_model,
+                                                                                     monkeypatch):
+    """espeak-ng says each phrase, the Korean model hears it with the state's grammar."""
+    import io
+
+    from rich.console import Console
+
+    from ivr import selftest
+    from tests.command import ivr_here
+
+    screen = io.StringIO()
+    monkeypatch.setattr(commands, "console", Console(file=screen, width=250))
+    monkeypatch.setattr(selftest, "console", commands.console)
+    flow = ROOT / "tests" / "voice" / "flows" / "ko_selftest.yaml"
+    proc = ivr_here("doctor", flow, "--model", ko_model_path, "--selftest", "--voice", "ko")
+    shown = screen.getvalue()
+    rows = {line.split("│")[2].strip(): line.split("│")[3].strip() for line in shown.splitlines()
+            if line.count("│") == 4 and "main" in line}
+    assert rows == {"내": "네", "абонент": "нет в словаре: абонент"}, shown
+    assert "Распознано фраз меню: 1 из 3." in shown and proc.returncode == 1

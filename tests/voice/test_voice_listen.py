@@ -401,3 +401,31 @@ def test_a_callers_step_is_heard_to_the_end_of_the_sentence(recognizer, korean_s
     samples = np.concatenate([trimmed(korean_samples(YES)), silence(0.3), trimmed(korean_samples(THANKS))])
     ear = Ear(WavSource.from_samples(samples, leading_silence_s=0.5), recognizer, early_commit=True)
     assert ear.hear(call).text == heard
+
+
+def test_a_turn_ends_on_the_callers_own_pause_not_on_vosks_endpoint(recognizer, korean_samples):
+    """Free speech used to be answered 4–5 s after the caller stopped (Vosk's endpoint, then 1.5 s
+    more for further phrases); a pause shorter than ``end_silence_s`` still continues the answer."""
+    hello, thanks = korean_samples(HELLO), korean_samples(THANKS)
+    audio = np.concatenate([silence(0.5), hello, thanks, silence(2.0)])
+    pause = (hello.size - speech_end_s(hello) * RATE + (thanks.size - trimmed(thanks).size) / 2) / RATE
+    assert 0.3 < pause < 0.5  # espeak-ng's own silence around the words
+    heard = listen(WavSource.from_samples(audio), recognizer, ListenSpec(grammar=GRAMMAR, end_silence_s=0.6))
+    words = heard.text.split()  # Vosk hears a «네» in the gap, with or without this rule
+    assert (words[0], words[-1]) == (HELLO, THANKS)
+    after = heard.decided_at - speech_end_s(audio)
+    assert 0.6 <= after <= 0.7, after
+    assert heard.speech_started_at == pytest.approx(0.5, abs=0.15)
+
+
+@pytest.mark.parametrize(("complete", "text"), [(False, f"{HELLO} {THANKS}"), (True, HELLO)])
+def test_a_pause_inside_an_incomplete_answer_does_not_cut_the_caller_off(recognizer, korean_samples, complete, text):
+    """A second of silence after half a value (a surname alone, eight digits of eleven) waits for
+    the rest, even after Vosk has closed the first phrase; after a complete one it is the end."""
+    hello, thanks = trimmed(korean_samples(HELLO)), trimmed(korean_samples(THANKS))
+    audio = np.concatenate([silence(0.5), hello, silence(1.0), thanks])
+    spec = ListenSpec(grammar=GRAMMAR, end_silence_s=0.6, complete=lambda said: complete, patience_s=1.5)
+    heard = listen(WavSource.from_samples(audio), recognizer, spec)
+    assert heard.text == text
+    if not complete:  # Vosk's word times of both phrases are the turn's
+        assert heard.phrases == 2 and heard.words[-1].end == pytest.approx(speech_end_s(audio), abs=0.15)

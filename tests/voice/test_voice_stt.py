@@ -145,3 +145,23 @@ def test_vosk_logging_is_silenced(ko_model_path, ko_model, capfd):
     rec.finish()
     _, err = capfd.readouterr()
     assert "VoskAPI" not in err and "LOG (" not in err
+
+
+def test_during_a_call_library_chatter_and_warnings_go_to_the_log_not_the_screen(recognizer, tmp_path, capfd):
+    """The call screen used to carry «WARNING:ivr.voice.stt» lines hundreds of words long and
+    ALSA's messages, which C code writes straight to descriptor 2."""
+    import ctypes
+    import sys
+
+    from ivr.voice.stdio import chatter_to_log
+
+    log = tmp_path / "logs" / "practice.log"
+    with chatter_to_log(log) as call_log:
+        recognizer.start([HELLO, "ззквыкс"])  # a word the model lacks: a warning
+        ctypes.CDLL(None).dprintf(2, b"ALSA lib pcm.c:8570:(snd_pcm_recover) underrun occurred\n")
+    out, err = capfd.readouterr()
+    assert "ззквыкс" not in err and "ALSA" not in err and not out
+    written = log.read_text(encoding="utf-8")
+    assert call_log.written and "ззквыкс" in written and "underrun occurred" in written
+    print("after the call", file=sys.stderr)
+    assert "after the call" in capfd.readouterr().err, "the screen is given back"
