@@ -123,6 +123,11 @@ class Call:
         # what the call shows but does not speak (a state's details:): the voice channel skips it
         self.screen_only: set[str] = set()
         self._quiet_entry = False  # entering a collect whose value the caller has already said
+        # the caller's words that may take a step before the call gets to it (options with
+        # early:): their free-text answers in steps (the question), and the words that just left a
+        # step undone («продиктуйте номер обращения» before asking about documents)
+        self._early_words: list[str] = []
+        self._passing_words: str | None = None
         self._closed = False
         self.entered()
         self._settle()
@@ -302,10 +307,30 @@ class Call:
         for _ in range(len(self.flow.states)):
             state = self.flow.states[self.state]
             if self.ended or state.options or state.collect or not state.next:
-                return
+                break
             before, via = self.state, self._branch_label()
             self.line.machine.fire(self, "next", before)
             self.edges.append(Edge(before, via, self.state))
+        self._take_early()
+
+    def _take_early(self) -> None:
+        """A step the caller already took in words said before the call got to it: the step
+        counts as taken unprompted and the call goes on by that option, without asking."""
+        passing, self._passing_words = self._passing_words, None
+        state = self.flow.states[self.state]
+        if self.ended or not state.step or not any(o.early for o in state.options):
+            return
+        menu = self.flow.menu(self.state)
+        early = {ChoiceRef("option", o.id).key: o for o in state.options if o.early}
+        for words in ([passing] if passing else []) + self._early_words:
+            option = early.get(menu.matcher.decisive(words) or "") if menu.matcher is not None else None
+            if option is not None:
+                if words in self._early_words:
+                    self._early_words.remove(words)  # one question takes one step
+                self._step_done(True)
+                self._say(option.say)
+                self._fire("option", option.id)
+                return
 
     def _branch_label(self) -> str:
         """Which ``next`` branch of the current state the machine will take (the first that holds)."""
@@ -388,6 +413,8 @@ class Call:
         option = next(o for o in self.flow.states[self.state].options if o.id == ref.id)
         self._step_done(not option.skips_step)
         self._say(option.say)
+        if said is not None and option.skips_step:
+            self._passing_words = said.text  # maybe the step the call goes to
         carried = said is not None and interpret.carries(self.flow, option.goto, said.text, self.reference)
         self._quiet_entry = carried
         try:
@@ -448,6 +475,8 @@ class Call:
         )
         match = SlotFilled(collect.slot, collect.type, parsed.value, parsed.valid, parsed.display)
         if parsed.valid:
+            if collect.type == "text" and self.flow.states[self.state].step and not keyed:
+                self._early_words.append(text)
             self._step_done(True)
             self._fire("next")
             if parsed.rest and self.flow.states[self.state].step and not self.ended:

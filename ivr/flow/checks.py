@@ -201,6 +201,10 @@ def _check_state(name: str, state: schema.State, spec: schema.FlowFile, slots: s
             yield Problem((*path, "options", i, "skips_step"), f"states.{name}: skips_step — только в "
                                                                 "состоянии со step: — уберите его или "
                                                                 "добавьте step:")
+        if option.early and (state.step is None or option.skips_step):
+            yield Problem((*path, "options", i, "early"), f"states.{name}: early — только у пункта, "
+                                                           "который делает шаг (в состоянии со step:, "
+                                                           "без skips_step) — уберите early")
     if isinstance(state.globals, tuple):
         for g in state.globals:
             if g not in spec.globals:

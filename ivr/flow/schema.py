@@ -85,6 +85,9 @@ class Option(Strict):
     label: str | None = None
     # in a caller's step (State.step): choosing this option leaves the step undone («спасибо, всё»)
     skips_step: bool = False
+    # in a caller's step: the caller may have taken it before the call got here («…, и какие
+    # документы нужны?» while stating the question); then the step counts as taken unprompted
+    early: bool = False
 
 
 def _slot_names(value: object) -> object:

@@ -248,3 +248,55 @@ def test_the_report_says_which_steps_the_caller_took_unprompted(tmp_path: Path):
     rep = json.loads(next(tmp_path.glob("*.json")).read_text(encoding="utf-8"))
     assert [(s["state"], s["outcome"], s["hints"]) for s in rep["coaching"]["steps"]] == [
         ("intro", "unprompted", 0), ("ident", "hinted", 1), ("docs", "missed", 0)]
+
+
+EARLY_FLOW = """
+flow: {id: early, title: Шаги, start: hello}
+states:
+  hello: {say: "Оператор: Здравствуйте, оператор Анна.", topic: "Общий вопрос", next: question}
+  question:
+    step: "Изложить вопрос"
+    collect: {slot: problem, type: text}
+    noinput: ["Оператор: Слушаю вас."]
+    next: account
+  account:
+    say: "Оператор: Назовите номер кабинета."
+    collect: {slot: account, type: digits, min_digits: 5, max_digits: 20}
+    next: docs
+  docs:
+    step: "Спросить о документах"
+    options:
+      - {id: ask, phrases: ["какие документы нужны"], early: true, say: "Оператор: Паспорт.", goto: number}
+      - {id: number_first, phrases: ["продиктуйте номер обращения"], skips_step: true, goto: number}
+    noinput: ["Оператор: Что-то ещё?"]
+  number:
+    step: "Записать номер обращения"
+    options: [{id: ask, phrases: ["продиктуйте номер обращения"], early: true, goto: bye}]
+    noinput: ["Оператор: Продиктовать номер?"]
+  bye: {say: "Оператор: Записывайте: {reference}.", end: true}
+"""
+
+
+def test_a_step_taken_before_the_call_gets_to_it_is_in_the_report_as_taken(tmp_path: Path):
+    clock = ManualClock(datetime.fromisoformat("2026-11-25T10:00:00+03:00"))
+    engine = Engine(parse_flow(EARLY_FLOW))
+    # the question already asks about documents: the operator answers when the call gets there
+    asked = engine.start_call(clock=clock)
+    assert asked.speech("хочу загранпаспорт какие документы нужны").said == ["Оператор: Назовите номер кабинета."]
+    assert asked.dtmf("734281905").said == ["Оператор: Паспорт."] and asked.state == "number"
+    asked.speech("продиктуйте номер обращения")
+    text, _ = section(asked, tmp_path / "asked")
+    assert "- Хорошо: «Спросить о документах» — сами, без подсказки." in text
+    assert "- Хорошо: «Записать номер обращения» — сами, без подсказки." in text
+    # the number asked for before documents: documents not done, the number step taken by those words
+    number_first = engine.start_call(clock=clock)
+    number_first.speech("хочу загранпаспорт")
+    number_first.dtmf("734281905")
+    said = number_first.speech("продиктуйте номер обращения").said
+    assert len(said) == 1 and said[0].startswith("Оператор: Записывайте:") and number_first.ended
+    text, _ = section(number_first, tmp_path / "number_first")
+    assert "- «Спросить о документах» — не сделано." in text
+    assert "- Хорошо: «Записать номер обращения» — сами, без подсказки." in text
+    rep = json.loads(next((tmp_path / "number_first").glob("*.json")).read_text(encoding="utf-8"))
+    assert [(s["state"], s["outcome"]) for s in rep["coaching"]["steps"]] == [
+        ("question", "unprompted"), ("docs", "missed"), ("number", "unprompted")]

@@ -138,6 +138,18 @@ def test_caller_step_needs_no_prompt_but_a_hint_and_a_wait():
     assert "states.main: skips_step — только в состоянии со step:" in lines[0]
 
 
+def test_an_early_option_must_take_a_step():
+    # early: means «the caller may already have taken this step»: meaningless outside a step, and
+    # contradictory on an option that leaves the step undone
+    (line,) = errors(GOOD.replace('        phrases: ["первый"]\n', '        phrases: ["первый"]\n        early: true\n'))
+    assert line.startswith("f.yaml:17:9:") and "states.main: early — только у пункта, который делает шаг" in line
+    step = GOOD.replace('    say: "Меню"\n', '    step: "Выбрать"\n    noinput: ["Слушаю."]\n')
+    parse_flow(step.replace('        phrases: ["первый"]\n', '        phrases: ["первый"]\n        early: true\n'))
+    (line,) = errors(step.replace('        phrases: ["первый"]\n',
+                                  '        phrases: ["первый"]\n        early: true\n        skips_step: true\n'))
+    assert "уберите early" in line
+
+
 def test_unknown_placeholder_and_data_path():
     text = GOOD.replace('say: "Меню"', 'say: "Меню {menu_hnt} {data.contacts.phone}"')
     lines = errors(text)
