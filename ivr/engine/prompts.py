@@ -47,7 +47,7 @@ class Prompts:
         if name.startswith("data."):
             value = lookup_data(self.flow.data, name[5:])
             return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-        if name in self.flow.collects:
+        if name in self.flow.slot_kinds:
             value = facts.slots.get(name)
             return value.display if value is not None and value.valid else NOT_GIVEN
         if name in facts.context:

@@ -25,13 +25,13 @@ states:
     say: "Представьтесь."
     topic: "Вход в личный кабинет"
     checklist: [{item: "СНИЛС", slot: snils}, {item: "Телефон", slot: phone}]
-    collect: {slot: fio, type: fio}
+    collect: {slot: fio, type: fio, on_fail: next}
     next: ask_snils
-  ask_snils: {say: "СНИЛС?", collect: {slot: snils, type: snils}, next: ask_phone}
-  ask_phone: {say: "Телефон?", collect: {slot: phone, type: phone}, next: ask_problem}
+  ask_snils: {say: "СНИЛС?", collect: {slot: snils, type: snils, on_fail: next}, next: ask_phone}
+  ask_phone: {say: "Телефон?", collect: {slot: phone, type: phone, on_fail: next}, next: ask_problem}
   ask_problem:
     say: "Опишите проблему."
-    collect: {slot: problem, type: text, measure: true}
+    collect: {slot: problem, type: text, measure: true, on_fail: next}
     next: bye
   bye: {say: "Спасибо.", end: true}
 """

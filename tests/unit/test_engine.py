@@ -222,9 +222,9 @@ states:
     options:
       - {id: snils, keys: "1", phrases: ["снилс"], goto: ask_snils}
       - {id: inn, keys: "2", phrases: ["инн"], goto: ask_inn}
-  ask_snils: {say: "СНИЛС?", collect: {slot: snils, type: snils}, next: ask_date}
-  ask_inn: {say: "ИНН?", collect: {slot: inn, type: inn}, next: ask_date}
-  ask_date: {say: "Дата?", collect: {slot: when, type: date}, next: bye}
+  ask_snils: {say: "СНИЛС?", collect: {slot: snils, type: snils, on_fail: next}, next: ask_date}
+  ask_inn: {say: "ИНН?", collect: {slot: inn, type: inn, on_fail: next}, next: ask_date}
+  ask_date: {say: "Дата?", collect: {slot: when, type: date, on_fail: next}, next: bye}
   bye: {say: "Пока", end: true}
 """
 
@@ -277,7 +277,7 @@ states:
       - {id: b, keys: "2", phrases: ["вторая тема"], goto: b_entry}
   a_entry: {say: "Тема А.", next: ask_name}
   b_entry: {say: "Тема Б.", next: ask_name}
-  ask_name: {say: "ФИО?", collect: {slot: fio, type: fio}, next: [{if: visited a_entry, goto: a_end}, {goto: b_end}]}
+  ask_name: {say: "ФИО?", collect: {slot: fio, type: fio, on_fail: next}, next: [{if: visited a_entry, goto: a_end}, {goto: b_end}]}
   a_end: {say: "Детали по А.", end: true}
   b_end: {say: "Детали по Б.", end: true}
 """)
@@ -290,7 +290,7 @@ states:
         parse_flow("""
 flow: {id: v, title: V, start: s}
 states:
-  s: {say: "?", collect: {slot: x, type: text}, next: [{if: visited a_entr, goto: s}, {goto: s}]}
+  s: {say: "?", collect: {slot: x, type: text, on_fail: next}, next: [{if: visited a_entr, goto: s}, {goto: s}]}
 """)
 
 
@@ -320,7 +320,7 @@ states:
       - {id: a, keys: "1", phrases: ["первая тема"], goto: a_entry}
       - {id: op, keys: "2", phrases: ["оператор"], goto: ask_name}
   a_entry: {say: "Тема А. Оператор — 1.", options: [{id: go, keys: "1", goto: ask_name}]}
-  ask_name: {say: "ФИО?", collect: {slot: fio, type: fio}, next: [{if: visited a_entry, goto: a_end}, {goto: general}]}
+  ask_name: {say: "ФИО?", collect: {slot: fio, type: fio, on_fail: next}, next: [{if: visited a_entry, goto: a_end}, {goto: general}]}
   a_end: {say: "Детали по А.", end: true}
   general: {say: "Общий вопрос.", end: true}
 """)
@@ -466,7 +466,7 @@ states:
   ask_phone:
     say: "Назовите номер телефона."
     retries: 1
-    collect: {slot: phone, type: phone}
+    collect: {slot: phone, type: phone, on_fail: next}
     next: bye
   bye: {say: "Мы позвоним на номер {phone}.", end: true}
 """

@@ -243,8 +243,8 @@ def valid_flow_document(draw) -> dict:
             collect = {"slot": slot, "type": kind_}
             if kind_ in ("digits", "number") and draw(st.booleans()):
                 collect["min_digits"], collect["max_digits"] = 2, draw(st.integers(2, 8))
-            if draw(st.booleans()):
-                collect["on_fail"] = draw(st.sampled_from(names))
+            # every collect needs a failure route; «next» is the keyword, even beside a state named so
+            collect["on_fail"] = draw(st.sampled_from([*names, "next"]))
             states[name] = {"say": say + [f"{{{slot}}}"] if draw(st.booleans()) else say, "collect": collect,
                             "next": draw(st.sampled_from(names))}
         elif kind == "pass":
