@@ -171,7 +171,7 @@ def check(
         # warnings are reported, never a failure; notes say where a failed collect goes by default
         for kind, found in (("предупреждение", flow_warnings(flow)), ("примечание", failure_notes(flow))):
             for item in found:
-                where = f"{path}:{item.pos.line}:{item.pos.col}" if item.pos else str(path)
+                where = item.pos.where(path) if item.pos else str(path)
                 out.print(f"{where}: {kind}: {item.message}", markup=False)
     if broken:
         raise typer.Exit(2)

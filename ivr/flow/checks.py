@@ -755,7 +755,7 @@ def flow_warnings(flow: Flow, meaning: bool = True) -> list[Problem]:
     """Everything ``ivr check`` warns about in a loaded flow, with file positions, in file order."""
     found = graph_warnings(flow.spec) + confusable_warnings(flow, meaning=meaning)
     placed = [Problem(p.path, p.message, flow.position(p.path)) for p in found]
-    return sorted(placed, key=lambda p: (p.pos.line, p.pos.col) if p.pos else (0, 0))
+    return sorted(placed, key=lambda p: p.pos.order() if p.pos else (False, "", 0, 0))
 
 
 def failure_notes(flow: Flow) -> list[Problem]:

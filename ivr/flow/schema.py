@@ -164,6 +164,7 @@ class State(Strict):
     ] = True
     end: bool = False
     noinput_timeout: Annotated[float | None, NotBool] = Field(default=None, gt=0, le=120)
+    use: TextList = Field(default_factory=list)  # parts: whose fields fill in the unwritten ones
 
 
 class Global(Strict):
@@ -237,6 +238,10 @@ class Schedule(Strict):
 
 class FlowFile(Strict):
     flow: FlowMeta
+    # files with more states:, globals:, data:, parts: (ivr.flow.include folds them in before this)
+    include: TextList = Field(default_factory=list)
     data: dict[str, object] = Field(default_factory=dict)
+    # named sets of state fields a state takes with use: (checked where they are used)
+    parts: dict[str, dict[str, object]] = Field(default_factory=dict)
     globals: dict[str, Global] = Field(default_factory=dict)
     states: dict[str, State]
