@@ -377,7 +377,9 @@ class Call:
         collect = self.flow.states[self.state].collect
         assert collect is not None
         parsed = slot_type(collect.type).parse(
-            text, keyed, Limits(collect.min_digits, collect.max_digits, self.reference)
+            text,
+            keyed,
+            Limits(collect.min_digits, collect.max_digits, self.reference, self.today(), collect.when),
         )
         previous = self.slots.get(collect.slot)
         self.slots[collect.slot] = SlotValue(

@@ -242,6 +242,9 @@ def _check_state(name: str, state: schema.State, spec: schema.FlowFile, slots: s
                                                   f"max_digits ({high}) — никакое значение не подойдёт; "
                                                   "поменяйте их местами")
         yield from _check_slot_name((*cpath, "slot"), state.collect.slot)
+        if state.collect.when is not None and state.collect.type != "date":
+            yield Problem((*cpath, "when"), f"states.{name}.collect.when: только для type: date, а здесь "
+                                            f"{state.collect.type} — уберите when")
     for i, item in enumerate(state.checklist):
         for slot in item.slot:
             if slot not in slots:

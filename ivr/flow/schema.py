@@ -142,6 +142,7 @@ class Collect(Strict):
     invalid: TextList = Field(default_factory=list)
     on_fail: str | None = None
     measure: bool = False
+    when: Literal["past", "future"] | None = None  # type: date — only dates on this side of today
 
 
 class State(Strict):

@@ -278,3 +278,9 @@ def test_schedule_mistakes_are_positioned(old, new, where, fragment):
     assert old in SCHEDULES
     message = load_error(SCHEDULES.replace(old, new))
     assert f"<flow>:{where}: " in message and fragment in message, message
+
+
+def test_when_is_only_for_dates():
+    text = ASK_PHONE % ("", ", on_fail: next, when: past")
+    assert "<flow>:5:56: states.ask.collect.when: только для type: date, а здесь phone — уберите when" \
+        in load_error(text)
