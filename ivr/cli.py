@@ -89,10 +89,11 @@ def _moment(now: str | None) -> datetime | None:
 
 
 def _clock(now: str | None):
-    from ivr.engine.clock import ManualClock, system_clock
+    """The clock of an interactive rehearsal: real time, from ``--now`` if given."""
+    from ivr.engine.clock import StartedClock, system_clock
 
     moment = _moment(now)
-    return system_clock if moment is None else ManualClock(moment)
+    return system_clock if moment is None else StartedClock(moment)
 
 
 @app.command()
