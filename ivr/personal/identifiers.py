@@ -10,8 +10,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
 from itertools import chain, repeat
+from typing import Literal
 
 from num2words import num2words
 
