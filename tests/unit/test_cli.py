@@ -345,6 +345,19 @@ def test_a_failed_expectation_names_its_line_in_the_convo_file(tmp_path: Path):
     assert proc.returncode == 1 and f"{convo}:4:5: шаг 1 (dtmf: 1):" in proc.stdout
 
 
+def test_names_in_expect_that_the_flow_lacks_are_errors_at_their_position(tmp_path: Path):
+    convo = tmp_path / "typo.yaml"
+    convo.write_text(f"flow: {EXAMPLE}\nnow: '{MORNING}'\nturns:\n  - expect: {{state: mian}}\n"
+                     "  - dtmf: '1'\n    expect: {match: renw, slots: {crad: '1'}, event: nomach}\n", encoding="utf-8")
+    proc = ivr("test", str(convo))
+    assert proc.returncode == 2, proc.stdout
+    assert [line.split(": ", 2)[:2] for line in proc.stderr.splitlines()] == [
+        [f"{convo}:4:14", "turns.0.expect.state"], [f"{convo}:6:14", "turns.1.expect.match"],
+        [f"{convo}:6:35", "turns.1.expect.slots.crad"], [f"{convo}:6:47", "turns.1.expect.event"]]
+    assert "состояния «mian» нет в сценарии" in proc.stderr and "возможно, «main»" in proc.stderr
+    assert "возможно, «renew»" in proc.stderr and "возможно, «card»" in proc.stderr
+
+
 def test_ivr_test_says_which_flow_a_convo_without_flow_ran_on(tmp_path: Path):
     (tmp_path / "named.yaml").write_text(f"flow: {EXAMPLE}\nturns: [{{dtmf: '1'}}]\n", encoding="utf-8")
     (tmp_path / "bare.yaml").write_text("turns: [{dtmf: '1'}]\n", encoding="utf-8")
