@@ -69,7 +69,7 @@ def unknown_names(convo: ConvoFile, flow: Flow) -> list[Problem]:
         {o.id for s in flow.states.values() for o in s.options} | set(flow.globals) | set(flow.slot_kinds)
     )
 
-    def unknown(path: tuple, what: str, name: str, known: typing.Collection[str]) -> None:
+    def unknown(path: tuple[object, ...], what: str, name: str, known: typing.Collection[str]) -> None:
         guess = closest(name, sorted(known))
         hint = f"возможно, «{guess}»" if guess else "проверьте имя"
         problems.append(

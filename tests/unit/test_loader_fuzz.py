@@ -448,7 +448,8 @@ def test_any_bytes_in_a_flow_file_are_a_user_error(data):
         except FlowError as err:
             assert all(line.startswith(f"{path}") for line in str(err).split("\n")), str(err)
         except UserError as err:
-            assert str(err).startswith(f"{path}: ") and "\n" not in str(err)
+            # a byte that is not UTF-8 is placed at its line:col, other reasons name the file alone
+            assert re.match(rf"{re.escape(str(path))}(:\d+:\d+)?: ", str(err)) and "\n" not in str(err)
 
 
 # ------------------------------------------------------------------ hand-picked inputs, one per bug
