@@ -86,7 +86,7 @@ class Call:
         self.flow = line.flow
         self.clock = clock
         self.observers = list(observers)
-        self.prompts = Prompts(line.flow, line.hours, clock)
+        self.prompts = Prompts(line.flow, line.hours, clock, line.schedules)
         self.state = self.flow.meta.start  # the machine's model attribute
         self.started_at: datetime = clock()
         rng = random.Random(seed)

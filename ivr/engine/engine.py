@@ -25,15 +25,7 @@ class Engine:
         self.flow = flow
         meta = flow.meta
         hours = _hours(flow, meta.hours) if meta.hours else None
-        # named schedules that conditions ask about (``if: open home_visits``)
-        named = {
-            name
-            for state in flow.states.values()
-            for branch in state.next
-            if branch.if_
-            for name in flow.condition(branch.if_).schedules()
-        }
-        schedules = {name: _hours(flow, name) for name in sorted(named)}
+        schedules = {name: _hours(flow, name) for name in sorted(flow.named_schedules)}
         self.machine = FlowMachine(flow)
         self.line = Line(flow, self.machine, hours, ZoneInfo(meta.timezone), schedules)
 

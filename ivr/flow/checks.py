@@ -17,7 +17,7 @@ from ivr.flow.conditions import CHOICE, ConditionError, Known, known_of, literal
 from ivr.flow.failure import ON_FAIL_NEXT, escalation_target, fail_route
 from ivr.flow.hints import closest
 from ivr.flow.model import Flow
-from ivr.flow.templates import BUILTINS, PLACEHOLDER, lookup_data, placeholders
+from ivr.flow.templates import BUILTINS, PLACEHOLDER, lookup_data, named_schedule, placeholders, prompt_texts
 from ivr.flow.yaml_source import Problem, Unreadable, preview
 from ivr.keypad import KEYS
 from ivr.understanding.confusable import Confusable, confusable_pairs
@@ -355,34 +355,12 @@ def _check_option_id(path: tuple, state: str, oid: str) -> Iterator[Problem]:
         yield Problem(path, f"states.{state}: пустой id пункта — назовите пункт, например «renew»")
 
 
-def _texts(spec: schema.FlowFile) -> Iterator[tuple[tuple, str]]:
-    meta = spec.flow
-    for field in ("unsolved", "ambiguous", "confirm", "declined", "nomatch", "noinput"):
-        for i, text in enumerate(getattr(meta, field)):
-            yield ("flow", field, i), text
-    if meta.notice:
-        yield ("flow", "notice"), meta.notice
-    for gname, glob in spec.globals.items():
-        for i, text in enumerate(glob.say):
-            yield ("globals", gname, "say", i), text
-    for name, state in spec.states.items():
-        for field in ("say", "details", "noinput", "nomatch"):
-            for i, text in enumerate(getattr(state, field)):
-                yield ("states", name, field, i), text
-        for j, option in enumerate(state.options):
-            for i, text in enumerate(option.say):
-                yield ("states", name, "options", j, "say", i), text
-        if state.collect:
-            for i, text in enumerate(state.collect.invalid):
-                yield ("states", name, "collect", "invalid", i), text
-
-
 _BRACES = re.compile(r"\{[^{}]*\}|[{}]")
 
 
 def _check_templates(spec: schema.FlowFile, slots: set) -> Iterator[Problem]:
     known = sorted(BUILTINS | slots)
-    for path, text in _texts(spec):
+    for path, text in prompt_texts(spec):
         for stray in _BRACES.findall(PLACEHOLDER.sub("", text)):
             what = (f"непонятная подстановка «{preview(stray, 60)}»" if len(stray) > 1
                     else f"лишняя фигурная скобка «{stray}»")
@@ -407,6 +385,9 @@ def _check_templates(spec: schema.FlowFile, slots: set) -> Iterator[Problem]:
                                         "звонящему его не прочитать; укажите поле внутри: {data.блок.поле}")
                 continue
             if ref in BUILTINS or ref in slots:
+                continue
+            if named := named_schedule(ref):
+                yield from _check_schedule(spec, named[1], path, f"{_dotted(path)}: {{{ref}}}")
                 continue
             guess = closest(ref, known)
             hint = f"возможно, {{{guess}}}" if guess else (
@@ -671,7 +652,7 @@ def graph_warnings(spec: schema.FlowFile) -> list[Problem]:
 
 def _state_texts(spec: schema.FlowFile) -> Iterator[tuple[str, tuple, str]]:
     """Every prompt a state can say, with the state it is said in."""
-    for path, text in _texts(spec):
+    for path, text in prompt_texts(spec):
         if path[0] == "states":
             yield str(path[1]), path, text
 

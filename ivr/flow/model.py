@@ -15,6 +15,7 @@ from typing import Literal, NamedTuple
 from ivr.flow import schema
 from ivr.flow.conditions import Condition, known_of, parse
 from ivr.flow.failure import fail_route
+from ivr.flow.templates import named_schedule, placeholders, prompt_texts
 from ivr.flow.yaml_source import Pos, SourceMap
 from ivr.understanding.matcher import Choice, Matcher
 from ivr.understanding.semantic import Router, first_sentence
@@ -208,6 +209,21 @@ class Flow:
             if glob.goto:
                 edges.add(Edge("*", str(ChoiceRef("global", gname)), glob.goto))
         return frozenset(edges)
+
+    @cached_property
+    def named_schedules(self) -> frozenset[str]:
+        """Data blocks read as schedules besides flow.hours: by conditions (``if: open
+        home_visits``) and by prompts (``{hours.home_visits}``, ``{next_open.home_visits}``)."""
+        names = {
+            name
+            for state in self.states.values()
+            for branch in state.next
+            if branch.if_
+            for name in self.condition(branch.if_).schedules()
+        }
+        for _, text in prompt_texts(self.spec):
+            names.update(named[1] for ref in placeholders(text) if (named := named_schedule(ref)))
+        return frozenset(names)
 
     @cached_property
     def options(self) -> frozenset[tuple[str, str]]:

@@ -236,7 +236,7 @@ states:
       - goto: no_visits
   closed: {say: "Закрыто. Откроемся {next_open}. {hours}.", end: true}
   visits: {say: "Вызов на дом принимаем.", end: true}
-  no_visits: {say: "Вызов на дом — до 12:00.", end: true}
+  no_visits: {say: "Вызов на дом: {hours.home_visits}. Примем {next_open.home_visits}.", end: true}
 """
 
 
@@ -284,3 +284,13 @@ def test_when_is_only_for_dates():
     text = ASK_PHONE % ("", ", on_fail: next, when: past")
     assert "<flow>:5:56: states.ask.collect.when: только для type: date, а здесь phone — уберите when" \
         in load_error(text)
+
+
+def test_a_named_schedule_reads_in_prompts_like_the_flow_hours():
+    call = call_on(SCHEDULES, datetime.fromisoformat("2026-11-25T14:00:00+03:00"))
+    assert call.greeting == ["Вызов на дом: в понедельник с 08:00 до 12:00, во вторник выходной, в среду с 08:00 "
+                             "до 12:00, с четверга по воскресенье выходной (время московское). Примем в "
+                             "понедельник в 08:00."]
+    typo = SCHEDULES.replace("{next_open.home_visits}", "{next_open.home_visit}")
+    assert "<flow>:16:15: states.no_visits.say.0: {next_open.home_visit}: в data: нет блока «home_visit»" \
+        in load_error(typo)
