@@ -21,6 +21,7 @@ Span = tuple[time, time]
 # Holidays may close a line for a long stretch (New Year: ten days); a search for the next opening
 # looks this far ahead.
 LOOKAHEAD_DAYS = 60
+HOLIDAYS_AHEAD_DAYS = 14  # holidays {hours} names to a caller
 
 
 def _parse(span: str) -> Span:
@@ -72,7 +73,7 @@ class Hours:
         when = "сегодня" if days == 0 else "завтра" if days == 1 else _DAY_AT[opening.weekday()]
         return f"{when} в {opening:%H:%M}"
 
-    def describe_week(self) -> str:
+    def describe_week(self, moment: datetime | None = None) -> str:
         """The schedule in words that read well on screen and aloud, grouping equal days:
         "с понедельника по пятницу с 08:00 до 20:00, в субботу с 09:00 до 18:00, в воскресенье выходной"."""
         parts: list[str] = []
@@ -88,7 +89,12 @@ class Hours:
             i = j + 1
         zone = "время московское" if str(self.tz) == "Europe/Moscow" else f"часовой пояс {self.tz}"
         holidays = ""
-        if self.holidays:
-            shown = ", ".join(f"{d:%d.%m.%Y}" for d in sorted(self.holidays))
+        # a caller hears the holidays of the next two weeks, not a year of them
+        soon = sorted(self.holidays)
+        if moment is not None:
+            today = self.local(moment).date()
+            soon = [d for d in soon if today <= d <= today + timedelta(days=HOLIDAYS_AHEAD_DAYS)]
+        if soon:
+            shown = ", ".join(f"{d:%d.%m.%Y}" for d in soon)
             holidays = f"; в праздничные дни ({shown}) — выходной"
         return f"{', '.join(parts)} ({zone}){holidays}"

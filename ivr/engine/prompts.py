@@ -65,14 +65,18 @@ class Prompts:
         named = named_schedule(name)
         if named and named[1] in self.schedules:
             hours = self.schedules[named[1]]
-            return hours.describe_week() if named[0] == "hours" else hours.describe_next_open(self.clock())
+            return (
+                hours.describe_week(self.clock())
+                if named[0] == "hours"
+                else hours.describe_next_open(self.clock())
+            )
         return ""
 
     def _next_open(self, facts: PromptFacts) -> str:
         return self.hours.describe_next_open(self.clock()) if self.hours else ""
 
     def _week(self, facts: PromptFacts) -> str:
-        return self.hours.describe_week() if self.hours else ""
+        return self.hours.describe_week(self.clock()) if self.hours else ""
 
     def _now(self, facts: PromptFacts) -> str:
         moment = self.hours.local(self.clock()) if self.hours else self.clock()

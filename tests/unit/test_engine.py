@@ -335,7 +335,8 @@ states:
 def test_schedule_is_said_in_words_that_read_aloud(engine):
     assert engine.hours.describe_week() == (
         "с понедельника по четверг с 09:00 до 18:00, в пятницу с 09:00 до 17:00, "
-        "в субботу с 10:00 до 14:00, в воскресенье выходной (время московское)")
+        "в субботу с 10:00 до 14:00, в воскресенье выходной (время московское); "
+        "в праздничные дни (31.12.2026, 01.01.2027) — выходной")
 
 
 def test_any_state_name_and_option_id_works_the_machine_keeps_triggers_apart():
