@@ -237,12 +237,21 @@ class Schedule(Strict):
     holidays: list[date] = Field(default_factory=list)
 
 
+def _unchanged(value: object) -> object:
+    return value
+
+
+# A part is checked where a state uses it (its errors then point into the part); the JSON Schema still
+# offers a state's fields inside it, for the editor.
+Parts = Annotated[dict[str, dict[str, object]], BeforeValidator(_unchanged, json_schema_input_type=dict[str, State])]
+
+
 class FlowFile(Strict):
     flow: FlowMeta
     # files with more states:, globals:, data:, parts: (ivr.flow.include folds them in before this)
     include: TextList = Field(default_factory=list)
     data: dict[str, object] = Field(default_factory=dict)
     # named sets of state fields a state takes with use: (checked where they are used)
-    parts: dict[str, dict[str, object]] = Field(default_factory=dict)
+    parts: Parts = Field(default_factory=dict)
     globals: dict[str, Global] = Field(default_factory=dict)
     states: dict[str, State]
