@@ -278,7 +278,7 @@ def _check_values(name: str, state: schema.State, spec: schema.FlowFile, known: 
         if not state.options:
             yield Problem(spath, f"states.{name}.store: запоминать нечего — store: записывает id выбранного "
                                  "пункта меню, а у состояния нет options")
-        elif state.store in spec_collects(spec):
+        elif state.store in _collected(spec):
             yield Problem(spath, f"states.{name}.store: слот «{state.store}» уже собирает collect — "
                                  f"назовите слот выбора иначе, например «{state.store}_choice»")
     sets: list[tuple[tuple, str, str]] = [((*path, "set", slot), slot, value) for slot, value in state.set.items()]
@@ -297,7 +297,7 @@ def _check_values(name: str, state: schema.State, spec: schema.FlowFile, known: 
             yield Problem(spath, f"{_dotted(spath)}: {err}")
 
 
-def spec_collects(spec: schema.FlowFile) -> set[str]:
+def _collected(spec: schema.FlowFile) -> set[str]:
     return {s.collect.slot for s in spec.states.values() if s.collect}
 
 

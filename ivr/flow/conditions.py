@@ -16,12 +16,13 @@ branches on what the caller did not manage to say.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
 
 from ivr.flow import schema
+from ivr.flow.hints import closest
 from ivr.understanding.normalize import normalize
 
 ORDERED_KINDS = ("number", "digits", "date")
@@ -184,7 +185,7 @@ class Known:
 
 def parse(text: str, known: Known = Known()) -> Condition:
     """The compiled condition, or ConditionError saying what is wrong and what to write."""
-    tokens = [t for t in _TOKEN.findall(text)]
+    tokens = _TOKEN.findall(text)
     if not tokens:
         raise ConditionError(f"пустое условие — {SYNTAX_HINT}")
     parser = _Parser(tokens, known)
@@ -252,7 +253,7 @@ class _Parser:
         if token == "visited":
             state = self.take()
             if self.known.states is not None and state not in self.known.states:
-                raise ConditionError(f"нет состояния «{state}» — {self._hint(state, self.known.states)}")
+                raise ConditionError(f"нет состояния «{state}» — {_hint(state, self.known.states)}")
             return Visited(state)
         raise ConditionError(f"непонятно «{token}» — {SYNTAX_HINT}")
 
@@ -276,7 +277,7 @@ class _Parser:
             raise ConditionError(f"«{name}» — не имя слота: латинские строчные буквы, цифры и «_»")
         if kinds is not None and name not in kinds:
             raise ConditionError(f"нет слота «{name}» — его должен собирать какой-то collect, задавать "
-                                 f"set: или store: ({self._hint(name, kinds)})")
+                                 f"set: или store: ({_hint(name, kinds)})")
         return name
 
     def compare(self, name: str) -> Condition:
@@ -300,18 +301,19 @@ class _Parser:
             allowed = self.known.choices.get(slot, frozenset())
             if literal not in allowed:
                 raise ConditionError(f"в {slot} записывается выбранный пункт меню, а пункта «{raw}» там "
-                                     f"нет — {self._hint(str(literal), allowed, 'допустимы: ')}")
+                                     f"нет — {_hint(str(literal), allowed, listing=True)}")
         return Compare(slot, op, literal, read)
 
-    @staticmethod
-    def _hint(word: str, known: object, prefix: str = "возможно, ") -> str:
-        from ivr.flow.hints import closest
 
-        names = sorted(map(str, known))  # type: ignore[call-overload]
-        guess = closest(word, names)
-        if guess:
-            return f"возможно, «{guess}»"
-        return prefix + ", ".join(names[:10]) if names and prefix != "возможно, " else "исправьте имя"
+def _hint(word: str, known: Iterable[str], listing: bool = False) -> str:
+    """«возможно, «home»», else (``listing``) the names there are, else a plain request."""
+    names = sorted(known)
+    guess = closest(word, names)
+    if guess:
+        return f"возможно, «{guess}»"
+    if listing and names:
+        return "допустимы: " + ", ".join(names[:10])
+    return "исправьте имя"
 
 
 def _int(text: str) -> int:

@@ -15,6 +15,7 @@ in a field a state took from a part points into the part.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ivr.errors import UserError
@@ -25,13 +26,16 @@ SECTIONS = ("states", "globals", "data", "parts")
 MAX_DEPTH = 10  # includes of includes; a deeper chain is a loop that got past the check, or a mistake
 
 
-def merge_includes(raw: dict, smap: SourceMap, path: Path, problems: list[Problem], read) -> None:
+Read = Callable[[Path], str]
+
+
+def merge_includes(raw: dict, smap: SourceMap, path: Path, problems: list[Problem], read: Read) -> None:
     """Fold the files ``raw["include"]`` names into ``raw``; ``read(path)`` returns a file's text or
     raises UserError. Positions of what is folded in are copied into ``smap`` with their file."""
     _include(raw, smap, path, problems, read, (path.resolve(),), None, str(path))
 
 
-def _include(raw: dict, smap: SourceMap, path: Path, problems: list[Problem], read, chain: tuple[Path, ...],
+def _include(raw: dict, smap: SourceMap, path: Path, problems: list[Problem], read: Read, chain: tuple[Path, ...],
              here: str | None, root: str) -> None:
     """``here``: how the file of ``raw`` is shown (None for the loaded file itself), ``root``: the
     loaded file's name, for «already defined there»."""
