@@ -27,8 +27,8 @@ class GiveUp:
     """Leave the state by this machine trigger kind."""
 
     via: Literal["fail", "escalate", "next"]
-    # left by the flow-wide default (a collect without a route of its own): the caller is told
-    # first that the value was not recorded (flow.collect_failed)
+    # the caller is told first that the value was not recorded (flow.collect_failed): on_fail: next
+    # and the flow-wide escalation lead to states that do not say so themselves
     announce: bool = False
 
 
@@ -49,7 +49,7 @@ def after_miss(
         if state.collect:
             route = fail_route(state, flow.spec)
             # the loader refuses a collect without a route; "next" keeps the slot marked invalid
-            return GiveUp(route.via if route is not None else "next", route is not None and route.implicit)
+            return GiveUp(route.via if route is not None else "next", route is not None and route.announce)
         if state_name in escalation:
             return GiveUp("escalate")
     if cause == "nomatch" and not heard.strip():

@@ -202,7 +202,7 @@ class FlowMeta(Strict):
     noinput: TextList = Field(
         default_factory=lambda: ["Я вас не слышу. {menu_hint}"]
     )
-    # said before a collect whose tries ran out escalates by default (flow.escalate)
+    # said when a collect's tries ran out and it goes on (on_fail: next) or escalates by default
     collect_failed: TextList = Field(
         default_factory=lambda: ["Не получилось записать ответ."]
     )

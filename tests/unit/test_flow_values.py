@@ -55,7 +55,7 @@ def test_a_failed_collect_on_fail_next_goes_on_and_never_speaks_the_rejected_wor
     call.speech("дальше дата где")
     turn = call.speech("дальше дата где")
     assert call.state == "done"
-    assert turn.said == ["Перезвоним на не указано."]
+    assert turn.said == ["Не получилось записать ответ.", "Перезвоним на не указано."]
 
 
 def test_on_fail_wins_over_the_flow_escalation():
