@@ -103,3 +103,23 @@ def test_includes_nest_and_ivr_check_names_the_included_file(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert f"{tmp_path}/shared/operator.yaml:2:3: предупреждение: states.spare: в это состояние не попасть" \
         in proc.stdout, proc.stdout
+
+
+def test_the_state_wins_over_its_parts_and_an_earlier_part_over_a_later_one():
+    from ivr.flow.loader import parse_flow
+
+    flow = parse_flow("""\
+flow: {id: p, title: P, start: a}
+parts:
+  first: {nomatch: ["первая"], noinput: ["тишина первой"]}
+  second: {nomatch: ["вторая"], noinput: ["тишина второй"], retries: 2}
+states:
+  a:
+    say: "Меню"
+    use: [first, second]
+    noinput: ["своя тишина"]
+    options: [{id: x, keys: "1", goto: b}]
+  b: {say: "Конец", end: true}
+""")
+    state = flow.states["a"]
+    assert (state.nomatch, state.noinput, state.retries) == (["первая"], ["своя тишина"], 2)
