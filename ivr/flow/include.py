@@ -32,13 +32,14 @@ Read = Callable[[Path], str]
 def merge_includes(raw: dict, smap: SourceMap, path: Path, problems: list[Problem], read: Read) -> None:
     """Fold the files ``raw["include"]`` names into ``raw``; ``read(path)`` returns a file's text or
     raises UserError. Positions of what is folded in are copied into ``smap`` with their file."""
-    _include(raw, smap, path, problems, read, (path.resolve(),), None, str(path))
+    _include(raw, smap, path, problems, read, (path.resolve(),), None, str(path), set())
 
 
 def _include(raw: dict, smap: SourceMap, path: Path, problems: list[Problem], read: Read, chain: tuple[Path, ...],
-             here: str | None, root: str) -> None:
+             here: str | None, root: str, done: set[Path]) -> None:
     """``here``: how the file of ``raw`` is shown (None for the loaded file itself), ``root``: the
-    loaded file's name, for «already defined there»."""
+    loaded file's name, for «already defined there»; ``done``: files already folded in — two parts
+    that both include a third share it, they do not define its names twice."""
     names = raw.get("include")
     if names is None:
         return
@@ -61,6 +62,9 @@ def _include(raw: dict, smap: SourceMap, path: Path, problems: list[Problem], re
             problems.append(Problem(("include", i), f"include: файл включает сам себя ({way}) — уберите "
                                                     "это включение", where))
             continue
+        if target.resolve() in done:
+            continue
+        done.add(target.resolve())
         if len(chain) > MAX_DEPTH:
             problems.append(Problem(("include", i), f"include: включения вложены глубже {MAX_DEPTH} "
                                                     "уровней — включайте части из главного файла", where))
@@ -83,7 +87,7 @@ def _include(raw: dict, smap: SourceMap, path: Path, problems: list[Problem], re
             problems.append(Problem((), f"файл части сценария — набор разделов {', '.join(SECTIONS)}",
                                     _at(pmap.find(()), shown)))
             continue
-        _include(part, pmap, target, problems, read, (*chain, target.resolve()), shown, root)
+        _include(part, pmap, target, problems, read, (*chain, target.resolve()), shown, root, done)
         _fold(raw, smap, part, pmap, shown, problems, root)
 
 

@@ -98,7 +98,9 @@ def test_a_missing_part_file_is_reported_at_the_include(tmp_path):
 def test_includes_nest_and_ivr_check_names_the_included_file(tmp_path):
     identity = "include: [operator.yaml]\n" + IDENTITY
     operator = "states:\n  spare: {say: \"Никто сюда не придёт\", end: true}\n"
-    path = write(tmp_path, identity=identity, operator=operator)
+    # the main file includes operator.yaml too: one file included twice is folded in once
+    main = MAIN.replace("include: [shared/identity.yaml]", "include: [shared/identity.yaml, shared/operator.yaml]")
+    path = write(tmp_path, main=main, identity=identity, operator=operator)
     proc = ivr_here("check", path)
     assert proc.returncode == 0, proc.stderr
     assert f"{tmp_path}/shared/operator.yaml:2:3: предупреждение: states.spare: в это состояние не попасть" \
