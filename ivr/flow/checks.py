@@ -670,6 +670,8 @@ def _slots_before_collect(spec: schema.FlowFile) -> Iterator[Problem]:
         given += [*state.set, *(slot for o in state.options for slot in o.set)]
         for slot in given:
             collectors.setdefault(slot, set()).add(name)
+    # a state's own set: is given on entering, before its prompts: those may say it
+    on_entry = {(slot, name) for name, state in spec.states.items() for slot in state.set}
     uses: dict[str, list[tuple[str, tuple]]] = {}
     for name, path, text in _state_texts(spec):
         for ref in dict.fromkeys(placeholders(text)):
@@ -691,7 +693,7 @@ def _slots_before_collect(spec: schema.FlowFile) -> Iterator[Problem]:
         entered = _walk(spec, frozenset(where), skip_if=f"has {slot}")
         said: set[tuple] = set()
         for name, path in places:
-            if name not in entered or path in said:
+            if name not in entered or path in said or (slot, name) in on_entry:
                 continue
             said.add(path)
             asked = ", ".join(sorted(where))

@@ -295,3 +295,13 @@ def test_a_named_schedule_reads_in_prompts_like_the_flow_hours():
     typo = SCHEDULES.replace("{next_open.home_visits}", "{next_open.home_visit}")
     assert "<flow>:16:15: states.no_visits.say.0: {next_open.home_visit}: в data: нет блока «home_visit»" \
         in load_error(typo)
+
+
+def test_a_slot_set_on_entering_may_be_said_there_but_a_stored_choice_only_after_the_menu():
+    from ivr.flow.checks import flow_warnings
+
+    text = CHOICE.replace('  route:\n    set: {checked: "да"}\n', '  route:\n    set: {checked: "да"}\n    say: "Проверено: {checked}."\n')
+    assert flow_warnings(parse_flow(text), meaning=False) == []
+    early = CHOICE.replace('say: "Вызвать врача', 'say: "Вы выбрали {visit}. Вызвать врача')
+    (warning,) = flow_warnings(parse_flow(early), meaning=False)
+    assert warning.message.startswith("states.kind.say.0: {visit} может прозвучать до того, как слот собран"), warning
