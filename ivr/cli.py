@@ -89,10 +89,11 @@ def _moment(now: str | None) -> datetime | None:
 
 
 def _clock(now: str | None):
-    from ivr.engine.clock import ManualClock, system_clock
+    """The clock of an interactive rehearsal: real time, from ``--now`` if given."""
+    from ivr.engine.clock import StartedClock, system_clock
 
     moment = _moment(now)
-    return system_clock if moment is None else ManualClock(moment)
+    return system_clock if moment is None else StartedClock(moment)
 
 
 @app.command()
@@ -156,7 +157,7 @@ def check(
     model: Annotated[str | None, typer.Option("--model", help="Проверить и словарь этой модели Vosk")] = None,
 ) -> None:
     """Проверить сценарии: все ошибки сразу, с файлом, строкой и столбцом."""
-    from ivr.flow.checks import flow_warnings
+    from ivr.flow.checks import failure_notes, flow_warnings
     from ivr.flow.loader import load_flow
     from ivr.understanding.plural import counted
 
@@ -171,9 +172,11 @@ def check(
         loaded.append(flow)
         out.print(f"{path}: ок — {counted(len(flow.states), 'состояние')}, {counted(len(flow.edges), 'переход')}",
                   markup=False)
-        for warning in flow_warnings(flow):  # reported, never a failure
-            where = f"{path}:{warning.pos.line}:{warning.pos.col}" if warning.pos else str(path)
-            out.print(f"{where}: предупреждение: {warning.message}", markup=False)
+        # warnings are reported, never a failure; notes say where a failed collect goes by default
+        for kind, found in (("предупреждение", flow_warnings(flow)), ("примечание", failure_notes(flow))):
+            for item in found:
+                where = item.pos.where(path) if item.pos else str(path)
+                out.print(f"{where}: {kind}: {item.message}", markup=False)
     if broken:
         raise typer.Exit(2)
     if model is not None:

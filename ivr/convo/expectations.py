@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
 
-from ivr.convo.schema import Expect
+from ivr.convo.schema import ConvoFile, Expect
 from ivr.engine import Call, Turn
+from ivr.engine.records import Event
+from ivr.flow.hints import closest
+from ivr.flow.model import Flow
+from ivr.flow.yaml_source import Problem, preview
+
+EVENTS = typing.get_args(Event)
 
 
 @dataclass
@@ -56,6 +63,51 @@ def check(expect: Expect, call: Call, said: list[str], turns: list[Turn]) -> lis
         happened = f"{taken[-1].outcome} ({taken[-1].hints} hints)" if taken else "шаг не начат"
         if not taken or taken[-1].outcome != outcome:
             problems.append((f"steps.{state}: {outcome}", f"steps.{state}: {happened}"))
+    return problems
+
+
+def unknown_names(convo: ConvoFile, flow: Flow) -> list[Problem]:
+    """Names in ``expect:`` that the flow does not have: a typo there failed every run with a
+    mismatch («state: mian» ≠ «state: main») that read like a fault of the flow."""
+    problems: list[Problem] = []
+    choices = (
+        {o.id for s in flow.states.values() for o in s.options} | set(flow.globals) | set(flow.slot_kinds)
+    )
+
+    def unknown(path: tuple[object, ...], what: str, name: str, known: typing.Collection[str]) -> None:
+        guess = closest(name, sorted(known))
+        hint = f"возможно, «{guess}»" if guess else "проверьте имя"
+        problems.append(
+            Problem(
+                path,
+                f"{'.'.join(map(str, path))}: {what} «{preview(name, 60)}» нет в сценарии "
+                f"{flow.source} — {hint}",
+                convo._positions.find(path),
+            )
+        )
+
+    for n, step in enumerate(convo.turns):
+        expect = step.expect
+        if expect is None:
+            continue
+        path = ("turns", n, "expect")
+        if expect.state is not None and expect.state not in flow.states:
+            unknown((*path, "state"), "состояния", expect.state, flow.states)
+        if expect.match is not None and expect.match not in choices:
+            unknown((*path, "match"), "пункта, команды или слота", expect.match, choices)
+        if expect.event is not None and expect.event not in EVENTS:
+            where = (*path, "event")
+            problems.append(
+                Problem(
+                    where,
+                    f"turns.{n}.expect.event: события «{preview(expect.event, 60)}» не "
+                    f"бывает — допустимы: {', '.join(e for e in EVENTS if e != 'ended')}",
+                    convo._positions.find(where),
+                )
+            )
+        for slot in expect.slots:
+            if slot not in flow.slot_kinds:
+                unknown((*path, "slots", slot), "слота", slot, flow.slot_kinds)
     return problems
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ivr.convo.expectations import Failure, check
+from ivr.convo.expectations import Failure, check, unknown_names
 from ivr.convo.schema import ConvoFile, ConvoTurn, load_convo
 from ivr.engine import Call, Engine, Input, ManualClock, Turn, system_clock
 from ivr.engine.clock import Clock
@@ -88,6 +88,9 @@ def run_convo(
     hear_audio: HearAudio | None = None,
     keep_personal_data: bool = False,
 ) -> ConvoResult:
+    unknown = unknown_names(convo, engine.flow)
+    if unknown:
+        raise FlowError(name, unknown)
     clock = ManualClock(convo.now) if convo.now else system_clock
     try:
         call = engine.start_call(

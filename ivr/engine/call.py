@@ -12,9 +12,9 @@ import random
 import re
 import secrets
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from ivr.engine import interpret
@@ -63,6 +63,7 @@ class Line:
     machine: FlowMachine
     hours: Hours | None
     zone: ZoneInfo
+    schedules: Mapping[str, Hours] = field(default_factory=dict)  # named ones, for ``open <name>``
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ class Call:
         self.flow = line.flow
         self.clock = clock
         self.observers = list(observers)
-        self.prompts = Prompts(line.flow, line.hours, clock)
+        self.prompts = Prompts(line.flow, line.hours, clock, line.schedules)
         self.state = self.flow.meta.start  # the machine's model attribute
         self.started_at: datetime = clock()
         rng = random.Random(seed)
@@ -253,6 +254,8 @@ class Call:
             if item.item not in known:
                 self.checklist.append(ChecklistEntry(item.item, item.slot, self.state))
                 known.add(item.item)
+        if state.set:
+            self._assign(state.set)
         if not self._quiet_entry:
             self._page(state)
         if state.end:
@@ -274,19 +277,23 @@ class Call:
         return "missing", None
 
     def holds(self, condition: str) -> bool:
-        word, _, slot = condition.partition(" ")
-        if word in ("open", "closed"):
-            hours = self.line.hours
-            is_open = hours is None or hours.is_open(self.clock())
-            return is_open if word == "open" else not is_open
-        if word == "visited":  # which path brought the call here: a shared chain returns to its topic
-            return slot in self.trail
-        value = self.slots.get(slot)
-        if word == "has":
-            return value is not None and value.valid
-        if word == "missing":
-            return value is None
-        return value is not None and not value.valid  # invalid
+        """Whether a ``next`` branch's condition holds now (``ivr.flow.conditions``); «visited»
+        asks which path brought the call here, so a shared chain returns to its topic."""
+        return self.flow.condition(condition).holds(self)
+
+    def is_open(self, schedule: str | None) -> bool:
+        hours = self.line.hours if schedule is None else self.line.schedules[schedule]
+        return hours is None or hours.is_open(self.clock())
+
+    def today(self) -> date:
+        return self.local_time(self.clock()).date()
+
+    def _assign(self, values: Mapping[str, str], shown: Mapping[str, str] | None = None) -> None:
+        """Slots given by the flow itself (``set:``, ``store:``): valid, never asked, not personal."""
+        for slot, value in values.items():
+            collect = self.flow.collects.get(slot)
+            kind = collect.type if collect is not None else "text"  # a stored choice is plain text
+            self.slots[slot] = SlotValue(slot, kind, value, (shown or {}).get(slot, value), True, None, 0)
 
     def _fire(self, kind: TriggerKind, arg: str = "") -> None:
         """Fire one machine event, record the edge taken, then follow pass-through states."""
@@ -410,7 +417,13 @@ class Call:
             else:
                 self._back()
             return chosen(ref, score)
-        option = next(o for o in self.flow.states[self.state].options if o.id == ref.id)
+        state = self.flow.states[self.state]
+        option = next(o for o in state.options if o.id == ref.id)
+        if state.store:
+            label = self.flow.menu(self.state).labels[ref]
+            self._assign({state.store: option.id}, {state.store: label})
+        if option.set:
+            self._assign(option.set)
         self._step_done(not option.skips_step)
         self._say(option.say)
         if said is not None and option.skips_step:
@@ -459,7 +472,9 @@ class Call:
         collect = self.flow.states[self.state].collect
         assert collect is not None
         parsed = slot_type(collect.type).parse(
-            text, keyed, Limits(collect.min_digits, collect.max_digits, self.reference)
+            text,
+            keyed,
+            Limits(collect.min_digits, collect.max_digits, self.reference, self.today(), collect.when),
         )
         previous = self.slots.get(collect.slot)
         self.slots[collect.slot] = SlotValue(
@@ -498,6 +513,8 @@ class Call:
         outcome = after_miss(self.flow, self.state, self.failures, cause, self.line.machine.escalation, heard)
         if isinstance(outcome, GiveUp):
             self._step_done(False)
+            if outcome.announce:
+                self._say(self.flow.meta.collect_failed)
             self._fire(outcome.via)
             return cause if outcome.via == "next" else "escalated"
         self._say([outcome.text])

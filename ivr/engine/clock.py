@@ -6,6 +6,7 @@ convo test can say ``now: 2026-11-28T19:30:00+03:00`` and get Saturday evening, 
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
@@ -31,3 +32,18 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
+
+
+class StartedClock:
+    """A real clock that starts at a chosen moment: a rehearsal with ``--now`` is set on Saturday
+    evening, yet its minutes pass as the caller's do — a clock that stood still wrote «длительность
+    0.0 с» into the report of every such call."""
+
+    def __init__(self, start: datetime):
+        if start.tzinfo is None:
+            raise ValueError("StartedClock needs an aware datetime (with a UTC offset)")
+        self.start = start
+        self._began = time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self._began)

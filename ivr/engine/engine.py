@@ -16,17 +16,18 @@ from ivr.flow.model import Flow
 from ivr.flow.schema import Schedule
 
 
+def _hours(flow: Flow, block: str) -> Hours:
+    return Hours.from_schedule(Schedule.model_validate(flow.data[block]), flow.meta.timezone)
+
+
 class Engine:
     def __init__(self, flow: Flow):
         self.flow = flow
         meta = flow.meta
-        hours = (
-            Hours.from_schedule(Schedule.model_validate(flow.data[meta.hours]), meta.timezone)
-            if meta.hours
-            else None
-        )
+        hours = _hours(flow, meta.hours) if meta.hours else None
+        schedules = {name: _hours(flow, name) for name in sorted(flow.named_schedules)}
         self.machine = FlowMachine(flow)
-        self.line = Line(flow, self.machine, hours, ZoneInfo(meta.timezone))
+        self.line = Line(flow, self.machine, hours, ZoneInfo(meta.timezone), schedules)
 
     @property
     def hours(self) -> Hours | None:

@@ -17,7 +17,14 @@ _DAY_FROM = ("понедельника", "вторника", "среды", "че
 _DAY_TO = ("понедельник", "вторник", "среду", "четверг", "пятницу", "субботу", "воскресенье")
 
 
-def _parse(span: str) -> tuple[time, time]:
+Span = tuple[time, time]
+# Holidays may close a line for a long stretch (New Year: ten days); a search for the next opening
+# looks this far ahead.
+LOOKAHEAD_DAYS = 60
+HOLIDAYS_AHEAD_DAYS = 14  # holidays {hours} names to a caller
+
+
+def _parse(span: str) -> Span:
     start, end = span.split("-")
     end_t = time(23, 59, 59) if end == "24:00" else time.fromisoformat(end)
     return time.fromisoformat(start), end_t
@@ -26,33 +33,35 @@ def _parse(span: str) -> tuple[time, time]:
 @dataclass(frozen=True)
 class Hours:
     tz: ZoneInfo
-    week: tuple[tuple[time, time] | None, ...]  # Monday first; None = closed all day
+    week: tuple[tuple[Span, ...], ...]  # Monday first; () = closed all day; spans in order
     source: str | None = None
+    holidays: frozenset[date] = frozenset()  # closed all day
 
     @classmethod
     def from_schedule(cls, schedule: Schedule, default_tz: str) -> Hours:
-        week = tuple(_parse(v) if (v := getattr(schedule, d)) else None for d in DAYS)
-        return cls(ZoneInfo(schedule.timezone or default_tz), week, schedule.source)
+        week = tuple(tuple(sorted(map(_parse, getattr(schedule, d) or ()))) for d in DAYS)
+        return cls(ZoneInfo(schedule.timezone or default_tz), week, schedule.source, frozenset(schedule.holidays))
 
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.tz)
 
+    def spans(self, day: date) -> tuple[Span, ...]:
+        return () if day in self.holidays else self.week[day.weekday()]
+
     def is_open(self, moment: datetime) -> bool:
         now = self.local(moment)
-        span = self.week[now.weekday()]
-        return span is not None and span[0] <= now.time() < span[1]
+        clock = now.time()
+        return any(start <= clock < end for start, end in self.spans(now.date()))
 
     def next_open(self, moment: datetime) -> datetime | None:
         """The next opening instant strictly after ``moment`` (in the line's zone)."""
         now = self.local(moment)
-        for ahead in range(8):
+        for ahead in range(LOOKAHEAD_DAYS):
             day: date = now.date() + timedelta(days=ahead)
-            span = self.week[day.weekday()]
-            if span is None:
-                continue
-            opening = datetime.combine(day, span[0], tzinfo=self.tz)
-            if opening > now:
-                return opening
+            for start, _ in self.spans(day):
+                opening = datetime.combine(day, start, tzinfo=self.tz)
+                if opening > now:
+                    return opening
         return None
 
     def describe_next_open(self, moment: datetime) -> str:
@@ -64,7 +73,7 @@ class Hours:
         when = "сегодня" if days == 0 else "завтра" if days == 1 else _DAY_AT[opening.weekday()]
         return f"{when} в {opening:%H:%M}"
 
-    def describe_week(self) -> str:
+    def describe_week(self, moment: datetime | None = None) -> str:
         """The schedule in words that read well on screen and aloud, grouping equal days:
         "с понедельника по пятницу с 08:00 до 20:00, в субботу с 09:00 до 18:00, в воскресенье выходной"."""
         parts: list[str] = []
@@ -74,9 +83,18 @@ class Hours:
             while j + 1 < 7 and self.week[j + 1] == self.week[i]:
                 j += 1
             days = _DAY_AT[i] if i == j else f"с {_DAY_FROM[i]} по {_DAY_TO[j]}"
-            span = self.week[i]
-            hours = "выходной" if span is None else f"с {span[0]:%H:%M} до {span[1]:%H:%M}"
+            spans = self.week[i]
+            hours = " и ".join(f"с {a:%H:%M} до {b:%H:%M}" for a, b in spans) if spans else "выходной"
             parts.append(f"{days} {hours}")
             i = j + 1
         zone = "время московское" if str(self.tz) == "Europe/Moscow" else f"часовой пояс {self.tz}"
-        return f"{', '.join(parts)} ({zone})"
+        holidays = ""
+        # a caller hears the holidays of the next two weeks, not a year of them
+        soon = sorted(self.holidays)
+        if moment is not None:
+            today = self.local(moment).date()
+            soon = [d for d in soon if today <= d <= today + timedelta(days=HOLIDAYS_AHEAD_DAYS)]
+        if soon:
+            shown = ", ".join(f"{d:%d.%m.%Y}" for d in soon)
+            holidays = f"; в праздничные дни ({shown}) — выходной"
+        return f"{', '.join(parts)} ({zone}){holidays}"

@@ -20,6 +20,7 @@ from typing import Any, Literal, NamedTuple
 
 from transitions import EventData, Machine
 
+from ivr.flow.failure import escalation_target, fail_route
 from ivr.flow.model import Flow
 
 TriggerKind = Literal["option", "next", "escalate", "fail", "global"]
@@ -79,15 +80,15 @@ class FlowMachine:
                     self._name("next", name),
                     conditions=conditions,
                 )
-            if state.options or state.collect:
-                # a collect escalates only if it says so: the flow-wide operator escalation is for
-                # menus, a caller who cannot dictate a number goes on without it
-                target = state.escalate or (None if state.collect else meta.escalate)
-                if target:
-                    self.escalation[name] = target
-                    add("escalate", [name], "", target, self._name("escalate", name))
-            if state.collect and state.collect.on_fail:
-                add("fail", [name], "", state.collect.on_fail, self._name("fail", name))
+            # where too many misses lead: a menu escalates, a collect follows its failure route
+            # (ivr.flow.failure decides both, for the checks and the diagram too)
+            target = escalation_target(state, flow.spec)
+            if target:
+                self.escalation[name] = target
+                add("escalate", [name], "", target, self._name("escalate", name))
+            route = fail_route(state, flow.spec)
+            if route is not None and route.via == "fail" and route.target:
+                add("fail", [name], "", route.target, self._name("fail", name))
         for gname, glob in flow.globals.items():
             if glob.goto is None:
                 continue

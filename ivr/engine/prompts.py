@@ -15,7 +15,7 @@ from typing import Protocol
 from ivr.engine.hours import Hours
 from ivr.engine.records import SlotValue
 from ivr.flow.model import ChoiceRef, Flow
-from ivr.flow.templates import lookup_data, render
+from ivr.flow.templates import lookup_data, named_schedule, render
 from ivr.slots import slot_type
 
 NOT_GIVEN = "не указано"  # what a prompt says for a slot without a valid value
@@ -35,10 +35,17 @@ class PromptFacts(Protocol):
 class Prompts:
     """Renders the flow's prompts for calls on one line (flow, hours, clock)."""
 
-    def __init__(self, flow: Flow, hours: Hours | None, clock: Callable[[], datetime]):
+    def __init__(
+        self,
+        flow: Flow,
+        hours: Hours | None,
+        clock: Callable[[], datetime],
+        schedules: Mapping[str, Hours] | None = None,
+    ):
         self.flow = flow
         self.hours = hours
         self.clock = clock
+        self.schedules = schedules or {}  # named ones: {hours.home_visits}
 
     def render(self, text: str, facts: PromptFacts) -> str:
         return render(text, lambda name: self._resolve(name, facts)).strip()
@@ -47,19 +54,29 @@ class Prompts:
         if name.startswith("data."):
             value = lookup_data(self.flow.data, name[5:])
             return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-        if name in self.flow.collects:
+        if name in self.flow.slot_kinds:
             value = facts.slots.get(name)
             return value.display if value is not None and value.valid else NOT_GIVEN
         if name in facts.context:
             return facts.context[name]
         builtin = self._builtins.get(name)
-        return builtin(self, facts) if builtin else ""
+        if builtin:
+            return builtin(self, facts)
+        named = named_schedule(name)
+        if named and named[1] in self.schedules:
+            hours = self.schedules[named[1]]
+            return (
+                hours.describe_week(self.clock())
+                if named[0] == "hours"
+                else hours.describe_next_open(self.clock())
+            )
+        return ""
 
     def _next_open(self, facts: PromptFacts) -> str:
         return self.hours.describe_next_open(self.clock()) if self.hours else ""
 
     def _week(self, facts: PromptFacts) -> str:
-        return self.hours.describe_week() if self.hours else ""
+        return self.hours.describe_week(self.clock()) if self.hours else ""
 
     def _now(self, facts: PromptFacts) -> str:
         moment = self.hours.local(self.clock()) if self.hours else self.clock()

@@ -2,8 +2,8 @@
 
 A state gets ``retries`` tries (its own or the flow's). Until they are used up the caller hears the
 reprompt for the cause — the n-th text for the n-th miss, the last one again after that; then a
-collect goes to its ``on_fail`` state, or escalates if it says so, or moves on with the slot marked
-invalid (the report shows it), and a menu escalates (its own ``escalate`` or the flow's).
+collect leaves by its failure route (``ivr.flow.failure``: on_fail, escalate, a ``next`` branch on
+the slot, or the flow's escalation), and a menu escalates (its own ``escalate`` or the flow's).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ivr.flow.failure import fail_route
 from ivr.flow.model import Flow
 
 Cause = Literal["nomatch", "noinput", "ambiguous", "confirm", "invalid"]
@@ -26,6 +27,9 @@ class GiveUp:
     """Leave the state by this machine trigger kind."""
 
     via: Literal["fail", "escalate", "next"]
+    # the caller is told first that the value was not recorded (flow.collect_failed): on_fail: next
+    # and the flow-wide escalation lead to states that do not say so themselves
+    announce: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,11 +47,9 @@ def after_miss(
     meta = flow.meta
     if failures >= (state.retries or meta.retries):
         if state.collect:
-            if state.collect.on_fail:
-                return GiveUp("fail")
-            if state_name in escalation:
-                return GiveUp("escalate")
-            return GiveUp("next")  # move on; the slot stays marked invalid
+            route = fail_route(state, flow.spec)
+            # the loader refuses a collect without a route; "next" keeps the slot marked invalid
+            return GiveUp(route.via if route is not None else "next", route is not None and route.announce)
         if state_name in escalation:
             return GiveUp("escalate")
     if cause == "nomatch" and not heard.strip():

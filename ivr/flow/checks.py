@@ -13,14 +13,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError
 
 from ivr.flow import schema
+from ivr.flow.conditions import CHOICE, ConditionError, Known, known_of, literal_of, parse
+from ivr.flow.failure import ON_FAIL_NEXT, escalation_target, fail_route
 from ivr.flow.hints import closest
 from ivr.flow.model import Flow
-from ivr.flow.templates import BUILTINS, PLACEHOLDER, lookup_data, placeholders
+from ivr.flow.templates import BUILTINS, PLACEHOLDER, lookup_data, named_schedule, placeholders, prompt_texts
 from ivr.flow.yaml_source import Problem, Unreadable, preview
 from ivr.keypad import KEYS
 from ivr.understanding.confusable import Confusable, confusable_pairs
 from ivr.understanding.matcher import has_words
 from ivr.understanding.normalize import normalize
+from ivr.understanding.plural import counted
 
 HOURS_RE = re.compile(r"([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)")
 SLOT_RE = re.compile(r"[a-z_][a-z0-9_]*")
@@ -30,13 +33,15 @@ def check_flow(spec: schema.FlowFile, declared: set[str] | None = None) -> list[
     """``declared``: every state name in the file, including states that failed the structure check
     (they are reported already; a reference to one must not be reported a second time)."""
     states = _States({**{n: None for n in declared or ()}, **spec.states})
-    slots = {s.collect.slot for s in spec.states.values() if s.collect}
+    known = known_of(spec, set(states))
+    slots = set(known.kinds or ())
     problems: list[Problem] = []
     problems += _check_meta(spec, states)
     for name, glob in spec.globals.items():
         problems += _check_global(name, glob, states)
     for name, state in spec.states.items():
         problems += _check_state(name, state, spec, slots, states)
+        problems += _check_values(name, state, spec, known)
     problems += _check_templates(spec, slots)
     problems += _check_auto_cycles(spec.states)
     return problems
@@ -74,7 +79,7 @@ def _check_meta(spec: schema.FlowFile, states: _States) -> Iterator[Problem]:
         yield Problem(("flow", "timezone"), f"flow.timezone: неизвестный часовой пояс «{zone}» — напишите, "
                                             "например, Europe/Moscow")
     if meta.hours is not None:
-        yield from _check_schedule(spec)
+        yield from _check_schedule(spec, meta.hours, ("flow", "hours"), "flow.hours")
 
 
 def _zone_exists(name: str) -> bool:
@@ -87,18 +92,17 @@ def _zone_exists(name: str) -> bool:
     return True
 
 
-_WEEK_HINT = ('в графике допустимы source, timezone и дни mon tue wed thu fri sat sun со значением '
-              '"ЧЧ:ММ-ЧЧ:ММ"')
+_WEEK_HINT = ('в графике допустимы source, timezone, holidays и дни mon tue wed thu fri sat sun со '
+              'значением "ЧЧ:ММ-ЧЧ:ММ" (несколько промежутков — через запятую)')
 
 
-def _check_schedule(spec: schema.FlowFile) -> Iterator[Problem]:
-    name = spec.flow.hours
-    if name is None:
-        return
+def _check_schedule(spec: schema.FlowFile, name: str, origin: tuple, field: str) -> Iterator[Problem]:
+    """The data block ``name`` as a weekly schedule; ``origin`` is where it is named (flow.hours or
+    a condition ``open <name>``), ``field`` how that place is called in the message."""
     block = spec.data.get(name)
     if block is None:
-        yield Problem(("flow", "hours"), f"flow.hours: в data: нет блока «{preview(name, 60)}» — добавьте "
-                                         f"data.{name} с часами работы (mon: \"08:00-20:00\" …)")
+        yield Problem(origin, f"{field}: в data: нет блока «{preview(name, 60)}» — добавьте "
+                              f"data.{name} с часами работы (mon: \"08:00-20:00\" …)")
         return
     if not isinstance(block, dict):
         yield Problem(("data", name), f"data.{name}: график должен быть набором полей, например "
@@ -111,13 +115,15 @@ def _check_schedule(spec: schema.FlowFile) -> Iterator[Problem]:
             if isinstance(e.get("input"), Unreadable):
                 continue
             loc = ("data", name, *e["loc"])
-            field = e["loc"][0] if e["loc"] else ""
+            key = e["loc"][0] if e["loc"] else ""
             if e["type"] == "extra_forbidden":
-                message = f"неизвестное поле «{preview(str(field), 60)}» — {_WEEK_HINT}"
-            elif field in ("source", "timezone"):
+                message = f"неизвестное поле «{preview(str(key), 60)}» — {_WEEK_HINT}"
+            elif key in ("source", "timezone"):
                 message = "здесь нужен текст в кавычках"
+            elif key == "holidays":
+                message = "праздничные дни — список дат: holidays: [2026-12-31, 2027-01-01]"
             else:
-                message = 'напишите часы текстом в кавычках: "08:00-20:00"'
+                message = 'напишите часы текстом в кавычках: "08:00-20:00" или "08:00-12:00, 13:00-20:00"'
             yield Problem(loc, f"{_dotted(loc)}: {message}")
         return
     if sched.timezone is not None and not _zone_exists(sched.timezone):
@@ -125,12 +131,18 @@ def _check_schedule(spec: schema.FlowFile) -> Iterator[Problem]:
                                                   f"«{preview(sched.timezone, 60)}» — напишите, например, "
                                                   "Europe/Moscow, или уберите поле (будет flow.timezone)")
     for day in schema.DAYS:
-        value = getattr(sched, day)
-        if value is None:
+        spans = getattr(sched, day) or []
+        bad = [v for v in spans if not HOURS_RE.fullmatch(v) or v[:5] >= v[6:]]
+        if bad:
+            yield Problem(("data", name, day), f"data.{name}.{day}: «{preview(bad[0], 60)}» — напишите часы как "
+                                               "\"08:00-20:00\" (начало раньше конца, конец не позже 24:00), "
+                                               "несколько промежутков — через запятую")
             continue
-        if not HOURS_RE.fullmatch(value) or value[:5] >= value[6:]:
-            yield Problem(("data", name, day), f"data.{name}.{day}: «{preview(value, 60)}» — напишите часы как "
-                                               "\"08:00-20:00\" (начало раньше конца, конец не позже 24:00)")
+        ordered = sorted(spans)
+        for first, second in zip(ordered, ordered[1:]):
+            if second[:5] < first[6:]:
+                yield Problem(("data", name, day), f"data.{name}.{day}: промежутки {first} и {second} "
+                                                   "пересекаются — объедините их или исправьте время")
 
 
 def _check_global(name: str, glob: schema.Global, states: _States) -> Iterator[Problem]:
@@ -217,9 +229,7 @@ def _check_state(name: str, state: schema.State, spec: schema.FlowFile, slots: s
     for i, branch in enumerate(state.next):
         bpath = (*path, "next", i)
         yield from _target((*bpath, "goto"), branch.goto, states)
-        if branch.if_ is not None:
-            yield from _check_condition(bpath, branch.if_, spec, slots, states)
-        elif i != len(state.next) - 1:
+        if branch.if_ is None and i != len(state.next) - 1:
             yield Problem(bpath, f"states.{name}.next: ветка без if должна быть последней — "
                                  "ветки после неё никогда не сработают")
     if state.next and state.next[-1].if_ is not None:
@@ -228,7 +238,16 @@ def _check_state(name: str, state: schema.State, spec: schema.FlowFile, slots: s
     yield from _target((*path, "escalate"), state.escalate, states)
     if state.collect is not None:
         cpath = (*path, "collect")
-        yield from _target((*cpath, "on_fail"), state.collect.on_fail, states)
+        if state.collect.on_fail != ON_FAIL_NEXT:
+            yield from _target((*cpath, "on_fail"), state.collect.on_fail, states)
+        elif not state.next:
+            yield Problem((*cpath, "on_fail"), f"states.{name}.collect.on_fail: «next» — идти дальше по next, "
+                                               "а next у состояния нет; добавьте next: или укажите состояние")
+        if fail_route(state, spec) is None:
+            yield Problem(cpath, f"states.{name}.collect: некуда идти, если значение так и не получено после "
+                                 f"{counted(state.retries or spec.flow.retries, 'попытка', 'gent')} — добавьте "
+                                 "on_fail: <состояние> (например, оператор), on_fail: next (идти дальше без "
+                                 "значения, в репликах — «не указано») или flow.escalate")
         if not state.next:
             yield Problem(cpath, f"states.{name}: после collect нужен next: — куда идти, когда "
                                  "значение получено")
@@ -241,38 +260,75 @@ def _check_state(name: str, state: schema.State, spec: schema.FlowFile, slots: s
             yield Problem((*cpath, "min_digits"), f"states.{name}.collect: min_digits ({low}) больше "
                                                   f"max_digits ({high}) — никакое значение не подойдёт; "
                                                   "поменяйте их местами")
-        slot = state.collect.slot
-        if not isinstance(slot, Unreadable) and not SLOT_RE.fullmatch(slot):
-            yield Problem((*cpath, "slot"), f"states.{name}.collect.slot: имя слота «{preview(slot, 60)}» — "
-                                            "используйте латинские строчные буквы, цифры и «_», начиная с "
-                                            "буквы: оно пишется в {…} и в if: has …")
-        elif slot in BUILTINS:
-            yield Problem((*cpath, "slot"), f"states.{name}.collect.slot: «{slot}» — это встроенная "
-                                            f"подстановка {{{slot}}}; назовите слот иначе, например "
-                                            f"«{slot}_value»")
+        yield from _check_slot_name((*cpath, "slot"), state.collect.slot)
+        if state.collect.when is not None and state.collect.type != "date":
+            yield Problem((*cpath, "when"), f"states.{name}.collect.when: только для type: date, а здесь "
+                                            f"{state.collect.type} — уберите when")
     for i, item in enumerate(state.checklist):
         for slot in item.slot:
             if slot not in slots:
                 yield Problem((*path, "checklist", i), f"states.{name}.checklist: нет слота «{slot}» — "
-                                                       "его должен собирать какой-то collect")
+                                                       "его должен собирать какой-то collect (или задавать "
+                                                       "set:, store:)")
 
 
-def _check_condition(path: tuple, cond: str, spec: schema.FlowFile, slots: set,
-                     states: _States) -> Iterator[Problem]:
-    if not schema.CONDITION_RE.match(cond):
-        yield Problem(path, f"{_dotted(path)}.if: условие «{cond}» не понятно — допустимы open, closed, "
-                            "has <слот>, missing <слот>, invalid <слот>, visited <состояние>")
+def _check_condition(path: tuple, cond: str, spec: schema.FlowFile, known: Known) -> Iterator[Problem]:
+    try:
+        parsed = parse(cond, known)
+    except ConditionError as err:
+        yield Problem((*path, "if"), f"{_dotted(path)}.if: условие «{preview(cond, 80)}»: {err}")
         return
-    word, _, slot = cond.partition(" ")
-    if word == "visited":
-        yield from _target((*path, "if"), slot, states)
+    for name in sorted(parsed.schedules()):
+        if name != spec.flow.hours:
+            yield from _check_schedule(spec, name, (*path, "if"), f"{_dotted(path)}.if")
+
+
+def _check_values(name: str, state: schema.State, spec: schema.FlowFile, known: Known) -> Iterator[Problem]:
+    """Conditions of ``next`` branches, ``set:`` and ``store:``: each names a slot the flow has and
+    a value that slot can hold."""
+    path = ("states", name)
+    for i, branch in enumerate(state.next):
+        if branch.if_ is not None and not isinstance(branch.if_, Unreadable):
+            yield from _check_condition((*path, "next", i), branch.if_, spec, known)
+    kinds = known.kinds or {}
+    if state.store is not None:
+        spath = (*path, "store")
+        yield from _check_slot_name(spath, state.store)
+        if not state.options:
+            yield Problem(spath, f"states.{name}.store: запоминать нечего — store: записывает id выбранного "
+                                 "пункта меню, а у состояния нет options")
+        elif state.store in _collected(spec):
+            yield Problem(spath, f"states.{name}.store: слот «{state.store}» уже собирает collect — "
+                                 f"назовите слот выбора иначе, например «{state.store}_choice»")
+    sets: list[tuple[tuple, str, str]] = [((*path, "set", slot), slot, value) for slot, value in state.set.items()]
+    for j, option in enumerate(state.options):
+        sets += [((*path, "options", j, "set", slot), slot, value) for slot, value in option.set.items()]
+    for spath, slot, value in sets:
+        if not isinstance(slot, str) or not SLOT_RE.fullmatch(slot) or slot in BUILTINS:
+            yield from _check_slot_name(spath, slot)
+            continue
+        kind = kinds.get(slot, "text")
+        if kind in ("text", CHOICE):
+            continue
+        try:
+            literal_of(kind, value, slot)
+        except ConditionError as err:
+            yield Problem(spath, f"{_dotted(spath)}: {err}")
+
+
+def _collected(spec: schema.FlowFile) -> set[str]:
+    return {s.collect.slot for s in spec.states.values() if s.collect}
+
+
+def _check_slot_name(path: tuple, slot: str) -> Iterator[Problem]:
+    if isinstance(slot, Unreadable):
         return
-    if word in ("open", "closed") and spec.flow.hours is None:
-        yield Problem(path, f"{_dotted(path)}.if: «{cond}» требует графика — добавьте flow.hours: "
-                            "<имя блока data с часами работы>")
-    if slot and slot not in slots:
-        yield Problem(path, f"{_dotted(path)}.if: нет слота «{slot}» — его должен собирать какой-то "
-                            "collect")
+    if not SLOT_RE.fullmatch(slot):
+        yield Problem(path, f"{_dotted(path)}: имя слота «{preview(slot, 60)}» — используйте латинские "
+                            "строчные буквы, цифры и «_», начиная с буквы: оно пишется в {…} и в условиях")
+    elif slot in BUILTINS:
+        yield Problem(path, f"{_dotted(path)}: «{slot}» — это встроенная подстановка {{{slot}}}; назовите "
+                            f"слот иначе, например «{slot}_value»")
 
 
 def _check_menu(path: tuple, state: schema.State, spec: schema.FlowFile, states: _States) -> Iterator[Problem]:
@@ -319,34 +375,12 @@ def _check_option_id(path: tuple, state: str, oid: str) -> Iterator[Problem]:
         yield Problem(path, f"states.{state}: пустой id пункта — назовите пункт, например «renew»")
 
 
-def _texts(spec: schema.FlowFile) -> Iterator[tuple[tuple, str]]:
-    meta = spec.flow
-    for field in ("unsolved", "ambiguous", "confirm", "declined", "nomatch", "noinput"):
-        for i, text in enumerate(getattr(meta, field)):
-            yield ("flow", field, i), text
-    if meta.notice:
-        yield ("flow", "notice"), meta.notice
-    for gname, glob in spec.globals.items():
-        for i, text in enumerate(glob.say):
-            yield ("globals", gname, "say", i), text
-    for name, state in spec.states.items():
-        for field in ("say", "details", "noinput", "nomatch"):
-            for i, text in enumerate(getattr(state, field)):
-                yield ("states", name, field, i), text
-        for j, option in enumerate(state.options):
-            for i, text in enumerate(option.say):
-                yield ("states", name, "options", j, "say", i), text
-        if state.collect:
-            for i, text in enumerate(state.collect.invalid):
-                yield ("states", name, "collect", "invalid", i), text
-
-
 _BRACES = re.compile(r"\{[^{}]*\}|[{}]")
 
 
 def _check_templates(spec: schema.FlowFile, slots: set) -> Iterator[Problem]:
     known = sorted(BUILTINS | slots)
-    for path, text in _texts(spec):
+    for path, text in prompt_texts(spec):
         for stray in _BRACES.findall(PLACEHOLDER.sub("", text)):
             what = (f"непонятная подстановка «{preview(stray, 60)}»" if len(stray) > 1
                     else f"лишняя фигурная скобка «{stray}»")
@@ -371,6 +405,9 @@ def _check_templates(spec: schema.FlowFile, slots: set) -> Iterator[Problem]:
                                         "звонящему его не прочитать; укажите поле внутри: {data.блок.поле}")
                 continue
             if ref in BUILTINS or ref in slots:
+                continue
+            if named := named_schedule(ref):
+                yield from _check_schedule(spec, named[1], path, f"{_dotted(path)}: {{{ref}}}")
                 continue
             guess = closest(ref, known)
             hint = f"возможно, {{{guess}}}" if guess else (
@@ -470,20 +507,18 @@ def _confusable(where: str, pair: Confusable, path: tuple) -> Problem:
 # caller reaches, a menu a caller cannot leave forward, a prompt that reads a slot never asked).
 
 
-def _escalation(state: schema.State, spec: schema.FlowFile) -> str | None:
-    """Where too many misses lead, decided as ``ivr.engine.machine.FlowMachine`` decides it: a
-    menu falls back to the flow's escalation, a collect escalates only if it says so."""
-    if not (state.options or state.collect):
-        return None
-    return state.escalate or (None if state.collect else spec.flow.escalate)
+def _on_fail(state: schema.State) -> str | None:
+    """The state a collect's ``on_fail`` names (``on_fail: next`` names none)."""
+    target = state.collect.on_fail if state.collect else None
+    return None if target == ON_FAIL_NEXT else target
 
 
 def _forward(state: schema.State) -> list[str]:
     """Where the caller's own answers (or the flow itself) take the call from a state: options,
     ``next`` branches, a collect's failure route — not global commands, not escalation."""
     targets = [o.goto for o in state.options] + [b.goto for b in state.next]
-    if state.collect and state.collect.on_fail:
-        targets.append(state.collect.on_fail)
+    if target := _on_fail(state):
+        targets.append(target)
     return targets
 
 
@@ -493,9 +528,9 @@ def _successors(name: str, spec: schema.FlowFile, skip_if: str | None = None) ->
     state = spec.states[name]
     yield from (o.goto for o in state.options)
     yield from (b.goto for b in state.next if skip_if is None or b.if_ != skip_if)
-    if state.collect and state.collect.on_fail:
-        yield state.collect.on_fail
-    target = _escalation(state, spec)
+    if fail := _on_fail(state):
+        yield fail
+    target = escalation_target(state, spec)
     if target:
         yield target
     for glob in _enabled_globals(state, spec).values():
@@ -637,7 +672,7 @@ def graph_warnings(spec: schema.FlowFile) -> list[Problem]:
 
 def _state_texts(spec: schema.FlowFile) -> Iterator[tuple[str, tuple, str]]:
     """Every prompt a state can say, with the state it is said in."""
-    for path, text in _texts(spec):
+    for path, text in prompt_texts(spec):
         if path[0] == "states":
             yield str(path[1]), path, text
 
@@ -650,8 +685,13 @@ def _slots_before_collect(spec: schema.FlowFile) -> Iterator[Problem]:
     checked in every state where the command is enabled."""
     collectors: dict[str, set[str]] = {}
     for name, state in spec.states.items():
-        if state.collect:
-            collectors.setdefault(state.collect.slot, set()).add(name)
+        given = [state.collect.slot] if state.collect else []
+        given += [state.store] if state.store else []
+        given += [*state.set, *(slot for o in state.options for slot in o.set)]
+        for slot in given:
+            collectors.setdefault(slot, set()).add(name)
+    # a state's own set: is given on entering, before its prompts: those may say it
+    on_entry = {(slot, name) for name, state in spec.states.items() for slot in state.set}
     uses: dict[str, list[tuple[str, tuple]]] = {}
     for name, path, text in _state_texts(spec):
         for ref in dict.fromkeys(placeholders(text)):
@@ -673,7 +713,7 @@ def _slots_before_collect(spec: schema.FlowFile) -> Iterator[Problem]:
         entered = _walk(spec, frozenset(where), skip_if=f"has {slot}")
         said: set[tuple] = set()
         for name, path in places:
-            if name not in entered or path in said:
+            if name not in entered or path in said or (slot, name) in on_entry:
                 continue
             said.add(path)
             asked = ", ".join(sorted(where))
@@ -721,4 +761,21 @@ def flow_warnings(flow: Flow, meaning: bool = True) -> list[Problem]:
     """Everything ``ivr check`` warns about in a loaded flow, with file positions, in file order."""
     found = graph_warnings(flow.spec) + confusable_warnings(flow, meaning=meaning)
     placed = [Problem(p.path, p.message, flow.position(p.path)) for p in found]
-    return sorted(placed, key=lambda p: (p.pos.line, p.pos.col) if p.pos else (0, 0))
+    return sorted(placed, key=lambda p: p.pos.order() if p.pos else (False, "", 0, 0))
+
+
+def failure_notes(flow: Flow) -> list[Problem]:
+    """Not warnings: where each collect without a failure route of its own goes when its tries run
+    out (the flow's escalation), so the author sees the default instead of guessing it."""
+    notes = []
+    for name, state in flow.states.items():
+        route = fail_route(state, flow.spec)
+        if route is None or not route.implicit:
+            continue
+        tries = counted(state.retries or flow.meta.retries, "попытка", "gent")
+        said = " ".join(flow.meta.collect_failed)
+        path = ("states", name, "collect")
+        notes.append(Problem(path, f"states.{name}.collect: если значение не получено после {tries}, звонок "
+                                   f"уйдёт в {route.target} (flow.escalate) со словами «{said}»; иначе — "
+                                   "on_fail: <состояние> или on_fail: next", flow.position(path)))
+    return notes

@@ -22,6 +22,7 @@ from ivr.errors import UserError
 from ivr.flow import schema
 from ivr.flow.checks import check_flow
 from ivr.flow.hints import closest
+from ivr.flow.include import apply_parts, merge_includes
 from ivr.flow.model import Flow
 from ivr.flow.yaml_source import Problem, SourceMap, Unreadable, YamlSyntaxError, load_with_positions, preview
 
@@ -33,11 +34,11 @@ class FlowError(UserError):
         self.path = str(path)
         # an alias repeats its anchor's problems at the anchor's position: say each once
         unique = list({(p.pos, p.message): p for p in reversed(problems)}.values())[::-1]
-        self.problems = sorted(unique, key=lambda p: (p.pos.line, p.pos.col) if p.pos else (0, 0))
+        self.problems = sorted(unique, key=lambda p: p.pos.order() if p.pos else (False, "", 0, 0))
         super().__init__("\n".join(self.format(p) for p in self.problems))
 
     def format(self, problem: Problem) -> str:
-        where = f"{self.path}:{problem.pos.line}:{problem.pos.col}" if problem.pos else self.path
+        where = problem.pos.where(self.path) if problem.pos else self.path
         # one problem per line, always: a value with a line break is shown with \n
         message = problem.message.replace("\r", "\\r").replace("\n", "\\n")
         return f"{where}: {message}"
@@ -76,8 +77,13 @@ def read_source(path: Path, what: str) -> str:
     except IsADirectoryError:
         raise UserError(f"{shown}: это папка, а нужен файл {what} .yaml") from None
     except UnicodeDecodeError as err:
+        # where an editor shows it: the line, and the column in characters of the text before it
+        line_start = data.rfind(b"\n", 0, err.start) + 1
+        line = data.count(b"\n", 0, err.start) + 1
+        col = len(data[line_start:err.start].decode("utf-8", "replace")) + 1
         raise UserError(
-            f"{shown}: файл не в кодировке UTF-8 (байт {err.start}) — сохраните его как UTF-8"
+            f"{shown}:{line}:{col}: байт 0x{data[err.start]:02X} не из кодировки UTF-8 — сохраните файл "
+            "как UTF-8 (в редакторе: «Сохранить с кодировкой» → UTF-8)"
         ) from None
     except OSError as err:
         from ivr.oserrors import describe
@@ -120,6 +126,8 @@ def _parse_flow(text: str, path: str | Path) -> Flow:
                                            "states: — разговоры запускают командой ivr test или "
                                            "ivr run --script",
                                        smap.find(()))])
+    merge_includes(raw, smap, Path(path), problems, lambda part: read_source(part, "части сценария"))
+    apply_parts(raw, smap, problems)
     spec, structural = _validate(raw, smap)
     problems += structural
     if spec is not None:

@@ -7,12 +7,16 @@ calls: loading a 1,000-state flow stays fast, and no turn ever re-lemmatizes a f
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Literal, NamedTuple
 
 from ivr.flow import schema
+from ivr.flow.conditions import Condition, known_of, parse
+from ivr.flow.failure import fail_route
+from ivr.flow.templates import named_schedule, placeholders, prompt_texts
 from ivr.flow.yaml_source import Pos, SourceMap
 from ivr.understanding.matcher import Choice, Matcher
 from ivr.understanding.semantic import Router, first_sentence
@@ -72,7 +76,11 @@ class Flow:
         self.states = spec.states
         self.globals = spec.globals
         self.collects = {s.collect.slot: s.collect for s in spec.states.values() if s.collect}
+        self.known = known_of(spec)
+        # every slot a prompt may say: collected, stored from a menu or set — and its kind
+        self.slot_kinds: Mapping[str, str] = self.known.kinds or {}
         self._menus: dict[str, Menu] = {}
+        self._conditions: dict[str, Condition] = {}
 
     def __repr__(self) -> str:
         return f"<Flow {self.id!r} from {self.source}: {len(self.states)} states>"
@@ -80,6 +88,13 @@ class Flow:
     def position(self, path: tuple) -> Pos | None:
         """Where ``path`` (or its nearest written ancestor) stands in the flow file, if known."""
         return self._positions.find(path) if self._positions is not None else None
+
+    def condition(self, text: str) -> Condition:
+        """A ``next`` branch's condition, compiled once (the loader has checked it)."""
+        found = self._conditions.get(text)
+        if found is None:
+            found = self._conditions[text] = parse(text, self.known)
+        return found
 
     def enabled_globals(self, state: str) -> dict[str, schema.Global]:
         switch = self.states[state].globals
@@ -210,12 +225,28 @@ class Flow:
                 edges.add(Edge(name, f"next[{branch.if_ or 'else'}]", branch.goto))
             if state.escalate:
                 edges.add(Edge(name, "escalate", state.escalate))
-            if state.collect and state.collect.on_fail:
-                edges.add(Edge(name, "fail", state.collect.on_fail))
+            route = fail_route(state, self.spec)
+            if route is not None and route.via == "fail" and route.target:
+                edges.add(Edge(name, "fail", route.target))
         for gname, glob in self.globals.items():
             if glob.goto:
                 edges.add(Edge("*", str(ChoiceRef("global", gname)), glob.goto))
         return frozenset(edges)
+
+    @cached_property
+    def named_schedules(self) -> frozenset[str]:
+        """Data blocks read as schedules besides flow.hours: by conditions (``if: open
+        home_visits``) and by prompts (``{hours.home_visits}``, ``{next_open.home_visits}``)."""
+        names = {
+            name
+            for state in self.states.values()
+            for branch in state.next
+            if branch.if_
+            for name in self.condition(branch.if_).schedules()
+        }
+        for _, text in prompt_texts(self.spec):
+            names.update(named[1] for ref in placeholders(text) if (named := named_schedule(ref)))
+        return frozenset(names)
 
     @cached_property
     def options(self) -> frozenset[tuple[str, str]]:

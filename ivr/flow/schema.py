@@ -7,7 +7,7 @@ whole flow. See docs/flow-format.md for the user-facing description of every fie
 
 from __future__ import annotations
 
-import re
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -65,7 +65,21 @@ KeyList = Annotated[
     BeforeValidator(_as_list, json_schema_input_type=_Keys),
 ]
 
-CONDITION_RE = re.compile(r"^(open|closed|(has|missing|invalid) [a-z_][a-z0-9_]*|visited \S+)$")
+
+
+def _set_values(value: object) -> object:
+    """``set: {answer: да, count: 3}``: every value is kept as text (YAML's ``yes`` reads as «да»)."""
+    if not isinstance(value, dict):
+        return value
+    return {k: ("да" if v else "нет") if isinstance(v, bool) else str(v) if isinstance(v, (int, float)) else v
+            for k, v in value.items()}
+
+
+# ``set:`` of slots: on entering a state, or on choosing an option
+SetSlots = Annotated[
+    dict[str, str],
+    BeforeValidator(_set_values, json_schema_input_type=dict[str, str | int | float | bool]),
+]
 
 
 class Strict(BaseModel):
@@ -88,6 +102,7 @@ class Option(Strict):
     # in a caller's step: the caller may have taken it before the call got here («…, и какие
     # документы нужны?» while stating the question); then the step counts as taken unprompted
     early: bool = False
+    set: SetSlots = Field(default_factory=dict)
 
 
 def _slot_names(value: object) -> object:
@@ -136,12 +151,15 @@ class Collect(Strict):
     invalid: TextList = Field(default_factory=list)
     on_fail: str | None = None
     measure: bool = False
+    when: Literal["past", "future"] | None = None  # type: date — only dates on this side of today
 
 
 class State(Strict):
     say: TextList = Field(default_factory=list)
     details: TextList = Field(default_factory=list)  # shown on screen and kept in the transcript, never spoken
     options: list[Option] = Field(default_factory=list)
+    store: str | None = None  # the slot that keeps which option was chosen (its id)
+    set: SetSlots = Field(default_factory=dict)  # slots given a value on entering the state
     collect: Collect | None = None
     next: Next = Field(default_factory=list)
     noinput: TextList = Field(default_factory=list)
@@ -162,6 +180,7 @@ class State(Strict):
     ] = True
     end: bool = False
     noinput_timeout: Annotated[float | None, NotBool] = Field(default=None, gt=0, le=120)
+    use: TextList = Field(default_factory=list)  # parts: whose fields fill in the unwritten ones
 
 
 class Global(Strict):
@@ -199,27 +218,56 @@ class FlowMeta(Strict):
     noinput: TextList = Field(
         default_factory=lambda: ["Я вас не слышу. {menu_hint}"]
     )
+    # said when a collect's tries ran out and it goes on (on_fail: next) or escalates by default
+    collect_failed: TextList = Field(
+        default_factory=lambda: ["Не получилось записать ответ."]
+    )
 
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # a schedule's day keys, Monday first
 
 
+def _spans(value: object) -> object:
+    """``mon: "08:00-12:00, 13:00-20:00"`` or a list of spans: several intervals in one day."""
+    if isinstance(value, str):
+        return [part.strip(" ") for part in value.split(",")]
+    return value
+
+
+Spans = Annotated[list[str] | None, BeforeValidator(_spans, json_schema_input_type=str | list[str] | None)]
+
+
 class Schedule(Strict):
-    """A weekly schedule data block: ``mon: "08:00-20:00"``; a missing day means closed."""
+    """A weekly schedule data block: ``mon: "08:00-20:00"``; a missing day means closed; a day may
+    have several intervals (``"08:00-12:00, 13:00-20:00"``); ``holidays`` are closed all day."""
 
     source: str | None = None
     timezone: str | None = None
-    mon: str | None = None
-    tue: str | None = None
-    wed: str | None = None
-    thu: str | None = None
-    fri: str | None = None
-    sat: str | None = None
-    sun: str | None = None
+    mon: Spans = None
+    tue: Spans = None
+    wed: Spans = None
+    thu: Spans = None
+    fri: Spans = None
+    sat: Spans = None
+    sun: Spans = None
+    holidays: list[date] = Field(default_factory=list)
+
+
+def _unchanged(value: object) -> object:
+    return value
+
+
+# A part is checked where a state uses it (its errors then point into the part); the JSON Schema still
+# offers a state's fields inside it, for the editor.
+Parts = Annotated[dict[str, dict[str, object]], BeforeValidator(_unchanged, json_schema_input_type=dict[str, State])]
 
 
 class FlowFile(Strict):
     flow: FlowMeta
+    # files with more states:, globals:, data:, parts: (ivr.flow.include folds them in before this)
+    include: TextList = Field(default_factory=list)
     data: dict[str, object] = Field(default_factory=dict)
+    # named sets of state fields a state takes with use: (checked where they are used)
+    parts: Parts = Field(default_factory=dict)
     globals: dict[str, Global] = Field(default_factory=dict)
     states: dict[str, State]

@@ -40,6 +40,16 @@ MAX_DEPTH = 100
 class Pos:
     line: int  # 1-based
     col: int  # 1-based
+    # the file this position is in, when it is not the file being loaded (a part it includes)
+    source: str | None = None
+
+    def where(self, path: object) -> str:
+        """``file:line:col``: ``path`` is the loaded file, used unless the position is elsewhere."""
+        return f"{self.source or path}:{self.line}:{self.col}"
+
+    def order(self) -> tuple[bool, str, int, int]:
+        """Problems sort by file (the loaded one first), then line and column."""
+        return (self.source is not None, self.source or "", self.line, self.col)
 
 
 @dataclass(frozen=True)

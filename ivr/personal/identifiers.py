@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import chain, repeat
+from typing import Literal
 
 from num2words import num2words
 
@@ -169,7 +170,23 @@ def _one_number(tokens: Sequence[str]) -> int | None:
     return groups[0] if groups and len(groups) == 1 else None
 
 
-def _parse_date(text: str) -> date | str:
+# A two-digit year is at most this many years ahead: «восьмидесятого» said in 2026 is 1980, not 2080,
+# while «тридцатого» (a deadline) is still 2030.
+TWO_DIGIT_AHEAD = 20
+When = Literal["past", "future"] | None
+
+
+def _full_year(short: int, today: date, when: When) -> int:
+    """The year a caller means by its last two digits: this century's, unless that is too far ahead
+    (or, for a past-only date, ahead at all) — then the last century's."""
+    year = today.year - today.year % 100 + short
+    if when == "past" and year > today.year:
+        return year - 100
+    # a future date named with a year already gone is a slip, said so by the future rule, not 2125
+    return year - 100 if when is None and year > today.year + TWO_DIGIT_AHEAD else year
+
+
+def _parse_date(text: str, today: date, when: When) -> date | str:
     """The date, or the Russian explanation of why there is none."""
     tokens = re.findall(r"[0-9]+|[а-я]+", normalize(text))
     month_at = next((i for i, token in enumerate(tokens) if token in MONTHS_GENITIVE), None)
@@ -190,27 +207,34 @@ def _parse_date(text: str) -> date | str:
     if day is None or year is None:
         return _DATE_UNCLEAR
     if year < 100:
-        year += 2000
+        year = _full_year(year, today, when)
     if not 1 <= month <= 12:
         return f"Номер месяца — от 1 до 12, а вы назвали {month}."
     if not 1900 <= year <= 2099:
         return f"Год {year} похож на ошибку: назовите год полностью, например 1980."
     try:
-        return date(year, month, day)
+        found = date(year, month, day)
     except (ValueError, OverflowError):  # 31 February, or a recogniser's 10**20
         return (
             f"Даты {day} {MONTHS_GENITIVE[month - 1]} {year} года не существует: "
             "проверьте число и месяц."
         )
+    if when == "past" and found > today:
+        return "Эта дата ещё не наступила — назовите прошедшую дату, например, 25 ноября 1980 года."
+    if when == "future" and found < today:
+        return "Эта дата уже прошла — назовите сегодняшнюю или будущую дату."
+    return found
 
 
-def check_date(text: str) -> Checked:
+def check_date(text: str, today: date | None = None, when: When = None) -> Checked:
     """Reads dates typed with digits and dates as speech recognition writes them, in words.
 
-    The year is required: this module does not know "today", and a date of birth without a year
-    is useless anyway. A two-digit year means 20xx ("двадцать пятого года" is 2025).
+    The year is required: a date of birth without a year is useless. A two-digit year is the
+    nearest such year on the allowed side of ``today`` (the call's date; the machine's if none):
+    «восьмидесятого» is 1980, «двадцать пятого» 2025. ``when``: only past (a birth, a payment) or
+    only future (an appointment) dates are valid, today included.
     """
-    parsed = _parse_date(text)
+    parsed = _parse_date(text, today or date.today(), when)
     if isinstance(parsed, str):
         return Checked(False, text.strip(), parsed)
     return Checked(True, parsed.isoformat())

@@ -117,7 +117,7 @@ def build(call: Call, keep_personal_data: bool = False) -> dict:
 
 def to_markdown(report: dict) -> str:
     lines = [f"# Отчёт о тренировочном звонке: {report['topic'] or 'тема не выбрана'}", "",
-             f"Сценарий: {report['title']}. Начало: {report['started']}, длительность {report['duration_s']} с.",
+             f"Сценарий: {report['title']}. Начало: {report['started']}, длительность {_duration(report['duration_s'])}.",
              report["notice"], "",
              "## Что подготовить", ""]
     if not report["checklist"]:
@@ -143,6 +143,16 @@ def to_markdown(report: dict) -> str:
     if report["masked"]:
         lines += ["", "_Персональные данные замаскированы (--keep-personal-data, чтобы сохранить)._"]
     return "\n".join(lines) + "\n"
+
+
+def _duration(seconds: float) -> str:
+    """«3 мин 5 с», «42.0 с»; a call over in under a second (typed at once) is not «0.0 с»."""
+    if seconds < 1:
+        return "меньше секунды"
+    if seconds < 60:
+        return f"{seconds:.1f} с"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} мин {rest} с"
 
 
 def slug(text: str | None) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
+from typing import Literal
 
 from ivr.personal import identifiers as ids
 from ivr.slots.names import name_like
@@ -63,6 +65,8 @@ class Limits:
     min_digits: int | None = None
     max_digits: int | None = None
     reference: str = ""  # the application number this call gave out
+    today: date | None = None  # the call's date, for two-digit years and past/future dates
+    when: Literal["past", "future"] | None = None  # collect.when: the side of today a date must be on
 
 
 def grouped(digits: str) -> str:
@@ -146,7 +150,7 @@ def parse_reference(text: str, keyed: bool, limits: Limits) -> Parsed:
 def parse_date(text: str, keyed: bool, limits: Limits) -> Parsed:
     if keyed and len(digits := re.sub(r"\D", "", text)) == 8:  # DDMMYYYY on the keypad
         text = f"{digits[:2]}.{digits[2:4]}.{digits[4:]}"
-    checked = ids.check_date(text)
+    checked = ids.check_date(text, limits.today, limits.when)
     shown = ".".join(reversed(checked.value.split("-"))) if checked.ok else normalize(text)
     return Parsed(checked.ok, checked.value, shown, checked.error)
 

@@ -118,7 +118,8 @@ def test_watch_reloads_on_save_keeps_the_state_and_survives_a_broken_save(tmp_pa
     out = _chat(flow, [("1", None), ("12", broken), ("123456", fixed)], tmp_path / "r")
     # the broken save: its position in the file, and the call goes on with the flow that loaded
     assert "Сценарий не загрузился — звонок идёт по прежней версии" in out
-    assert f"{flow}:87:8: это не корректный YAML: не хватает двоеточия после ключа" in out
+    line = original[: original.index("  renew_done:\n")].count("\n") + 2  # the key without «:» runs on
+    assert f"{flow}:{line}:8: это не корректный YAML: не хватает двоеточия после ключа" in out
     assert "Вы назвали: 12. Нужно не меньше 6 цифр" in out.split("Сценарий не загрузился")[1]
     # the good save: same state, the caller's answer heard there, the new text spoken
     assert "Сценарий перезагружен — звонок в том же состоянии «renew_card»." in out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -231,6 +232,11 @@ def test_calls_in_one_folder_never_overwrite_each_other(tmp_path: Path):
         ids |= {r["call"] for r in records}
         assert len({r["call"] for r in records}) == 1 and records[0]["call"] in path.name
     assert len(ids) == 2
+    for md in tmp_path.glob("*.md"):
+        # the clock runs from --now: a call typed in one go is «меньше секунды», not a frozen «0.0 с»
+        text = md.read_text(encoding="utf-8")
+        assert "Начало: 2026-11-25T10:00:00" in text and "длительность 0.0 с" not in text, text
+        assert re.search(r"длительность (меньше секунды|\d+\.\d с|\d+ мин \d+ с)\.", text), text
 
 
 def test_a_full_disk_keeps_the_call_and_says_what_was_lost(tmp_path: Path):
@@ -327,6 +333,19 @@ def test_a_failed_expectation_names_its_line_in_the_convo_file(tmp_path: Path):
                      "  - dtmf: '1'\n    expect: {state: main}\n", encoding="utf-8")
     proc = ivr("test", str(convo))
     assert proc.returncode == 1 and f"{convo}:4:5: шаг 1 (dtmf: 1):" in proc.stdout
+
+
+def test_names_in_expect_that_the_flow_lacks_are_errors_at_their_position(tmp_path: Path):
+    convo = tmp_path / "typo.yaml"
+    convo.write_text(f"flow: {EXAMPLE}\nnow: '{MORNING}'\nturns:\n  - expect: {{state: mian}}\n"
+                     "  - dtmf: '1'\n    expect: {match: renw, slots: {crad: '1'}, event: nomach}\n", encoding="utf-8")
+    proc = ivr("test", str(convo))
+    assert proc.returncode == 2, proc.stdout
+    assert [line.split(": ", 2)[:2] for line in proc.stderr.splitlines()] == [
+        [f"{convo}:4:14", "turns.0.expect.state"], [f"{convo}:6:14", "turns.1.expect.match"],
+        [f"{convo}:6:35", "turns.1.expect.slots.crad"], [f"{convo}:6:47", "turns.1.expect.event"]]
+    assert "состояния «mian» нет в сценарии" in proc.stderr and "возможно, «main»" in proc.stderr
+    assert "возможно, «renew»" in proc.stderr and "возможно, «card»" in proc.stderr
 
 
 def test_ivr_test_says_which_flow_a_convo_without_flow_ran_on(tmp_path: Path):

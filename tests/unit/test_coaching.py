@@ -25,13 +25,13 @@ states:
     say: "Представьтесь."
     topic: "Вход в личный кабинет"
     checklist: [{item: "СНИЛС", slot: snils}, {item: "Телефон", slot: phone}]
-    collect: {slot: fio, type: fio}
+    collect: {slot: fio, type: fio, on_fail: next}
     next: ask_snils
-  ask_snils: {say: "СНИЛС?", collect: {slot: snils, type: snils}, next: ask_phone}
-  ask_phone: {say: "Телефон?", collect: {slot: phone, type: phone}, next: ask_problem}
+  ask_snils: {say: "СНИЛС?", collect: {slot: snils, type: snils, on_fail: next}, next: ask_phone}
+  ask_phone: {say: "Телефон?", collect: {slot: phone, type: phone, on_fail: next}, next: ask_problem}
   ask_problem:
     say: "Опишите проблему."
-    collect: {slot: problem, type: text, measure: true}
+    collect: {slot: problem, type: text, measure: true, on_fail: next}
     next: bye
   bye: {say: "Спасибо.", end: true}
 """
@@ -210,14 +210,14 @@ states:
   hello: {say: "Оператор: Здравствуйте, оператор Анна.", topic: "Общий вопрос", next: intro}
   intro:
     step: "Представиться"
-    collect: {slot: fio, type: fio}
+    collect: {slot: fio, type: fio, on_fail: next}
     noinput: ["Оператор: Слушаю вас. Как к вам обращаться?"]
     next: ident
   ident:
     step: "Назвать СНИЛС"
     options: [{id: snils, phrases: ["снилс", "мой снилс"], goto: snils}]
     noinput: ["Оператор: Назовите, пожалуйста, СНИЛС."]
-  snils: {say: "Оператор: Диктуйте.", collect: {slot: snils, type: snils}, next: docs}
+  snils: {say: "Оператор: Диктуйте.", collect: {slot: snils, type: snils, on_fail: next}, next: docs}
   docs:
     step: "Спросить о документах"
     options:
@@ -256,12 +256,12 @@ states:
   hello: {say: "Оператор: Здравствуйте, оператор Анна.", topic: "Общий вопрос", next: question}
   question:
     step: "Изложить вопрос"
-    collect: {slot: problem, type: text}
+    collect: {slot: problem, type: text, on_fail: next}
     noinput: ["Оператор: Слушаю вас."]
     next: account
   account:
     say: "Оператор: Назовите номер кабинета."
-    collect: {slot: account, type: digits, min_digits: 5, max_digits: 20}
+    collect: {slot: account, type: digits, min_digits: 5, max_digits: 20, on_fail: next}
     next: docs
   docs:
     step: "Спросить о документах"

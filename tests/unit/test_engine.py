@@ -224,9 +224,9 @@ states:
     options:
       - {id: snils, keys: "1", phrases: ["снилс"], goto: ask_snils}
       - {id: inn, keys: "2", phrases: ["инн"], goto: ask_inn}
-  ask_snils: {say: "СНИЛС?", collect: {slot: snils, type: snils}, next: ask_date}
-  ask_inn: {say: "ИНН?", collect: {slot: inn, type: inn}, next: ask_date}
-  ask_date: {say: "Дата?", collect: {slot: when, type: date}, next: bye}
+  ask_snils: {say: "СНИЛС?", collect: {slot: snils, type: snils, on_fail: next}, next: ask_date}
+  ask_inn: {say: "ИНН?", collect: {slot: inn, type: inn, on_fail: next}, next: ask_date}
+  ask_date: {say: "Дата?", collect: {slot: when, type: date, on_fail: next}, next: bye}
   bye: {say: "Пока", end: true}
 """
 
@@ -279,7 +279,7 @@ states:
       - {id: b, keys: "2", phrases: ["вторая тема"], goto: b_entry}
   a_entry: {say: "Тема А.", next: ask_name}
   b_entry: {say: "Тема Б.", next: ask_name}
-  ask_name: {say: "ФИО?", collect: {slot: fio, type: fio}, next: [{if: visited a_entry, goto: a_end}, {goto: b_end}]}
+  ask_name: {say: "ФИО?", collect: {slot: fio, type: fio, on_fail: next}, next: [{if: visited a_entry, goto: a_end}, {goto: b_end}]}
   a_end: {say: "Детали по А.", end: true}
   b_end: {say: "Детали по Б.", end: true}
 """)
@@ -292,7 +292,7 @@ states:
         parse_flow("""
 flow: {id: v, title: V, start: s}
 states:
-  s: {say: "?", collect: {slot: x, type: text}, next: [{if: visited a_entr, goto: s}, {goto: s}]}
+  s: {say: "?", collect: {slot: x, type: text, on_fail: next}, next: [{if: visited a_entr, goto: s}, {goto: s}]}
 """)
 
 
@@ -322,7 +322,7 @@ states:
       - {id: a, keys: "1", phrases: ["первая тема"], goto: a_entry}
       - {id: op, keys: "2", phrases: ["оператор"], goto: ask_name}
   a_entry: {say: "Тема А. Оператор — 1.", options: [{id: go, keys: "1", goto: ask_name}]}
-  ask_name: {say: "ФИО?", collect: {slot: fio, type: fio}, next: [{if: visited a_entry, goto: a_end}, {goto: general}]}
+  ask_name: {say: "ФИО?", collect: {slot: fio, type: fio, on_fail: next}, next: [{if: visited a_entry, goto: a_end}, {goto: general}]}
   a_end: {say: "Детали по А.", end: true}
   general: {say: "Общий вопрос.", end: true}
 """)
@@ -337,7 +337,8 @@ states:
 def test_schedule_is_said_in_words_that_read_aloud(engine):
     assert engine.hours.describe_week() == (
         "с понедельника по четверг с 09:00 до 18:00, в пятницу с 09:00 до 17:00, "
-        "в субботу с 10:00 до 14:00, в воскресенье выходной (время московское)")
+        "в субботу с 10:00 до 14:00, в воскресенье выходной (время московское); "
+        "в праздничные дни (31.12.2026, 01.01.2027) — выходной")
 
 
 def test_any_state_name_and_option_id_works_the_machine_keeps_triggers_apart():
@@ -468,7 +469,7 @@ states:
   ask_phone:
     say: "Назовите номер телефона."
     retries: 1
-    collect: {slot: phone, type: phone}
+    collect: {slot: phone, type: phone, on_fail: next}
     next: bye
   bye: {say: "Мы позвоним на номер {phone}.", end: true}
 """
@@ -499,7 +500,7 @@ states:
     step: "Назвать СНИЛС"
     options: [{id: snils, phrases: ["мой снилс"], goto: snils}]
     noinput: ["Назовите СНИЛС."]
-  snils: {say: "Диктуйте.", collect: {slot: snils, type: snils}, next: bye}
+  snils: {say: "Диктуйте.", collect: {slot: snils, type: snils, on_fail: next}, next: bye}
   bye: {say: "Спасибо.", end: true}
 """
     )

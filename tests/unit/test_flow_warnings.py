@@ -57,13 +57,15 @@ states:
   ask:
     say: "Номер?"
     collect: {slot: num, type: digits, on_fail: sorry}
-    escalate: operator
     next: done
   sorry: {say: "Не удалось", end: true}
-  operator: {say: "Оператор", end: true}
   done: {say: "Готово", end: true}
 """
     assert warnings(flow) == []
+    # on_fail decides before the state's escalate: a state only that escalate leads to is never reached
+    beside = flow.replace("    next: done\n", "    escalate: operator\n    next: done\n") + \
+        '  operator: {say: "Оператор", end: true}\n'
+    assert [w.split(":")[2].strip() for w in warnings(beside)] == ["states.operator"]
 
 
 def test_ivr_check_prints_positioned_warnings_and_still_succeeds(tmp_path):
@@ -159,7 +161,7 @@ states:
       - {id: skip, keys: "2", phrases: ["без номера"], goto: bye}
   ask_phone:
     say: "Назовите номер телефона."
-    collect: {slot: phone, type: phone}
+    collect: {slot: phone, type: phone, on_fail: next}
     next: bye
   bye: {say: "Мы позвоним на номер {phone}.", end: true}
   operator: {say: "Оператор перезвонит на {phone}.", end: true}
@@ -239,12 +241,12 @@ states:
     options:
       - {id: a, keys: "1", phrases: ["первый"], goto: ask_a}
       - {id: b, keys: "2", phrases: ["второй"], goto: ask_b}
-  ask_a: {say: "Номер?", collect: {slot: num, type: digits}, next: bye}
-  ask_b: {say: "Номер?", collect: {slot: num, type: digits}, next: bye}
+  ask_a: {say: "Номер?", collect: {slot: num, type: digits, on_fail: next}, next: bye}
+  ask_b: {say: "Номер?", collect: {slot: num, type: digits, on_fail: next}, next: bye}
   bye: {say: "Записали {num}.", end: true}
 """
     assert warnings(flow) == []
-    one_skips = flow.replace("  ask_b: {say: \"Номер?\", collect: {slot: num, type: digits}, next: bye}",
+    one_skips = flow.replace("  ask_b: {say: \"Номер?\", collect: {slot: num, type: digits, on_fail: next}, next: bye}",
                              "  ask_b: {say: \"Без номера.\", next: bye}")
     found = warnings(one_skips)
     assert len(found) == 1 and "путём main → ask_b → bye, минуя ask_a" in found[0], found
@@ -261,8 +263,8 @@ def test_a_long_chain_of_collects_is_checked_clean():
 def collect_chain(n: int) -> str:
     lines = ["flow: {id: c, title: C, start: s0}", "globals:",
              "  op: {phrases: [оператор], goto: end}", "states:",
-             '  s0: {say: "Номер?", collect: {slot: v0, type: digits}, next: s1}']
-    lines += [f'  s{i}: {{say: "Было {{v{i - 1}}}", collect: {{slot: v{i}, type: digits}}, next: s{i + 1}}}'
+             '  s0: {say: "Номер?", collect: {slot: v0, type: digits, on_fail: next}, next: s1}']
+    lines += [f'  s{i}: {{say: "Было {{v{i - 1}}}", collect: {{slot: v{i}, type: digits, on_fail: next}}, next: s{i + 1}}}'
               for i in range(1, n)]
     lines.append(f'  s{n}: {{say: "Конец", end: true}}\n  end: {{say: "Оператор", end: true}}')
     return "\n".join(lines)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -281,3 +283,25 @@ def test_speak_digits_reads_in_dictation_groups(kind: str, value: str, spoken: s
 def test_speak_digits_rejects_a_type_that_is_not_digits() -> None:
     with pytest.raises(ValueError, match="fio"):
         slot_type("fio").speak("Иванов")
+
+
+@pytest.mark.parametrize(
+    ("text", "when", "iso", "error"),
+    [
+        ("десятого мая восьмидесятого года", None, "1980-05-10", None),  # not 2080
+        ("третье января двадцать пятого года", None, "2025-01-03", None),
+        ("пятое мая тридцатого года", None, "2030-05-05", None),  # a deadline may be ahead
+        ("пятое мая тридцатого года", "past", "1930-05-05", None),  # a birth date never is
+        ("первое декабря двадцать шестого года", "past", None, "Эта дата ещё не наступила"),
+        ("25.11.2026", "past", "2026-11-25", None),  # today counts as past and as future
+        ("24.11.2026", "future", None, "Эта дата уже прошла"),
+        ("первое декабря двадцать пятого года", "future", None, "Эта дата уже прошла"),  # not 2125
+    ],
+)
+def test_two_digit_years_and_past_or_future_dates_are_judged_against_the_call_date(text, when, iso, error):
+    checked = check_date(text, date(2026, 11, 25), when)
+    assert checked.ok == (iso is not None)
+    if iso:
+        assert checked.value == iso
+    else:
+        assert checked.error.startswith(error)

@@ -182,9 +182,11 @@ def test_missing_and_non_utf8_files(tmp_path: Path):
     with pytest.raises(UserError, match="файл сценария не найден"):
         load_flow(tmp_path / "nope.yaml")
     bad = tmp_path / "cp1251.yaml"
-    bad.write_bytes("flow: привет".encode("cp1251"))
-    with pytest.raises(UserError, match="не в кодировке UTF-8"):
+    # an editor's line:col, counted in characters («» are one each), not a byte offset
+    bad.write_bytes("flow:\n  title: «x» ".encode() + "привет".encode("cp1251"))
+    with pytest.raises(UserError) as info:
         load_flow(bad)
+    assert str(info.value).startswith(f"{bad}:2:14: байт 0xEF не из кодировки UTF-8 — сохраните файл как UTF-8")
 
 
 def test_cli_check_exits_2_without_traceback(tmp_path: Path):

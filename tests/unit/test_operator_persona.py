@@ -10,7 +10,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-from ivr.flow.checks import _texts
+from ivr.flow.checks import prompt_texts
 from ivr.flow.loader import load_flow
 from ivr.flow.model import Flow
 
@@ -28,7 +28,7 @@ def gosuslugi() -> Flow:
 def operator_lines() -> list[tuple[tuple, str]]:
     spec = gosuslugi().spec
     found = []
-    for path, text in _texts(spec):
+    for path, text in prompt_texts(spec):
         if path[2:3] == ("details",):
             continue
         match = SPEAKER.search(text)

@@ -22,18 +22,18 @@ states:
     topic: "Вход в личный кабинет"
     term: "1 рабочий день"
     checklist: [{item: "ФИО", slot: fio}, {item: "СНИЛС", slot: snils}, {item: "Телефон", slot: phone}, "Скриншот ошибки"]
-    collect: {slot: fio, type: fio}
+    collect: {slot: fio, type: fio, on_fail: next}
     next: ask_snils
   ask_snils:
     say: "СНИЛС?"
-    collect: {slot: snils, type: snils}
+    collect: {slot: snils, type: snils, on_fail: next}
     retries: 2
     next: ask_problem
   ask_problem:
     say: "Опишите проблему."
-    collect: {slot: problem, type: text, measure: true}
+    collect: {slot: problem, type: text, measure: true, on_fail: next}
     next: bye
-  ask_phone: {say: "Телефон?", collect: {slot: phone, type: phone}, next: bye}
+  ask_phone: {say: "Телефон?", collect: {slot: phone, type: phone, on_fail: next}, next: bye}
   bye: {say: "Спасибо. Номер обращения {reference}.", end: true}
 """
 

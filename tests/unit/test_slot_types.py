@@ -44,7 +44,7 @@ flow: {{id: walk, title: Проверка, start: ask}}
 states:
   ask:
     say: "Назовите значение. Номер обращения {{reference}}."
-    collect: {{slot: value, type: {kind}}}
+    collect: {{slot: value, type: {kind}, on_fail: next}}
     checklist: [{{item: Значение, slot: value}}]
     next: done
   done: {{say: "Спасибо, вы назвали {{value}}.", end: true}}

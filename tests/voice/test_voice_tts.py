@@ -166,7 +166,7 @@ flow: {id: rb, title: R, start: ask}
 states:
   ask:
     say: "Назовите СНИЛС."
-    collect: {slot: snils, type: snils, invalid: ["Вы назвали {heard}. Повторите."]}
+    collect: {slot: snils, type: snils, on_fail: next, invalid: ["Вы назвали {heard}. Повторите."]}
     next: done
   done: {say: ["Записал СНИЛС {snils}.", "До свидания."], end: true}
 """)
