@@ -19,11 +19,10 @@ from ivr.understanding.lemmas import lemmas
 from ivr.understanding.normalize import normalize, tokens
 from ivr.understanding.numbers import extract_digits, is_number_word
 from ivr.understanding.plural import counted
+from ivr.understanding.unsure import unsure_words
 
 YES = frozenset({"да", "ага", "верно", "правильно", "конечно", "точно", "угу", "yes", "подтверждать"})
 NO = frozenset({"нет", "неверно", "неправильно", "no"})
-# «не знаю», «не уверен», «не помню» are a third answer, not «нет»: the caller cannot say.
-UNSURE = frozenset({"знать", "уверенный", "уверен", "помнить", "понимать", "сказать", "разобраться"})
 # Words around a name when the caller introduces themselves unasked: «Здравствуйте, меня зовут …».
 _NOT_NAME = frozenset(
     {
@@ -158,7 +157,7 @@ def parse_date(text: str, keyed: bool, limits: Limits) -> Parsed:
 def parse_yesno(text: str, keyed: bool, limits: Limits) -> Parsed:
     words = lemmas(text)
     negated = {words[i + 1] for i, w in enumerate(words[:-1]) if w == "не"}
-    if negated & UNSURE:
+    if unsure_words(negated):  # «не знаю», «не уверен»: a third answer, not «нет»
         return Parsed(
             False,
             "не знаю",

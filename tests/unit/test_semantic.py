@@ -80,8 +80,11 @@ def test_complaint_about_a_refusal_goes_to_complaints(gosuslugi):
 
 
 def test_meaning_does_not_route_unrelated_talk(gosuslugi):
-    for said in ("какая сегодня погода", "алло вы меня слышите"):
-        assert gosuslugi.menu("main").matcher.match(said).kind == "none"
+    router = gosuslugi.menu("main").matcher
+    for said in ("какая сегодня погода", "ну не знаю", "ну это самое как его"):
+        assert router.match(said).kind == "none", said
+    # near «повторите» by meaning: at most a yes/no question, never a route
+    assert router.match("алло вы меня слышите").kind in ("none", "confirm")
 
 
 def test_main_menu_knows_its_sections_and_their_pages(gosuslugi):
@@ -255,9 +258,10 @@ def test_report_split_quality(gosuslugi):
     result = tally(load_items(EVAL, "report"), flow_answer(gosuslugi))
     lemma_only = tally(load_items(EVAL, "report"),
                        lambda item: gosuslugi.menu(item.state).matcher.matcher.match(normalize(item.say)))
-    # measured: right 87.6, wrong 3.5, clarified 6.7, missed 2.1 (lemma matcher alone: 51.6 / 2.8 / 17 / 28.6)
-    assert result.share("right") >= 86.0, result
+    # measured: right 88.7, wrong 3.2, clarified 4.9, missed 3.2 (lemma matcher alone: 51.6 / 2.8 / 17 / 28.6)
+    assert result.share("right") >= 87.0, result
     assert result.share("right") >= lemma_only.share("right") + 30.0, (result, lemma_only)
-    assert result.share("wrong") <= 4.5, result
-    assert result.share("missed") <= 3.5, result
+    assert result.share("wrong") <= 4.0, result
+    assert result.share("missed") <= 4.5, result
     assert result.share("clarified") <= lemma_only.share("clarified"), (result, lemma_only)
+    assert result.share("clarified") <= 6.0, result
