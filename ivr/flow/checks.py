@@ -464,7 +464,7 @@ def confusable_warnings(flow: Flow, meaning: bool = True) -> list[Problem]:
     enables them, collects included), not again in each menu. Each warning stands at the phrase
     to rephrase: the option's in a menu, the later command's among globals."""
     warnings = []
-    commands = {f"команда «{g}»": tuple(glob.phrases) for g, glob in flow.globals.items() if glob.phrases}
+    commands = {f"команда «{g}»": _said(flow, glob) for g, glob in flow.globals.items() if glob.phrases}
     where = {f"команда «{g}»": ("globals", g) for g in flow.globals}
     for pair in confusable_pairs(commands, meaning=meaning, shipped=flow.vector_store):
         warnings.append(_confusable("globals", pair, _phrase_path(flow, where[pair.choice_b], pair.phrase_b)))
@@ -472,9 +472,9 @@ def confusable_warnings(flow: Flow, meaning: bool = True) -> list[Problem]:
         if not state.options:
             continue
         enabled = flow.enabled_globals(name)
-        choices = {f"пункт «{o.id}»": tuple(o.phrases) for o in state.options if o.phrases}
+        choices = {f"пункт «{o.id}»": _said(flow, o) for o in state.options if o.phrases}
         places = {f"пункт «{o.id}»": ("states", name, "options", i) for i, o in enumerate(state.options)}
-        choices |= {f"команда «{g}»": tuple(glob.phrases) for g, glob in enabled.items() if glob.phrases}
+        choices |= {f"команда «{g}»": _said(flow, glob) for g, glob in enabled.items() if glob.phrases}
         for pair in confusable_pairs(choices, meaning=meaning, shipped=flow.vector_store):
             if pair.choice_a not in places and pair.choice_b not in places:
                 continue  # two commands: reported once, above
@@ -484,13 +484,25 @@ def confusable_warnings(flow: Flow, meaning: bool = True) -> list[Problem]:
     return warnings
 
 
+def _said(flow: Flow, choice: schema.Option | schema.Global) -> tuple[str, ...]:
+    """What a caller may say for a choice: its phrases and examples, and the examples of the state
+    it leads to (the router weighs all of them)."""
+    target = flow.states.get(choice.goto) if choice.goto else None
+    return (*choice.phrases, *choice.examples, *(target.examples if target is not None else ()))
+
+
 def _phrase_path(flow: Flow, owner: tuple, phrase: str) -> tuple:
-    """The file path of ``phrase`` among the phrases of an option or a global command."""
-    if owner[0] == "globals":
-        phrases = flow.globals[owner[1]].phrases
-    else:
-        phrases = flow.states[owner[1]].options[owner[3]].phrases
-    return (*owner, "phrases", phrases.index(phrase)) if phrase in phrases else owner
+    """The file path of ``phrase`` among the phrases or examples of an option or a global command
+    (or of the state it leads to)."""
+    choice = flow.globals[owner[1]] if owner[0] == "globals" else flow.states[owner[1]].options[owner[3]]
+    for field in ("phrases", "examples"):
+        texts = getattr(choice, field)
+        if phrase in texts:
+            return (*owner, field, texts.index(phrase))
+    target = flow.states.get(choice.goto) if choice.goto else None
+    if target is not None and phrase in target.examples:
+        return ("states", choice.goto, "examples", target.examples.index(phrase))
+    return owner
 
 
 def _confusable(where: str, pair: Confusable, path: tuple) -> Problem:

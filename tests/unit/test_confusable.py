@@ -54,3 +54,37 @@ def test_ivr_check_prints_the_warning_and_still_succeeds(tmp_path):
     proc = ivr_here("check", path)
     assert proc.returncode == 0, proc.stderr
     assert "c.yaml: ок" in proc.stdout and "предупреждение" in proc.stdout and "pay_again" in proc.stdout
+
+
+EXAMPLES = """
+flow: {id: e, title: E, start: main}
+states:
+  main:
+    say: "Меню"
+    options:
+      - {id: sms, phrases: ["смс"], goto: sms_page}
+      - {id: code, phrases: ["код подтверждения"], goto: code_page}
+      - {id: login, phrases: ["не могу войти"], goto: done}
+      - {id: status, phrases: ["статус заявления"], goto: done}
+  sms_page:
+    say: "Про СМС."
+    examples: ["не приходит смс с кодом"]
+    end: true
+  code_page:
+    say: "Про код."
+    examples: ["вообще не приходит никакой код", "не приходит смс с кодом"]
+    end: true
+  done: {say: "Готово", end: true}
+"""
+
+
+def test_examples_of_the_pages_two_options_lead_to_are_compared_too(tmp_path):
+    """The router weighs a page's examples for every option leading there: the same sentence on two
+    pages of one menu can never be told apart, and the warning stands at the later example."""
+    path = tmp_path / "e.yaml"
+    path.write_text(EXAMPLES, encoding="utf-8")
+    (warning,) = confusable_warnings(load_flow(path))
+    assert "«не приходит смс с кодом» (пункт «sms»)" in warning.message, warning.message
+    assert "(пункт «code»)" in warning.message and "совпадают по словам" in warning.message
+    proc = ivr_here("check", path)
+    assert f"{path}:17:" in proc.stdout, proc.stdout  # code_page's examples line
