@@ -22,7 +22,7 @@ from ivr.understanding.plural import counted
 from ivr.understanding.unsure import unsure_words
 
 YES = frozenset({"да", "ага", "верно", "правильно", "конечно", "точно", "угу", "yes", "подтверждать"})
-NO = frozenset({"нет", "неверно", "неправильно", "no"})
+NO = frozenset({"нет", "неа", "нету", "неверно", "неправильно", "no"})
 # Words around a name when the caller introduces themselves unasked: «Здравствуйте, меня зовут …».
 _NOT_NAME = frozenset(
     {
@@ -39,6 +39,35 @@ _NOT_NAME = frozenset(
         "утро",
         "алло",
         "привет",
+        # fillers and forms of address a caller wraps the name in («ну здравствуйте девушка я …»,
+        # «петров это самое пётр сергеевич»): otherwise «Ну Петров Пётр Сергеевич» is the name
+        "ну",
+        "вот",
+        "э",
+        "ээ",
+        "эээ",
+        "эм",
+        "мм",
+        "короче",
+        "самое",
+        "значит",
+        "так",
+        "да",
+        "девушка",
+        "молодой",
+        "человек",
+        "доброе",
+        "здравствуй",
+        "пожалуйста",
+        "слушайте",
+        "записывайте",
+        "пишите",
+        "вас",
+        "беспокоит",
+        "мое",
+        "моё",
+        "имя",
+        "отчество",
     }
 )
 # Words that start the identifier a caller names after their name (pymorphy3 reads «инн» as a name).
@@ -161,7 +190,7 @@ def parse_yesno(text: str, keyed: bool, limits: Limits) -> Parsed:
         return Parsed(
             False,
             "не знаю",
-            "не знаю",
+            normalize(text),  # read back as said: «не помню», not «не знаю»
             "Если не знаете точно, скажите «нет» — и я подскажу, что подготовить.",
         )
     yes = any(w in YES and not (i and words[i - 1] == "не") for i, w in enumerate(words))

@@ -10,7 +10,8 @@ from __future__ import annotations
 from ivr.understanding.matcher import phrase_key
 
 # Lemmas that, negated, say the caller does not know (not what the caller wants).
-UNSURE = frozenset({"знать", "уверенный", "уверен", "помнить", "понимать", "сказать", "разобраться"})
+# «не уверена» is read as the participle of «уверить», «не уверен» as «уверенный».
+UNSURE = frozenset({"знать", "уверенный", "уверен", "уверить", "помнить", "понимать", "сказать", "разобраться"})
 
 
 def unsure_words(negated: set[str] | frozenset[str]) -> bool:

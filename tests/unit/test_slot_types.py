@@ -108,6 +108,7 @@ def test_keep_personal_data_keeps_the_date(tmp_path: Path):
         ("не верно", "нет"),
         ("неправильно", "нет"),
         ("не приходит", "нет"),
+        ("неа", "нет"),
     ],
 )
 def test_yes_and_no(said: str, value: str):
@@ -115,11 +116,26 @@ def test_yes_and_no(said: str, value: str):
     assert parsed.valid and parsed.value == value
 
 
-@pytest.mark.parametrize("said", ["не знаю", "я не уверен", "не помню", "да не знаю я"])
+@pytest.mark.parametrize("said", ["не знаю", "я не уверен", "не уверена", "не помню", "да не знаю я"])
 def test_not_knowing_is_a_third_answer_not_no(said: str):
     parsed = slot_type("yesno").parse(said, False, _limits())
     assert not parsed.valid and parsed.value == "не знаю"
+    assert parsed.display == said  # read back as said: «не помню» is not «не знаю»
     assert "скажите «нет»" in (parsed.error or "")
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "ну здравствуйте я петров пётр сергеевич",
+        "алло девушка это петров пётр сергеевич",
+        "ну петров это самое пётр сергеевич",
+        "э меня зовут петров пётр сергеевич пожалуйста",
+    ],
+)
+def test_fillers_and_greetings_around_a_name_are_not_the_name(said: str):
+    parsed = slot_type("fio").parse(said, False, _limits())
+    assert parsed.valid and parsed.value == "Петров Петр Сергеевич", parsed  # ё is normalised
 
 
 def test_keypad_digit_slots_are_the_types_that_take_digits():
