@@ -268,7 +268,12 @@ def steps(call: Call) -> tuple[StepTaken, ...]:
     return tuple(last[step] for step in dict.fromkeys(t.step for t in call.steps))
 
 
-def _step_point(taken: StepTaken) -> Point:
+def _step_point(taken: StepTaken, too_short: bool = False) -> Point:
+    if taken.outcome == "unprompted" and too_short:
+        # «диктуйте» said in the question step took the step, but it states no problem: praising
+        # it would contradict the statement point right below
+        return Point("step", f"«{taken.step}» — сами, но одним-двумя словами.",
+                     "Шаг ваш, но скажите суть: что делали, что случилось, какая ошибка.")
     if taken.outcome == "unprompted":
         return Point("step", f"Хорошо: «{taken.step}» — сами, без подсказки.", None)
     if taken.outcome == "hinted":
@@ -283,7 +288,9 @@ def coach(call: Call) -> Coaching:
     found = fillers(call.turns)
     dictated = dictations(call.turns)
     taken = steps(call)
-    points: list[Point] = [_step_point(t) for t in taken]
+    short = said is not None and said.asked and said.words < SHORT_WORDS
+    stating = {name for name, st in call.flow.states.items() if st.collect is not None and st.collect.type == "text"}
+    points: list[Point] = [_step_point(t, short and t.state in stating) for t in taken]
     if said is not None:
         points.append(_statement_point(said))
     if any(t.kind == "speech" and t.input.strip() for t in call.turns):

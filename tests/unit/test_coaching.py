@@ -300,3 +300,15 @@ def test_a_step_taken_before_the_call_gets_to_it_is_in_the_report_as_taken(tmp_p
     rep = json.loads(next((tmp_path / "number_first").glob("*.json")).read_text(encoding="utf-8"))
     assert [(s["state"], s["outcome"]) for s in rep["coaching"]["steps"]] == [
         ("question", "unprompted"), ("docs", "missed"), ("number", "unprompted")]
+
+
+def test_a_one_word_question_takes_the_step_but_is_not_praised(tmp_path: Path):
+    """«диктуйте» in the question step leaves it by a valid text: the step was the caller's, but
+    «Хорошо» beside «Проблема описана слишком коротко» would contradict itself."""
+    clock = ManualClock(datetime.fromisoformat("2026-11-25T10:00:00+03:00"))
+    call = Engine(parse_flow(EARLY_FLOW)).start_call(clock=clock)
+    call.speech("диктуйте")
+    text, _ = section(call, tmp_path)
+    assert "- «Изложить вопрос» — сами, но одним-двумя словами." in text, text
+    assert "Хорошо: «Изложить вопрос»" not in text
+    assert "Проблема описана слишком коротко" in text
