@@ -29,6 +29,11 @@ def schema_text(kind: str) -> str:
     """The schema of ``kind`` ("flow" or "convo") as the text of a .json file."""
     model, title = KINDS[kind]
     schema = {"$schema": DRAFT, **model.model_json_schema(), "title": title}
+    if kind == "flow":
+        # A part file brought in by include: (any of states, globals, parts, data) is written
+        # against the same schema; «flow:» and «states:» are required of the main file by the
+        # loader (ivr check), not by the editor, which cannot tell the two kinds of file apart.
+        schema.pop("required", None)
     return json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
 
 

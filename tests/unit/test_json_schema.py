@@ -58,6 +58,8 @@ def test_the_schema_flags_what_the_loader_refuses():
     slot_types = json.loads(schema_text("flow"))["$defs"]["Collect"]["properties"]["type"]["enum"]
     assert {"snils", "inn", "phone", "date", "yesno"} <= set(slot_types)  # what the editor offers
     assert not list(validator("convo").iter_errors({"turns": [{"caller": "да", "expect": {"state": "main"}}]}))
+    # a part file for include: has no flow: (nor always states:) and is not underlined for it
+    assert not list(check.iter_errors({"parts": {"ask": {"noinput": ["Алло?"]}}, "globals": {}}))
     assert list(validator("convo").iter_errors({"turns": [{"caler": "да"}]}))
 
 
