@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -410,7 +411,37 @@ def practice_data() -> None:
         out.print(line)
 
 
+# Usage errors come from typer's bundled click in English («Error: Missing argument 'paths'.»); the
+# user reads Russian everywhere else, so the usual ones are said in Russian (others keep click's text).
+_USAGE = [
+    (re.compile(r"Missing argument '(.+)'\.?"), r"не хватает аргумента «\1»"),
+    (re.compile(r"No such option: (\S+) \(Possible options: (.+)\)"), r"нет параметра \1 — может быть, \2"),
+    (re.compile(r"No such option: (\S+)"), r"нет параметра \1"),
+    (re.compile(r"No such command '(.+)'\.?"), r"нет команды «\1»"),
+    (re.compile(r"Got unexpected extra argument(?:s|\(s\))? \((.+)\)"), r"лишнее в команде: \1"),
+    (re.compile(r"Option '(.+)' requires an argument\.?"), r"параметру \1 нужно значение"),
+    (re.compile(r"Invalid value for (.+?): (.+)"), r"неверное значение \1: \2"),
+]
+
+
+def _show_usage_error(error: Any, file: Any = None) -> None:
+    message = error.format_message()
+    for pattern, russian in _USAGE:
+        if pattern.fullmatch(message):
+            message = pattern.sub(russian, message)
+            break
+    names, ctx = [], error.ctx  # the subcommand path; the program itself is «ivr» however started
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.info_name)
+        ctx = ctx.parent
+    where = " ".join(["ivr", *reversed(names), "--help"])
+    err.print(f"Ошибка: {message}. Справка: {where}", markup=False, highlight=False)
+
+
 def main() -> None:
+    from typer._click.exceptions import UsageError
+
+    UsageError.show = _show_usage_error  # type: ignore[method-assign,assignment]
     try:
         app()
     except KeyboardInterrupt:

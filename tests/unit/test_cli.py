@@ -354,3 +354,18 @@ def test_ivr_test_says_which_flow_a_convo_without_flow_ran_on(tmp_path: Path):
     proc = ivr("test", str(tmp_path), "--flow", EXAMPLE)
     assert proc.returncode == 0, proc.stdout
     assert f"Без flow: — 1 разговор по сценарию {EXAMPLE}" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["test"], "Ошибка: не хватает аргумента «paths». Справка: ivr test --help"),
+        (["chat", "--nope"], "Ошибка: нет параметра --nope — может быть, --now. Справка: ivr chat --help"),
+        (["chat", "a.yaml", "b.yaml"], "Ошибка: лишнее в команде: b.yaml. Справка: ivr chat --help"),
+        (["звонок"], "Ошибка: нет команды «звонок». Справка: ivr --help"),
+    ],
+)
+def test_a_mistyped_command_is_explained_in_russian_with_exit_2(args, said):
+    result = ivr(*args)
+    assert result.returncode == 2
+    assert said in result.stderr and "Error:" not in result.stderr and "Usage:" not in result.stderr
