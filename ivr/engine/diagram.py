@@ -195,7 +195,12 @@ def _mermaid(flow: Flow, machine: FlowMachine, path: CallPath | None) -> str:
     diagram = _machine(flow, machine, ids, "mermaid")
     graph = MermaidGraph(cast(Any, diagram))
     _highlight(graph, path, ids)
-    return cast(str, graph.get_graph().source) + "\n"
+    lines = cast(str, graph.get_graph().source).splitlines()
+    # transitions writes the title bare between the front-matter fences (Mermaid wants YAML,
+    # «title: …») and passes the machine's graphviz attributes through («newrank true»)
+    if lines[:1] == ["---"] and len(lines) > 2 and lines[2] == "---":
+        lines[1] = "title: " + json.dumps(flow.meta.title, ensure_ascii=False)
+    return "\n".join(line for line in lines if line.strip() != "newrank true") + "\n"
 
 
 def _highlight(graph: Any, path: CallPath | None, ids: dict[str, str]) -> None:

@@ -74,6 +74,10 @@ def test_mermaid_text_names_states_by_label_and_survives_any_state_name(tmp_path
     render(load_flow(GOSUSLUGI), tmp_path / "g.mmd")
     shipped = (tmp_path / "g.mmd").read_text(encoding="utf-8")
     assert {label for label, _ in re.findall(r'state "(.*)" as (\w+)', shipped)} >= set(load_flow(GOSUSLUGI).states)
+    # Mermaid front matter is YAML and graphviz's own attributes have no place in it
+    title = load_flow(GOSUSLUGI).meta.title
+    assert shipped.startswith(f'---\ntitle: "{title}"\n---\nstateDiagram-v2\n'), shipped[:200]
+    assert "newrank" not in shipped
 
 
 def test_path_of_a_call_is_highlighted_from_its_transcript(tmp_path: Path):
