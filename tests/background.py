@@ -72,6 +72,9 @@ def start(args: list[str], here: Path) -> None:
             stdin=subprocess.DEVNULL,
             text=True,
             start_new_session=True,  # its own process group, ended whole by stop()
+            # below the workers: the job takes the CPU they leave idle (collection at the start
+            # needs both cores; the real-time worker mostly waits for audio), not theirs
+            preexec_fn=lambda: os.nice(10),
         )
         _running.append(process)
         (folder / f"{name}.started").touch()

@@ -50,7 +50,8 @@ GROUPS = {
 
 
 def pytest_configure(config):
-    if not hasattr(config, "workerinput"):  # the controlling process (or the only one, with -n 0)
+    # in the controlling process (or the only one, with -n 0), when tests are to run
+    if not hasattr(config, "workerinput") and not config.option.collectonly:
         from tests.background import start
 
         start(config.args, config.invocation_params.dir)
