@@ -19,7 +19,12 @@ server in its own temporary directory), it is only not serialized with the other
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # plain `pytest` does not put the project root on sys.path
+    sys.path.insert(0, str(ROOT))
 
 # One cache of recomputable files (phrase vectors, prompt audio) for the whole run, shared by both
 # workers and the `ivr` processes the tests start: the Госуслуги menus are embedded once per run
@@ -42,6 +47,21 @@ GROUPS = {
     # one module fixture runs every convo file and several `ivr` processes (~9 s): once, not per worker
     "tests/unit/test_privacy_scan.py::": "privacy_scan",
 }
+
+
+def pytest_configure(config):
+    # in the controlling process (or the only one, with -n 0), when tests are to run
+    if not hasattr(config, "workerinput") and not config.option.collectonly:
+        from tests.background import start
+
+        start(config.args, config.invocation_params.dir)
+
+
+def pytest_unconfigure(config):
+    if not hasattr(config, "workerinput"):
+        from tests.background import stop
+
+        stop()
 
 
 def group_of(nodeid: str) -> str | None:

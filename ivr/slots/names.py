@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ivr.personal.masking import mask_text
-from ivr.understanding.lemmas import parses
+from ivr.understanding.lemmas import CACHE_SIZE, parses
 
 _NAME_TAGS = frozenset({"Name", "Surn", "Patr"})
 
 
+@lru_cache(maxsize=CACHE_SIZE)
 def name_like(word: str) -> bool:
     """Some reading of the word is a first name, surname or patronymic (pymorphy3 guesses unknown
-    surnames by their endings: «абдуллаев», «цой»)."""
+    surnames by their endings: «абдуллаев», «цой»). Cached: every word of every line written to a
+    transcript or report is asked, the same few hundred words again and again."""
     return any(_NAME_TAGS & p.tag.grammemes for p in parses(word))
 
 

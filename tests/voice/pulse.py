@@ -73,6 +73,7 @@ class PulseServer:
         self.log_path = self.dir / "pulseaudio.log"
         self.start_timeout_s = start_timeout_s
         self.settle_s = settle_s
+        self._settled_at = 0.0
         self.process: subprocess.Popen | None = None
         self.speaker: SinkRecorder | None = None
         self._saved_env: dict[str, str | None] = {}
@@ -96,7 +97,7 @@ class PulseServer:
         env = {**os.environ, **self.env(), "PULSE_SERVER": self.server}
         return subprocess.run(["pactl", *args], env=env, capture_output=True, text=True, timeout=10, check=check)
 
-    def start(self) -> PulseServer:
+    def start(self, *, settle: bool = True) -> PulseServer:
         if not pulse_available():
             raise PulseUnavailable("pulseaudio/pactl not installed (apt-get install pulseaudio pulseaudio-utils)")
         for sub in ("runtime", "home", "state"):
@@ -140,8 +141,14 @@ class PulseServer:
         # monitor, kept for the whole session, makes the sink run in small blocks; it also lets
         # tests observe what actually reached the "speaker". The first big block must pass once.
         self.speaker = SinkRecorder(self).start()
-        time.sleep(self.settle_s)
+        self._settled_at = time.monotonic() + self.settle_s
+        if settle:
+            self.settle()
         return self
+
+    def settle(self) -> None:
+        """Waits out the rest of ``settle_s`` since the start: the sink's first big block."""
+        time.sleep(max(0.0, self._settled_at - time.monotonic()))
 
     def activate(self) -> None:
         """Point this process's audio clients (PortAudio → ALSA → pulse) at this server."""

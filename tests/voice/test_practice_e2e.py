@@ -42,8 +42,8 @@ def test_menu_grammar_is_the_options_and_globals(engine):
 
 
 @pytest.mark.usefixtures("pulse_server")
-def test_spoken_call_through_microphone_and_speaker(engine, ko_model_path, ko_model, mic_feeder,
-                                                    korean_samples, pulse_server, tmp_path):
+def test_spoken_call_through_microphone_and_speaker(pulse_server, engine, ko_model_path, ko_model, mic_feeder,
+                                                    korean_samples, tmp_path):
     call = engine.start_call()
     player = open_player()
     keypad = KeypadQueue()

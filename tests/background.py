@@ -1,0 +1,108 @@
+"""Work that only produces a result, started in pytest's controlling process when the run starts.
+
+With xdist the controlling process sits idle while the two workers run the tests, and the real-time
+worker mostly waits for audio: a cold ``mypy`` run or filling the run's prompt-audio cache costs
+seconds of CPU that fit in that idle time. Each job is a real process with its own exit code and
+output; the test that needs it waits for it and asserts on what it did, exactly as if the test had
+started it (and does start it itself when no controller did: ``-n 0``, one test file, a job missing).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+_ENV = "IVR_TEST_JOBS"  # the folder of this run's jobs, inherited by the workers
+
+# name → (test file that waits for it, command); each runs with the project root as working folder
+JOBS: dict[str, tuple[str, list[str]]] = {
+    "mypy": (
+        "tests/unit/test_static_checks.py",
+        [sys.executable, "-m", "mypy", "--no-error-summary", "--cache-dir", str(ROOT / ".mypy_cache")],
+    ),
+    "prompt_audio": (
+        "tests/voice/test_prompt_duration.py",
+        [
+            sys.executable,
+            "-c",
+            "from tests.voice.test_prompt_duration import synthesize_all; synthesize_all()",
+        ],
+    ),
+}
+
+
+def _wanted(test_file: str, args: list[str], here: Path) -> bool:
+    """Whether the run's arguments take in ``test_file`` (a job no test waits for is not started)."""
+    target = (ROOT / test_file).resolve()
+    for arg in args or ["tests"]:
+        path = (here / arg.split("::")[0]).resolve()
+        if target == path or path in target.parents:
+            return True
+    return False
+
+
+_running: list[subprocess.Popen[str]] = []
+
+
+def start(args: list[str], here: Path) -> None:
+    """Starts the jobs whose tests this run may reach; called once, in the controlling process."""
+    folder = Path(tempfile.mkdtemp(prefix="ivr-test-jobs-"))
+    os.environ[_ENV] = str(folder)
+    for name, (test_file, command) in JOBS.items():
+        if not _wanted(test_file, args, here):
+            continue
+        out = (folder / f"{name}.out").open("w", encoding="utf-8")
+        # the exit code is written last, by a shell around the job, so a reader that sees it
+        # knows the output is complete even if this process has gone
+        script = (
+            f'"$@"; echo $? > "{folder}/{name}.rc.tmp" && mv "{folder}/{name}.rc.tmp" "{folder}/{name}.rc"'
+        )
+        process = subprocess.Popen(
+            ["sh", "-c", script, "job", *command],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,  # its own process group, ended whole by stop()
+            # below the workers: the job takes the CPU they leave idle (collection at the start
+            # needs both cores; the real-time worker mostly waits for audio), not theirs
+            preexec_fn=lambda: os.nice(10),
+        )
+        _running.append(process)
+        (folder / f"{name}.started").touch()
+
+
+def stop() -> None:
+    """Ends the jobs no test waited for (a run of a few tests) and removes the run's folder."""
+    for process in _running:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait()
+    folder = os.environ.pop(_ENV, None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def result(name: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """The finished job ``name``: waited for if the controller started it, run here otherwise."""
+    command = JOBS[name][1]
+    folder = os.environ.get(_ENV)
+    if not folder or not (Path(folder) / f"{name}.started").exists():
+        proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+        return subprocess.CompletedProcess(command, proc.returncode, proc.stdout + proc.stderr, "")
+    rc = Path(folder) / f"{name}.rc"
+    deadline = time.monotonic() + timeout
+    while not rc.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the background job {name} did not finish in {timeout:.0f} s")
+        time.sleep(0.05)
+    output = (Path(folder) / f"{name}.out").read_text(encoding="utf-8")
+    return subprocess.CompletedProcess(command, int(rc.read_text()), output, "")
