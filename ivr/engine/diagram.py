@@ -36,6 +36,8 @@ from ivr.flow.model import Flow
 from ivr.oserrors import describe
 
 FORMATS = {".svg": "svg", ".png": "png", ".dot": "dot", ".mmd": "mermaid"}
+# Largest PNG, in inches at 96 dpi (graphviz «size»: a larger drawing is scaled down to fit): 8,000 px.
+PNG_MAX_INCHES = "83,83"
 MAX_PHRASES = 2  # phrases shown on an option's edge: enough to recognise it, short enough to read
 GLOBAL_NODE = "глобальные команды"
 SUBFRAME_FROM = 9  # a frame of this many states is split again by the next part of the names
@@ -118,6 +120,10 @@ def render(flow: Flow, output: Path, *, transcript: Path | None = None) -> None:
         data = _mermaid(flow, machine, path).encode("utf-8")
     else:
         graph = _graphviz(flow, machine, path)
+        if fmt == "png":
+            # at graphviz's 96 dpi the Госуслуги flow was a 17,876 × 5,454 px PNG (2.7 s to
+            # rasterise, unreadable without zoom anyway); a raster is capped, SVG stays to scale
+            graph.graph_attr["size"] = PNG_MAX_INCHES
         data = graph.source.encode("utf-8") if fmt == "dot" else _pipe(graph, fmt)
     try:
         output.write_bytes(data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import struct
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,8 @@ def test_svg_and_png_are_real_pictures_with_every_state(flow_file: Path, tmp_pat
     render(flow, tmp_path / "flow.png")
     png = (tmp_path / "flow.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+    width, height = struct.unpack(">II", png[16:24])  # IHDR: a raster stays a size a viewer opens
+    assert max(width, height) <= 8_000, (width, height)
 
 
 def test_dot_frames_sections_and_labels_edges_with_keys_and_phrases(tmp_path: Path):
