@@ -153,9 +153,7 @@ class _TextMemo:
                 for text, vector in zip(chunk, encoded):
                     found[text] = self._known[(encoder.name, text)] = vector
         rows = [found[t] for t in texts]
-        return np.ascontiguousarray(
-            np.stack(rows) if rows else np.zeros((0, encoder.dimension)), dtype=np.float32
-        )
+        return _stacked(rows, encoder.dimension)
 
     def adopt(self, store: Path, encoder: SentenceEncoder) -> None:
         """Take the vectors a flow ships (``vector_store``) as already encoded; read each file once
@@ -183,14 +181,16 @@ class _TextMemo:
                 if row is None:
                     return None
                 rows.append(row)
-        return np.ascontiguousarray(
-            np.stack(rows) if rows else np.zeros((0, encoder.dimension)), dtype=np.float32
-        )
+        return _stacked(rows, encoder.dimension)
 
     def forget(self) -> None:
         with self._lock:
             self._known.clear()
             self._stores.clear()
+
+
+def _stacked(rows: Sequence[np.ndarray], dimension: int) -> np.ndarray:
+    return np.ascontiguousarray(np.stack(rows) if rows else np.zeros((0, dimension)), dtype=np.float32)
 
 
 _TEXTS = _TextMemo()
