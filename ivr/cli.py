@@ -238,7 +238,7 @@ def index(flow: FlowArg = None) -> None:
     from ivr.oserrors import describe
     from ivr.understanding.encoder import default_encoder
     from ivr.understanding.plural import counted
-    from ivr.understanding.semantic import embed_cached
+    from ivr.understanding.semantic import encode_texts
     from ivr.understanding.vector_store import read_store, write_store
 
     source = _flow_path(flow)
@@ -259,7 +259,7 @@ def index(flow: FlowArg = None) -> None:
     fresh = [t for t in texts if t not in shipped]
     vectors = {t: shipped[t] for t in texts if t in shipped}
     if fresh:
-        vectors.update(zip(fresh, embed_cached(encoder, fresh), strict=True))
+        vectors.update(zip(fresh, encode_texts(encoder, fresh), strict=True))
     try:
         write_store(store, encoder, vectors)
     except OSError as error:

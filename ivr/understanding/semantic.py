@@ -196,6 +196,12 @@ def _stacked(rows: Sequence[np.ndarray], dimension: int) -> np.ndarray:
 _TEXTS = _TextMemo()
 
 
+def encode_texts(encoder: SentenceEncoder, texts: Sequence[str]) -> np.ndarray:
+    """Query-side vectors of ``texts`` (rows in order), each text encoded once per process and
+    nothing written to disk: for ``ivr index``, whose file is the store."""
+    return _TEXTS.vectors(encoder, texts)
+
+
 def forget_encoded_texts() -> None:
     """Drop this process's memory of encoded texts (the disk cache stays): what a fresh process
     would see; for tests of the disk cache."""
