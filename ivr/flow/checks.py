@@ -487,8 +487,7 @@ def confusable_warnings(flow: Flow, meaning: bool = True) -> list[Problem]:
 def _said(flow: Flow, choice: schema.Option | schema.Global) -> tuple[str, ...]:
     """What a caller may say for a choice: its phrases and examples, and the examples of the state
     it leads to (the router weighs all of them)."""
-    target = flow.states.get(choice.goto) if choice.goto else None
-    return (*choice.phrases, *choice.examples, *(target.examples if target is not None else ()))
+    return (*choice.phrases, *choice.examples, *flow.state_examples(choice.goto))
 
 
 def _phrase_path(flow: Flow, owner: tuple, phrase: str) -> tuple:

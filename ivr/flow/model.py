@@ -132,7 +132,7 @@ class Flow:
             labels[ref] = glob.phrases[0] if glob.phrases else name
             refs[ref.key] = ref
             choices.append(Choice(ref.key, tuple(glob.phrases)))
-            evidence[ref.key] = (*glob.phrases, *glob.examples, *self._state_examples(glob.goto))
+            evidence[ref.key] = (*glob.phrases, *glob.examples, *self.state_examples(glob.goto))
         spoken = [c for c in choices if c.phrases]
         if not spoken:
             return Menu(keys, None, refs, labels)
@@ -189,9 +189,11 @@ class Flow:
                 texts.append(target.topic)
             elif target.say and (sentence := first_sentence(target.say[0])):
                 texts.append(sentence)
-        return (*texts, *self._state_examples(option.goto))
+        return (*texts, *self.state_examples(option.goto))
 
-    def _state_examples(self, name: str | None) -> tuple[str, ...]:
+    def state_examples(self, name: str | None) -> tuple[str, ...]:
+        """The ``examples:`` of state ``name`` (none when there is no such state): evidence for every
+        choice that leads there."""
         target = self.states.get(name) if name else None
         return tuple(target.examples) if target is not None else ()
 
