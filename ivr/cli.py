@@ -262,10 +262,15 @@ def index(flow: FlowArg = None) -> None:
         vectors.update(zip(fresh, encode_texts(encoder, fresh), strict=True))
     try:
         write_store(store, encoder, vectors)
+        # each menu's classifier is trained on the vectors just written (read back from the store,
+        # bit for bit what a call will load), then shipped beside them
+        classifiers = load_flow(source).meaning_classifiers()
+        write_store(store, encoder, vectors, classifiers)
     except OSError as error:
         raise UserError(f"{store}: не удаётся записать ({describe(error)})") from None
     out.print(f"{store}: {counted(len(texts), 'фраза')}, посчитано заново {len(fresh)}, "
-              f"убрано устаревших {len(set(shipped) - set(texts))}", markup=False)
+              f"убрано устаревших {len(set(shipped) - set(texts))}; "
+              f"меню, обученных различать свои пункты: {len(classifiers)}", markup=False)
 
 
 @app.command()

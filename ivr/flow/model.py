@@ -18,6 +18,7 @@ from ivr.flow.conditions import Condition, known_of, parse
 from ivr.flow.failure import fail_route
 from ivr.flow.templates import named_schedule, placeholders, prompt_texts
 from ivr.flow.yaml_source import Pos, SourceMap
+from ivr.understanding.classifier import ChoiceClassifier
 from ivr.understanding.matcher import Choice, Matcher
 from ivr.understanding.semantic import Router, first_sentence
 from ivr.understanding.vector_store import store_path
@@ -177,6 +178,17 @@ class Flow:
             if router is not None:
                 texts.update(router.meaning_texts())
         return texts
+
+    def meaning_classifiers(self) -> dict[str, ChoiceClassifier]:
+        """Every menu's trained choice classifier by evidence key (trained now where none is
+        stored): what ``ivr index`` ships beside the vectors."""
+        found: dict[str, ChoiceClassifier] = {}
+        for name, state in self.states.items():
+            router = self.menu(name).matcher if state.options else None
+            entry = router.classifier() if router is not None else None
+            if entry is not None:
+                found[entry[0]] = entry[1]
+        return found
 
     def _target_evidence(self, option: schema.Option) -> tuple[str, ...]:
         """What, besides its phrases, says what an option is about: its label, the topic of the

