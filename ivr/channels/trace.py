@@ -98,6 +98,9 @@ def _grounds(flow: Flow, turn: Turn, question: interpret.Question | None) -> tup
     elif why.asked:
         meaning = _ranked(menu, why.meaning_scores(), "{:.3f}") if why.nearness else "модель недоступна"
         lines.append(f"по смыслу: {meaning}")
+        if why.nearness and why.nearness.probability:
+            likely = dict(sorted(why.nearness.probability.items(), key=lambda item: -item[1]))
+            lines.append(f"классификатор меню: {_ranked(menu, likely, '{:.2f}')}")
     return lines, _BY[why.decided.by]
 
 

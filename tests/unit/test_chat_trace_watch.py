@@ -78,6 +78,10 @@ def test_trace_shows_meaning_scores_when_the_words_do_not_decide(tmp_path: Path)
     # every choice weighed by meaning, best first, with the margin to the runner-up
     assert meaning.startswith("· по смыслу: ") and " · отрыв 0." in meaning and " · ещё: " in meaning, meaning
     assert {"card", "loan", "deposit", "transfer"} <= set(meaning.replace(",", " ").split())
+    # and the menu's classifier, trained on this flow's own phrases (probabilities, best first)
+    learned = lines[first + 3]
+    assert learned.startswith("· классификатор меню: ") and " · отрыв 0." in learned, learned
+    assert {"card", "loan", "deposit", "transfer"} <= set(learned.replace(",", " ").split())
 
 
 def _save(path: Path, text: str) -> None:
