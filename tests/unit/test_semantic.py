@@ -156,7 +156,9 @@ def test_the_decisive_word_tips_meaning_towards_its_choice(gosuslugi, monkeypatc
     said = normalize("как подготовиться к разговору с оператором")
     assert (router.match(said).kind, router.match(said).choice) == ("match", "o:prep")
     monkeypatch.setattr(semantic, "LEXICAL_WEIGHT", 0.0)
-    assert router.match(said).choice == "g:operator"  # meaning alone got it wrong
+    # meaning alone does not reach the page: the cosines send it to the operator, which the classifier
+    # doubts, so at best the caller is asked
+    assert router.match(said).choice != "o:prep"
 
 
 def test_confirm_is_off_by_default_and_on_when_asked(encoder, tmp_path):
@@ -237,10 +239,10 @@ def test_report_split_quality(gosuslugi):
     result = tally(load_items(EVAL, "report"), flow_answer(gosuslugi))
     lemma_only = tally(load_items(EVAL, "report"),
                        lambda item: gosuslugi.menu(item.state).matcher.matcher.match(normalize(item.say)))
-    # measured: right 88.3, wrong 2.8, clarified 5.7, missed 3.2 (lemma matcher alone: 51.6 / 2.8 / 17 / 28.6)
-    assert result.share("right") >= 87.0, result
+    # measured: right 91.2, wrong 1.4, clarified 3.9, missed 3.5 (lemma matcher alone: see the README)
+    assert result.share("right") >= 90.0, result
     assert result.share("right") >= lemma_only.share("right") + 30.0, (result, lemma_only)
-    assert result.share("wrong") <= 4.0, result
+    assert result.share("wrong") <= 2.5, result
     assert result.share("missed") <= 4.5, result
     assert result.share("clarified") <= lemma_only.share("clarified"), (result, lemma_only)
-    assert result.share("clarified") <= 6.0, result
+    assert result.share("clarified") <= 5.0, result
