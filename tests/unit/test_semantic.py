@@ -239,10 +239,10 @@ def test_report_split_quality(gosuslugi):
     result = tally(load_items(EVAL, "report"), flow_answer(gosuslugi))
     lemma_only = tally(load_items(EVAL, "report"),
                        lambda item: gosuslugi.menu(item.state).matcher.matcher.match(normalize(item.say)))
-    # measured: right 91.2, wrong 1.4, clarified 3.9, missed 3.5 (lemma matcher alone: see the README)
+    # measured: right 91.2, wrong 1.1, clarified 3.5, missed 4.2 (lemma matcher alone: see the README)
     assert result.share("right") >= 90.0, result
     assert result.share("right") >= lemma_only.share("right") + 30.0, (result, lemma_only)
     assert result.share("wrong") <= 2.5, result
-    assert result.share("missed") <= 4.5, result
+    assert result.share("missed") <= 5.0, result
     assert result.share("clarified") <= lemma_only.share("clarified"), (result, lemma_only)
     assert result.share("clarified") <= 5.0, result
