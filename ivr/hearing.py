@@ -99,7 +99,9 @@ class Ear:
             return Input("dtmf", heard.text)
         # the answer lasts from the first word to the end of the last phrase, pauses included
         spoken_s = (heard.speech_ended_at or 0.0) - (heard.speech_started_at or 0.0)
-        return Input("speech", heard.text, max(0.0, spoken_s), heard.phrases if heard.text else None)
+        return Input(
+            "speech", heard.text, max(0.0, spoken_s), heard.phrases if heard.text else None, heard.quiet
+        )
 
 
 @cache

@@ -147,7 +147,8 @@ class VoiceCall:
             return None
         inp = self.hear(call, self._playing_s)
         self.status.clear()
-        shown = {"speech": inp.text or "… (не разобрать)", "dtmf": f"[кнопки {inp.text}]", "silence": "[молчание]"}
+        unheard = "… (очень тихо)" if inp.quiet else "… (не разобрать)"
+        shown = {"speech": inp.text or unheard, "dtmf": f"[кнопки {inp.text}]", "silence": "[молчание]"}
         self.console.print(f"[bold]Вы:[/] {escape(shown[inp.kind])}", highlight=False)
         return inp
 

@@ -23,7 +23,7 @@ from ivr.voice.sources import MicrophoneSource
 from ivr.voice.stt import VoskRecognizer
 from ivr.voice.tts import Synthesizer
 from tests.command import ivr_here
-from tests.voice.helpers import HELLO, THANKS, silence
+from tests.voice.helpers import HELLO, THANKS, YES, silence
 
 FLOW = Path(__file__).parent / "flows" / "ko_menu.yaml"
 
@@ -185,6 +185,28 @@ def test_speech_without_words_is_a_miss_to_repeat_not_silence(tmp_path, ko_model
     convo = tmp_path / "noise.yaml"
     convo.write_text(f"flow: {FLOW}\nturns:\n"
                      "  - audio: noise.wav\n    expect: {state: main, event: nomatch, says: Не расслышал}\n",
+                     encoding="utf-8")
+    result = Runner(FLOW).run_file(convo)
+    assert result.ok, result.failures
+    assert result.turns[0].kind == "speech" and result.turns[0].input == ""
+
+
+@pytest.mark.parametrize(("caller", "volume", "says"), [
+    (YES, 1.0, "Не расслышал"),  # voice, and no word: «네» is not in the menu's grammar
+    (HELLO, 0.03, "Вас очень тихо слышно"),  # −30 dB: the right words, too faint for Vosk
+])
+def test_voice_without_words_is_a_miss_never_silence(tmp_path, ko_model_path, ko_model, korean_samples, monkeypatch,
+                                                     caller, volume, says):
+    """Vosk gives no word at all for these (not even a partial), as from a microphone: half a
+    second of silence, then the caller. Voice activity, not Vosk's words, says the caller spoke."""
+    import soundfile as sf
+
+    monkeypatch.setenv("IVR_VOSK_MODEL", str(ko_model_path))
+    voice = (korean_samples(caller) * volume).astype(np.int16)
+    sf.write(tmp_path / "caller.wav", np.concatenate([silence(0.5), voice]), 16000)
+    convo = tmp_path / "caller.yaml"
+    convo.write_text(f"flow: {FLOW}\nturns:\n"
+                     f"  - audio: caller.wav\n    expect: {{state: main, event: nomatch, says: {says}}}\n",
                      encoding="utf-8")
     result = Runner(FLOW).run_file(convo)
     assert result.ok, result.failures
