@@ -129,7 +129,8 @@ class VoiceCall:
     # the call loop's source and view
     def greeting(self, call: Call) -> None:
         self._playing_s = self.speak(call.greeting, call.personal_said, call.screen_only)
-        self.view.checklist(call)
+        with self.status.above():
+            self.view.checklist(call)
 
     def talk_key(self) -> None:
         """The push-to-talk key: talking stops the prompt, as speaking over it would."""
@@ -154,13 +155,18 @@ class VoiceCall:
 
     def turn(self, call: Call, turn: Turn) -> None:
         self._playing_s = self.speak(turn.said, call.personal_said, call.screen_only)
-        self.view.checklist(call)
+        with self.status.above():
+            self.view.checklist(call)
 
     def run(self, call: Call) -> Call:
-        converse(call, self, self)
-        if self.io.player is not None:
-            self.io.player.wait()
-        self.status.clear()
+        """The line is erased however the call ends (a microphone that stalls, Ctrl+C), so the
+        message that follows starts on a clean line."""
+        try:
+            converse(call, self, self)
+            if self.io.player is not None:
+                self.io.player.wait()
+        finally:
+            self.status.clear()
         return call
 
 

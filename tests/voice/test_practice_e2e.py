@@ -4,6 +4,7 @@ speaks the answer to the (virtual) speaker. Also ``audio:`` convo steps through 
 
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from ivr.voice.sources import MicrophoneSource
 from ivr.voice.stt import VoskRecognizer
 from ivr.voice.tts import Synthesizer
 from tests.command import ivr_here
-from tests.voice.helpers import HELLO, THANKS, YES, silence
+from tests.voice.helpers import HELLO, THANKS, YES, silence, terminal_rows
 
 FLOW = Path(__file__).parent / "flows" / "ko_menu.yaml"
 
@@ -92,7 +93,8 @@ def test_a_microphone_that_stops_mid_call_keeps_the_call_its_report_and_recordin
     from ivr.settings import VoiceSettings
     from ivr.voice.recording import CallRecording
 
-    console = Console(record=True, width=200)
+    terminal = io.StringIO()  # a terminal: the live status line is drawn, and must be gone after the fault
+    console = Console(file=terminal, force_terminal=True, color_system=None, record=True, width=200)
     session = Session(tmp_path / "reports", False)
     call, transcript = session.open(engine, system_clock)
     recording = CallRecording()
@@ -125,6 +127,8 @@ def test_a_microphone_that_stops_mid_call_keeps_the_call_its_report_and_recordin
     session.close(call, transcript, console)
     screen = console.export_text()
     assert "Звук прервался" in screen and "Продолжаем звонок текстом" in screen
+    rows = terminal_rows(terminal.getvalue(), 200)
+    assert not [row for row in rows if row.startswith(("[говорит автоответчик]", "[слушаю]", "[слышу вас]"))], rows
     assert call.state == "done" and call.slots["code"].value == "123456"
     report = next((tmp_path / "reports").glob("*.md")).read_text(encoding="utf-8")
     assert "Тестовое меню для корейской модели" in report
@@ -216,11 +220,9 @@ def test_voice_without_words_is_a_miss_never_silence(tmp_path, ko_model_path, ko
 def test_the_live_partial_line_is_replaced_by_the_callers_final_words(engine, ko_model_path, ko_model, korean_wav):
     """On a terminal the words heard so far show on one line; the caller's final line replaces it
     instead of being glued to its end («… 안녕하세요Вы: 안녕하세요»)."""
-    import io as text_io
-
     from ivr.voice.sources import WavSource
 
-    screen = text_io.StringIO()
+    screen = io.StringIO()
     console = Console(file=screen, force_terminal=True, width=120, color_system=None)
     call = engine.start_call()
     voice = VoiceCall(VoiceIO(WavSource(korean_wav(HELLO), leading_silence_s=0.3, trailing_silence_s=2.0),
