@@ -103,12 +103,12 @@ def test_doctor_without_devices_or_model_reports_fixes(tmp_path):
         XDG_RUNTIME_DIR=str(tmp_path),
         IVR_MODELS_DIR=str(tmp_path / "models"),
         PYTHONPATH=str(ROOT),
-        COLUMNS="200",
+        COLUMNS="80",  # a terminal's usual width: the fix commands must still come out whole
     )
     code = "import sys; from ivr.voice.commands import doctor; sys.exit(doctor())"
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "ivr models download vosk-model-small-ru-0.22" in result.stdout
+    assert "    ivr models download vosk-model-small-ru-0.22" in result.stdout.splitlines(), result.stdout
     assert "Голос TTS" in result.stdout
     if not any(Path("/dev/snd").glob("pcmC*")):
         assert "Микрофон" in result.stdout and "устройство по умолчанию не найдено" in result.stdout
