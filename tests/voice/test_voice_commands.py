@@ -63,6 +63,22 @@ def test_transcribe_bad_file(tmp_path, ko_model_path):
     assert str(bad) in str(err.value)
 
 
+def test_a_damaged_mp3_is_one_russian_sentence_not_the_decoders_own_lines(korean_samples, ko_model_path, tmp_path,
+                                                                         capfd):
+    """libmpg123 writes «Note: Illegal Audio-MPEG-Header…» to file descriptor 2 from C: none of it
+    reaches the screen; the file is named in the error, exit 2."""
+    from tests.command import ivr_here
+
+    sf.write(tmp_path / "ok.mp3", korean_samples(HELLO), 16000, format="MP3")
+    broken = tmp_path / "broken.mp3"
+    broken.write_bytes((tmp_path / "ok.mp3").read_bytes()[:8] + bytes(range(256)) * 8)  # a header, no audio
+    proc = ivr_here("transcribe", broken, "--model", ko_model_path)
+    screen = capfd.readouterr()
+    assert proc.returncode == 2 and "broken.mp3: файл повреждён" in proc.stderr, proc
+    for out in (screen.out, screen.err, proc.stdout, proc.stderr):
+        assert "MPEG" not in out and "mpg123" not in out and "Note:" not in out, out
+
+
 def test_transcribe_without_a_model_names_the_download_command(korean_wav, no_model):
     with pytest.raises(ModelMissingError) as err:
         commands.transcribe(korean_wav(HELLO))
