@@ -29,7 +29,7 @@ from ivr.engine import Call, Engine, Input, Turn
 from ivr.engine.clock import Clock, system_clock
 from ivr.engine.loop import converse
 from ivr.errors import UserError
-from ivr.hearing import Ear
+from ivr.hearing import Ear, menu_phrases
 from ivr.keypad import KEYS
 from ivr.settings import VoiceSettings
 from ivr.understanding.plural import counted
@@ -174,9 +174,7 @@ def missing_vocabulary(flow, recognizer) -> dict[str, list[str]]:
     """Menu phrases the model cannot hear, by state: reported once, before the call starts (and by
     ``ivr check --model``), instead of a phrase that silently never matches."""
     report_: dict[str, list[str]] = {}
-    for name in flow.states:
-        phrases = [p for o in flow.states[name].options for p in o.phrases]
-        phrases += [p for g in flow.enabled_globals(name).values() for p in g.phrases] if phrases else []
+    for name, phrases in menu_phrases(flow).items():
         words = recognizer.missing_words(phrases)
         if words:
             report_[name] = sorted(words)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -136,6 +137,9 @@ def test_doctor_says_a_model_of_another_language_cannot_hear_the_menus(ko_model_
 
     from rich.console import Console
 
+    from ivr.channels.practice import missing_vocabulary
+    from ivr.flow.loader import load_flow
+    from ivr.voice.stt import VoskRecognizer
     from tests.command import ivr_here
 
     # the Госуслуги flow's Russian menus against the Korean test model, on a screen wide enough for
@@ -147,6 +151,11 @@ def test_doctor_says_a_model_of_another_language_cannot_hear_the_menus(ko_model_
     line = next(line for line in shown.splitlines() if "Язык модели" in line)
     assert "нет" in line and "похоже, она для другого языка" in line, shown
     assert "ivr models download vosk-model-small-ru-0.22" in shown
+    # the same menu words counted as ``ivr check --model`` (and ``ivr practice``) count them
+    missing = re.search(r"модель не знает (\d+) из", line)
+    flow = load_flow(ROOT / "flows" / "gosuslugi.yaml")
+    missing_by_state = missing_vocabulary(flow, VoskRecognizer(ko_model_path))
+    assert missing and int(missing[1]) == len({w for words in missing_by_state.values() for w in words}), line
 
 
 def test_doctor_selftest_speaks_the_menus_to_the_model_and_names_what_it_cannot_hear(ko_model_path, ko_model,
