@@ -201,7 +201,8 @@ def listen(
     onset_watch: OnsetWatch | None = None,
 ) -> Heard:
     """Run one turn; ``on_speech_start`` fires once, at the caller's first 60 ms of voice activity
-    (ivr/voice/activity.py) or Vosk's first partial if that comes first: use it for barge-in.
+    (ivr/voice/activity.py), Vosk's first partial or the first key pressed, whichever comes first:
+    use it for barge-in (a key cuts the prompt as speech does, as on a hotline).
     ``on_audio`` sees every chunk as it is heard (a level meter). ``onset_watch`` (the
     microphone's) judges the onset on its own thread as the audio is recorded, instead of here
     between two chunks given to Vosk, which can run behind the caller."""
@@ -289,6 +290,7 @@ def listen(
         if keypad is not None:
             key = keypad.get_nowait()
             if key is not None:
+                speech_starts()
                 return _collect_dtmf(key, chunks, keypad, spec, samples / rate, rate, clock, started_at)
         try:
             chunk = next(chunks)

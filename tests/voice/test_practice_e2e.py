@@ -217,6 +217,25 @@ def test_voice_without_words_is_a_miss_never_silence(tmp_path, ko_model_path, ko
     assert result.turns[0].kind == "speech" and result.turns[0].input == ""
 
 
+def test_a_key_pressed_during_a_prompt_stops_it_as_speech_would(engine, ko_model_path, ko_model, tmp_path):
+    """DTMF barge-in: the caller who already knows the menu presses 1 over the greeting; the prompt
+    stops at once instead of playing on while the key is handled."""
+    from ivr.voice.playback import FileSinkPlayer
+    from ivr.voice.sources import WavSource
+
+    call = engine.start_call()
+    keypad = KeypadQueue()
+    player = FileSinkPlayer(tmp_path / "out.wav", realtime=False)
+    voice = VoiceCall(VoiceIO(WavSource.from_samples(silence(0.2)), VoskRecognizer(ko_model_path), player,
+                              Synthesizer(cache_dir=tmp_path), keypad), console=Console(quiet=True))
+    playing = voice.speak(["Главное меню."])
+    assert playing > 0.5 and player.is_playing
+    keypad.push("1")
+    inp = voice.hear(call, playing)
+    assert (inp.kind, inp.text) == ("dtmf", "1")
+    assert player.last is not None and player.last.interrupted and not player.is_playing
+
+
 def test_the_live_partial_line_is_replaced_by_the_callers_final_words(engine, ko_model_path, ko_model, korean_wav):
     """On a terminal the words heard so far show on one line; the caller's final line replaces it
     instead of being glued to its end («… 안녕하세요Вы: 안녕하세요»)."""
