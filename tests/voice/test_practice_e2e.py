@@ -195,19 +195,27 @@ def test_speech_without_words_is_a_miss_to_repeat_not_silence(tmp_path, ko_model
     assert result.turns[0].kind == "speech" and result.turns[0].input == ""
 
 
-@pytest.mark.parametrize(("caller", "volume", "says"), [
-    (YES, 1.0, "Не расслышал"),  # voice, and no word: «네» is not in the menu's grammar
-    (HELLO, 0.03, "Вас очень тихо слышно"),  # −30 dB: the right words, too faint for Vosk
+@pytest.mark.parametrize(("caller", "volume", "says", "shown"), [
+    (YES, 1.0, "Не расслышал", "Вы: … (не разобрать)"),  # voice, and no word: «네» is not in the menu's grammar
+    (HELLO, 0.03, "Вас очень тихо слышно", "Вы: … (очень тихо)"),  # −30 dB: the right words, too faint for Vosk
 ])
-def test_voice_without_words_is_a_miss_never_silence(tmp_path, ko_model_path, ko_model, korean_samples, monkeypatch,
-                                                     caller, volume, says):
+def test_voice_without_words_is_a_miss_never_silence(tmp_path, engine, ko_model_path, ko_model, korean_samples,
+                                                     monkeypatch, caller, volume, says, shown):
     """Vosk gives no word at all for these (not even a partial), as from a microphone: half a
-    second of silence, then the caller. Voice activity, not Vosk's words, says the caller spoke."""
+    second of silence, then the caller. Voice activity, not Vosk's words, says the caller spoke —
+    in a convo ``audio:`` step and on the practice screen alike."""
     import soundfile as sf
+
+    from ivr.voice.sources import WavSource
 
     monkeypatch.setenv("IVR_VOSK_MODEL", str(ko_model_path))
     voice = (korean_samples(caller) * volume).astype(np.int16)
-    sf.write(tmp_path / "caller.wav", np.concatenate([silence(0.5), voice]), 16000)
+    audio = np.concatenate([silence(0.5), voice])
+    console = Console(record=True, width=120)
+    practice = VoiceCall(VoiceIO(WavSource.from_samples(audio), VoskRecognizer(ko_model_path)), console=console)
+    assert practice.next_input(engine.start_call()).kind == "speech"
+    assert shown in console.export_text()
+    sf.write(tmp_path / "caller.wav", audio, 16000)
     convo = tmp_path / "caller.yaml"
     convo.write_text(f"flow: {FLOW}\nturns:\n"
                      f"  - audio: caller.wav\n    expect: {{state: main, event: nomatch, says: {says}}}\n",
