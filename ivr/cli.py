@@ -391,12 +391,12 @@ def doctor(
 ) -> None:
     """Проверить микрофон, динамик, голос синтеза и модель (и что она знает слова меню сценария)."""
     from ivr.flow.loader import load_flow
+    from ivr.hearing import menu_phrases
     from ivr.settings import Places
     from ivr.voice import commands
 
     path = _flow_path(flow)
-    loaded = load_flow(path)
-    phrases = [p for state in loaded.states.values() for option in state.options for p in option.phrases]
+    phrases = [p for menu in menu_phrases(load_flow(path)).values() for p in menu]
     more = None
     if selftest:
         from ivr.selftest import print_selftest

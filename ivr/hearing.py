@@ -22,6 +22,7 @@ from num2words import num2words
 
 from ivr.engine import Call, Input
 from ivr.engine.records import Expectation
+from ivr.flow.model import Flow
 from ivr.slots import slot_type
 from ivr.understanding.normalize import tokens
 from ivr.voice.activity import OnsetWatch
@@ -47,6 +48,19 @@ def grammar_for(expect: Expectation) -> list[str] | None:
     words = [w for p in expect.phrases for w in tokens(p)]
     keys = [num2words(int(k), lang="ru") for k in expect.keys if k.isdigit()]  # «один» for key 1
     return list(dict.fromkeys([*expect.phrases, *extra, *words, *keys]))
+
+
+def menu_phrases(flow: Flow) -> dict[str, list[str]]:
+    """The phrases each menu listens for — its options' and, where it has options, the commands
+    enabled there: the one list ``ivr doctor``, ``ivr check --model`` and ``ivr practice`` check
+    against the model's vocabulary, so all three count the same missing words."""
+    menus: dict[str, list[str]] = {}
+    for name, state in flow.states.items():
+        phrases = [p for o in state.options for p in o.phrases]
+        phrases += [p for g in flow.enabled_globals(name).values() for p in g.phrases] if phrases else []
+        if phrases:
+            menus[name] = phrases
+    return menus
 
 
 @dataclass
@@ -99,7 +113,9 @@ class Ear:
             return Input("dtmf", heard.text)
         # the answer lasts from the first word to the end of the last phrase, pauses included
         spoken_s = (heard.speech_ended_at or 0.0) - (heard.speech_started_at or 0.0)
-        return Input("speech", heard.text, max(0.0, spoken_s), heard.phrases if heard.text else None)
+        return Input(
+            "speech", heard.text, max(0.0, spoken_s), heard.phrases if heard.text else None, heard.quiet
+        )
 
 
 @cache

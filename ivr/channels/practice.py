@@ -29,7 +29,7 @@ from ivr.engine import Call, Engine, Input, Turn
 from ivr.engine.clock import Clock, system_clock
 from ivr.engine.loop import converse
 from ivr.errors import UserError
-from ivr.hearing import Ear
+from ivr.hearing import Ear, menu_phrases
 from ivr.keypad import KEYS
 from ivr.settings import VoiceSettings
 from ivr.understanding.plural import counted
@@ -129,7 +129,8 @@ class VoiceCall:
     # the call loop's source and view
     def greeting(self, call: Call) -> None:
         self._playing_s = self.speak(call.greeting, call.personal_said, call.screen_only)
-        self.view.checklist(call)
+        with self.status.above():
+            self.view.checklist(call)
 
     def talk_key(self) -> None:
         """The push-to-talk key: talking stops the prompt, as speaking over it would."""
@@ -147,19 +148,25 @@ class VoiceCall:
             return None
         inp = self.hear(call, self._playing_s)
         self.status.clear()
-        shown = {"speech": inp.text or "… (не разобрать)", "dtmf": f"[кнопки {inp.text}]", "silence": "[молчание]"}
+        unheard = "… (очень тихо)" if inp.quiet else "… (не разобрать)"
+        shown = {"speech": inp.text or unheard, "dtmf": f"[кнопки {inp.text}]", "silence": "[молчание]"}
         self.console.print(f"[bold]Вы:[/] {escape(shown[inp.kind])}", highlight=False)
         return inp
 
     def turn(self, call: Call, turn: Turn) -> None:
         self._playing_s = self.speak(turn.said, call.personal_said, call.screen_only)
-        self.view.checklist(call)
+        with self.status.above():
+            self.view.checklist(call)
 
     def run(self, call: Call) -> Call:
-        converse(call, self, self)
-        if self.io.player is not None:
-            self.io.player.wait()
-        self.status.clear()
+        """The line is erased however the call ends (a microphone that stalls, Ctrl+C), so the
+        message that follows starts on a clean line."""
+        try:
+            converse(call, self, self)
+            if self.io.player is not None:
+                self.io.player.wait()
+        finally:
+            self.status.clear()
         return call
 
 
@@ -167,9 +174,7 @@ def missing_vocabulary(flow, recognizer) -> dict[str, list[str]]:
     """Menu phrases the model cannot hear, by state: reported once, before the call starts (and by
     ``ivr check --model``), instead of a phrase that silently never matches."""
     report_: dict[str, list[str]] = {}
-    for name in flow.states:
-        phrases = [p for o in flow.states[name].options for p in o.phrases]
-        phrases += [p for g in flow.enabled_globals(name).values() for p in g.phrases] if phrases else []
+    for name, phrases in menu_phrases(flow).items():
         words = recognizer.missing_words(phrases)
         if words:
             report_[name] = sorted(words)

@@ -12,8 +12,11 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
+from rich.cells import cell_len, set_cell_size
 from rich.console import Console
 
 METER_CELLS = 10
@@ -41,12 +44,16 @@ def meter(db: float) -> str:
 
 class StatusLine:
     """One line, rewritten in place with ``\\r`` and erase-to-end-of-line; safe from the keyboard
-    thread and the listening thread at once."""
+    thread and the listening thread at once.
+
+    The line never reaches the terminal's last column: a line that wraps leaves its first row behind
+    at every redraw (``\\r`` only returns to the start of the last row), and one long answer left
+    21 stale lines at 80 columns. Too many words show their end, the latest heard."""
 
     def __init__(self, console: Console, enabled: bool) -> None:
         self.console = console
         self.enabled = enabled and console.is_terminal
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.state = LISTENING
         self.words = ""
         self.keys = ""
@@ -76,12 +83,15 @@ class StatusLine:
         self.set(keys=self.keys + key)
 
     def text(self) -> str:
-        parts = [f"[{self.state}]", meter(self.db)]
-        if self.words:
-            parts.append(f"… {self.words}")
-        if self.keys:
-            parts.append(f"кнопки: {self.keys}")
-        return " ".join(parts)
+        width = self.console.width - 1  # the last column would wrap on many terminals
+        head = f"[{self.state}] {meter(self.db)}"
+        keys = f" кнопки: {self.keys}" if self.keys else ""
+        room = width - cell_len(head) - cell_len(keys) - 3  # " … "
+        words = self.words
+        if words and room > 0 and cell_len(words) > room:
+            words = set_cell_size(words[::-1], room)[::-1].lstrip()  # «… » already says «and before»
+        line = head + (f" … {words}" if words and room > 0 else "") + keys
+        return set_cell_size(line, width).rstrip() if cell_len(line) > width else line
 
     def _draw(self) -> None:
         if not self.enabled:
@@ -92,6 +102,22 @@ class StatusLine:
                 self.console.file.write(f"\r\x1b[K{text}")
                 self.console.file.flush()
             self._shown, self._drawn, self._drawn_at = True, text, time.monotonic()
+
+    @contextmanager
+    def above(self) -> Iterator[None]:
+        """Print lines of the conversation while the line is up: it is erased first (a panel
+        printed after it would start at its end) and drawn again under them."""
+        with self._lock:
+            shown = self._shown
+            if shown:
+                self.console.file.write("\r\x1b[K")
+                self.console.file.flush()
+                self._shown = False
+            try:
+                yield
+            finally:
+                if shown:
+                    self._draw()
 
     def clear(self) -> None:
         """Before a line of the conversation is printed; the next turn starts with no words or keys."""

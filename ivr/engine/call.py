@@ -369,7 +369,9 @@ class Call:
             return self._collect(verdict.text, inp, keyed=verdict.keyed)
         if isinstance(verdict, interpret.Clarify):
             return self._ask(Ambiguous(verdict.candidates), verdict.candidates, "ambiguous", inp)
-        return None, self._miss("noinput" if verdict.cause == "noinput" else "nomatch", verdict.heard)
+        return None, self._miss(
+            "noinput" if verdict.cause == "noinput" else "nomatch", verdict.heard, inp.quiet
+        )
 
     def _ask(
         self, match: Match, candidates: tuple[ChoiceRef, ...], cause: Cause, inp: Input
@@ -504,13 +506,15 @@ class Call:
         self.context["error"] = parsed.error or ""
         return match, self._miss("invalid", text)
 
-    def _miss(self, cause: Cause, heard: str) -> Event:
+    def _miss(self, cause: Cause, heard: str, quiet: bool = False) -> Event:
         self.failures += 1
         self.reprompts.append(Reprompt(self.state, cause, heard))
         step = self._open_step()
         if cause in ("noinput", "nomatch") and step is not None:
             step.hints += 1  # the reprompt in a caller's step is a hint
-        outcome = after_miss(self.flow, self.state, self.failures, cause, self.line.machine.escalation, heard)
+        outcome = after_miss(
+            self.flow, self.state, self.failures, cause, self.line.machine.escalation, heard, quiet
+        )
         if isinstance(outcome, GiveUp):
             self._step_done(False)
             if outcome.announce:

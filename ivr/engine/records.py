@@ -25,6 +25,7 @@ class Input:
     text: str = ""
     seconds: float = 0.0  # silence length, or how long the caller spoke
     phrases: int | None = None  # separate phrases the recognizer heard, when known
+    quiet: bool = False  # speech without words, too faint to make out: the reprompt asks for louder
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,9 @@ DEFAULT_INVALID = "Вы назвали: {heard}. {error} Повторите, п�
 # cough): the caller did speak, so «Я вас не слышу» would be wrong, and «я не понял» invites a
 # rephrasing where a clearer repeat is what helps.
 UNCLEAR = "Не расслышал. Повторите, пожалуйста, чуть громче и чётче."
+# The same, when the voice channel found the speech too faint to make out (ivr/voice/listen.py):
+# what helps then is the volume or the distance to the microphone, not diction.
+TOO_QUIET = "Вас очень тихо слышно. Говорите, пожалуйста, громче или ближе к микрофону."
 
 
 @dataclass(frozen=True)
@@ -38,11 +41,18 @@ class Reprompt:
 
 
 def after_miss(
-    flow: Flow, state_name: str, failures: int, cause: Cause, escalation: dict[str, str], heard: str
+    flow: Flow,
+    state_name: str,
+    failures: int,
+    cause: Cause,
+    escalation: dict[str, str],
+    heard: str,
+    quiet: bool = False,
 ) -> GiveUp | Reprompt:
     """``failures``: misses in this state so far, this one included; ``escalation``: the states
     that escalate, and where (decided once by the machine). A menu with nowhere to escalate keeps
-    saying its last reprompt. ``heard``: the words of a nomatch; none means speech without words."""
+    saying its last reprompt. ``heard``: the words of a nomatch; none means speech without words,
+    ``quiet`` that it was too faint."""
     state = flow.states[state_name]
     meta = flow.meta
     if failures >= (state.retries or meta.retries):
@@ -53,7 +63,7 @@ def after_miss(
         if state_name in escalation:
             return GiveUp("escalate")
     if cause == "nomatch" and not heard.strip():
-        return Reprompt(UNCLEAR)
+        return Reprompt(TOO_QUIET if quiet else UNCLEAR)
     if state.collect and cause in ("nomatch", "invalid"):
         texts = (state.nomatch if cause == "nomatch" else state.collect.invalid) or [DEFAULT_INVALID]
     else:

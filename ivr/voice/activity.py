@@ -35,6 +35,11 @@ NOISE_MARGIN = 3.0  # …and ≈ 10 dB above the quietest frame of the turn (the
 ONSET_FRAMES = 6  # speech frames (60 ms) …
 WINDOW_FRAMES = 8  # … among the last 80 ms make an onset
 AGGRESSIVENESS = 3  # webrtcvad's strictest mode: fewest noises taken for voice
+# Voice whose loudest 10 ms never reach ≈ −30 dBFS is too quiet to make out: espeak-ng's
+# «안녕하세요» is recognised with its loudest frame at −27 dBFS and not at −33 dBFS (the Korean test
+# model, grammar or open vocabulary); a caller at a normal distance from a headset or laptop
+# microphone peaks at −20…−6 dBFS.
+QUIET_RMS = 1000.0
 
 
 def frame_rms(frame: np.ndarray) -> float:
@@ -43,7 +48,9 @@ def frame_rms(frame: np.ndarray) -> float:
 
 class SpeechOnset:
     """Feeds on one turn's int16 chunks; ``onset_at`` (audio seconds of the turn, at the first
-    speech frame of the window that confirmed it) is set once the caller has started speaking."""
+    speech frame of the window that confirmed it) is set once the caller has started speaking.
+    ``peak`` is the loudest frame so far, before and after the onset: a turn with voice in it but
+    no frame up to ``QUIET_RMS`` was too quiet to make out (the listener's «говорите громче»)."""
 
     def __init__(self, rate: int) -> None:
         self.rate = rate
@@ -53,30 +60,33 @@ class SpeechOnset:
         self._tail = np.zeros(0, dtype=np.int16)
         self._pos = 0  # samples judged so far
         self.floor = math.inf
+        self.peak = 0.0
         self.onset_at: float | None = None
 
     def feed(self, chunk: bytes) -> bool:
         """True when this chunk confirmed the onset (once per turn)."""
-        if self.onset_at is not None:
-            return False
         x = np.frombuffer(chunk, dtype="<i2")
         if self._tail.size:
             x = np.concatenate([self._tail, x])
         usable = x.size - x.size % self.frame
         self._tail = x[usable:].copy()
+        confirmed = False
         for i in range(0, usable, self.frame):
             frame = x[i : i + self.frame]
             rms = frame_rms(frame.astype(np.float32))
+            self.peak = max(self.peak, rms)
+            self._pos += self.frame
+            if self.onset_at is not None:
+                continue  # only the level matters now
             self.floor = min(self.floor, rms)
             loud = rms >= max(SPEECH_RMS, NOISE_MARGIN * self.floor)
             speech = loud and self._vad.is_speech(frame.tobytes(), self.rate)
-            self._window.append((speech, self._pos))
-            self._pos += self.frame
+            self._window.append((speech, self._pos - self.frame))
             if sum(s for s, _ in self._window) >= ONSET_FRAMES:
                 first = next(pos for s, pos in self._window if s)
                 self.onset_at = first / self.rate
-                return True
-        return False
+                confirmed = True
+        return confirmed
 
 
 class OnsetWatch:

@@ -15,6 +15,7 @@ import numpy as np
 
 from ivr.errors import AudioFileError
 from ivr.oserrors import describe
+from ivr.voice.stdio import quiet_decoder_stderr
 
 RATE = 16000
 # Containers libsndfile decodes that carry their own rate and channels; RAW (headerless) does not
@@ -61,10 +62,18 @@ def _riff_data_size(path: Path) -> int | None:
 
 def read_audio(path: str | os.PathLike[str]) -> np.ndarray:
     """Decode an audio file (WAV, FLAC, OGG, MP3 — what libsndfile reads) of any rate, width and
-    channel count into 16 kHz mono int16."""
+    channel count into 16 kHz mono int16.
+
+    A damaged MP3 makes libmpg123 write its own English lines to file descriptor 2 («Note: Illegal
+    Audio-MPEG-Header…», «[src/libmpg123/parse.c:…] error…»); they are kept off the screen, and a
+    file that cannot be decoded is named in one Russian sentence (AudioFileError)."""
+    with quiet_decoder_stderr():
+        return _decode(Path(path))
+
+
+def _decode(p: Path) -> np.ndarray:
     import soundfile as sf
 
-    p = Path(path)
     if not p.exists():
         raise AudioFileError(f"Аудиофайл {p} не найден.")
     if p.is_dir():

@@ -122,10 +122,16 @@ def doctor(model: str | None = None, phrases: list[str] | None = None, mic_test:
     table.add_column("Результат")
     # folded, never cut with «…»: a path or a command must stay whole to be copied
     table.add_column("Подробности", overflow="fold")
-    table.add_column("Как исправить", overflow="fold")
     for c in checks:
-        table.add_row(literal(c.name), "[green]OK[/green]" if c.ok else "[red]нет[/red]", literal(c.detail), literal(c.fix))
+        table.add_row(literal(c.name), "[green]OK[/green]" if c.ok else "[red]нет[/red]", literal(c.detail))
     console.print(table)
+    fixes = [c for c in checks if not c.ok and (c.fix or c.command)]
+    if fixes:
+        console.print("Как исправить:")
+    for c in fixes:
+        console.print(f"  {c.name}: {c.fix}" + (":" if c.command else ""), markup=False, highlight=False)
+        if c.command:  # on a line of its own and never wrapped: copied whole
+            console.print(f"    {c.command}", markup=False, highlight=False, soft_wrap=True)
     _print_devices()
     failed = [c.name for c in checks if not c.ok]
     if more is not None:

@@ -10,7 +10,8 @@ from typing import Any
 
 from ivr.errors import UserError
 
-PORTAUDIO_FIX = "Установите PortAudio: sudo apt-get install libportaudio2"
+PORTAUDIO_COMMAND = "sudo apt-get install libportaudio2"
+PORTAUDIO_FIX = f"Установите PortAudio: {PORTAUDIO_COMMAND}"
 
 
 def import_sounddevice() -> Any:

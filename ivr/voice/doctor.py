@@ -14,7 +14,7 @@ import numpy as np
 
 from ivr.errors import UserError
 from ivr.voice import models
-from ivr.voice.devices import PORTAUDIO_FIX
+from ivr.voice.devices import PORTAUDIO_COMMAND
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,9 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
+    # the command that fixes it, apart from the words: printed on a line of its own, never wrapped,
+    # so it can be copied whole (in a table cell «vosk-model-small-ru-0.22» broke at 80 columns)
+    command: str = ""
 
 
 def _portaudio() -> tuple[Check, object | None]:
@@ -31,14 +34,14 @@ def _portaudio() -> tuple[Check, object | None]:
 
         sd = import_sounddevice()
     except UserError:
-        return Check("PortAudio", False, "библиотека PortAudio не найдена", PORTAUDIO_FIX), None
+        return Check("PortAudio", False, "библиотека PortAudio не найдена", "Установите PortAudio", PORTAUDIO_COMMAND), None
     return Check("PortAudio", True, sd.get_portaudio_version()[1].split(",")[0]), sd
 
 
 def _device(sd, kind: str) -> Check:
     label = "Микрофон" if kind == "input" else "Динамик"
     if sd is None:
-        return Check(label, False, "недоступен без PortAudio", PORTAUDIO_FIX)
+        return Check(label, False, "недоступен без PortAudio", "Установите PortAudio", PORTAUDIO_COMMAND)
     fix = (
         "Подключите микрофон или выберите устройство ввода в настройках звука; "
         "без микрофона можно отвечать с клавиатуры"
@@ -65,12 +68,12 @@ def _device(sd, kind: str) -> Check:
 
 
 def _voice() -> Check:
-    from ivr.voice.tts import ESPEAK_FIX, find_voice
+    from ivr.voice.tts import ESPEAK_COMMAND, find_voice
 
     try:
         voice = find_voice("ru")
     except UserError:
-        return Check("Голос TTS", False, "русский голос espeak-ng не найден", ESPEAK_FIX)
+        return Check("Голос TTS", False, "русский голос espeak-ng не найден", "Установите синтезатор", ESPEAK_COMMAND)
     return Check("Голос TTS", True, f"{voice.name} ({voice.id})")
 
 
@@ -88,7 +91,8 @@ def _language(path, phrases: list[str]) -> Check:
             "Язык модели",
             False,
             f"модель не знает {len(missing)} из {len(words)} слов меню сценария — похоже, она для другого языка",
-            f"Скачайте русскую модель: {models.download_command()}",
+            "Скачайте русскую модель",
+            models.download_command(),
         )
     return Check("Язык модели", True, f"знает {len(words) - len(missing)} из {len(words)} слов меню")
 
@@ -102,7 +106,8 @@ def _model(explicit: str | None, phrases: list[str]) -> list[Check]:
                 "Модель распознавания",
                 False,
                 str(exc).splitlines()[0],
-                f"Скачайте модель: {models.download_command()}",
+                "Скачайте модель",
+                models.download_command(),
             )
         ]
     checks = [Check("Модель распознавания", True, str(path))]
@@ -111,7 +116,8 @@ def _model(explicit: str | None, phrases: list[str]) -> list[Check]:
         models.load_model(path)
     except UserError as exc:
         checks.append(
-            Check("Загрузка модели", False, str(exc).splitlines()[0], f"Скачайте модель заново: {models.download_command(path.name)}")
+            Check("Загрузка модели", False, str(exc).splitlines()[0], "Скачайте модель заново",
+                  models.download_command(path.name))
         )
         return checks
     checks.append(Check("Загрузка модели", True, f"{time.perf_counter() - start:.1f} с"))
@@ -128,7 +134,8 @@ def _model(explicit: str | None, phrases: list[str]) -> list[Check]:
             )
         )
     else:
-        checks.append(Check("Грамматики меню", False, "в модели нет графа распознавания", f"Скачайте модель заново: {models.download_command(path.name)}"))
+        checks.append(Check("Грамматики меню", False, "в модели нет графа распознавания", "Скачайте модель заново",
+                            models.download_command(path.name)))
     return checks
 
 
@@ -138,7 +145,7 @@ MIC_TEST_S = 3.0
 def microphone_test(device: int | str | None = None, seconds: float = MIC_TEST_S) -> Check:
     """Records ``seconds`` from the microphone and says whether a voice was in it, and how loud:
     a microphone that opens can still be muted, too far away or the wrong one of two."""
-    from ivr.voice.activity import SpeechOnset, frame_rms
+    from ivr.voice.activity import QUIET_RMS, SpeechOnset, frame_rms
     from ivr.voice.sources import MicrophoneSource
 
     name = "Проверка микрофона"
@@ -157,9 +164,14 @@ def microphone_test(device: int | str | None = None, seconds: float = MIC_TEST_S
                     break
     except UserError as exc:
         return Check(name, False, str(exc).splitlines()[0], fix)
-    level = f"{20 * math.log10(loudest / 32768):.0f} дБ" if loudest > 0 else "полная тишина"
+    if loudest == 0:
+        return Check(name, False, f"за {seconds:g} с микрофон не прислал ни звука — он выключен или выбран не тот", fix)
+    level = f"{20 * math.log10(loudest / 32768):.0f} дБ"
     if onset.onset_at is None:
-        return Check(name, False, f"за {seconds:g} с речь не услышана (громкость до {level})", fix)
+        return Check(name, False, f"за {seconds:g} с речь не услышана (самый громкий звук {level})", fix)
+    if loudest < QUIET_RMS:  # the call would answer «Вас очень тихо слышно» (ivr/voice/listen.py)
+        return Check(name, False, f"речь слышна, но тихо (до {level}): слова не разобрать",
+                     "Говорите ближе к микрофону или прибавьте его громкость в настройках звука")
     return Check(name, True, f"речь слышна с {onset.onset_at:.1f} с, громкость до {level}")
 
 

@@ -62,6 +62,17 @@ otherwise — a surname without the first name, eight digits of eleven — it wa
 kept and joined. On a line too noisy for the detector to find a pause, Vosk's endpoint still
 ends the turn.
 
+Heard, silent or too quiet
+--------------------------
+Voice activity (ivr/voice/activity.py, the detector barge-in uses) decides whether the caller
+spoke, not Vosk's words. With a menu grammar, espeak-ng's «네» after 0.5 s of silence gives no
+partial and no word at all (it is not in the grammar and the decoder puts nothing, not even
+``[unk]``, in its place), and speech at −30 dBFS gives none either: both were taken for silence,
+«Я вас не слышу», while the call screen showed «слышу вас». Now a turn with voice in it is speech:
+it ends on the caller's pause like any answer, and if no word came out of it the call hears a
+miss — «Не расслышал», or, when no frame of the turn reached ``QUIET_RMS`` (≈ −30 dBFS),
+«говорите громче» (``Heard.quiet``). Only a turn without voice activity is silence.
+
 Not used, measured: ``SetPartialWords(True)`` (Vosk's word end times in partials) gives no partial
 at all with a grammar on this model, and without one reports a word only once it is fully
 aligned, ≈ 1.4 s after it ended.
@@ -78,7 +89,7 @@ from typing import Literal
 
 import numpy as np
 
-from ivr.voice.activity import FRAME_S, NOISE_MARGIN, SPEECH_RMS, OnsetWatch, SpeechOnset
+from ivr.voice.activity import FRAME_S, NOISE_MARGIN, QUIET_RMS, SPEECH_RMS, OnsetWatch, SpeechOnset
 from ivr.voice.keypad import KeypadQueue
 from ivr.voice.stt import Final, Partial, SpeechRecognizer, Word, strip_unk
 
@@ -86,6 +97,7 @@ HeardKind = Literal["speech", "dtmf", "silence"]
 
 PEAK_RATIO = 0.05  # a quiet frame is also ≈ 26 dB below the loudest one of the turn
 MIN_SPEECH_S = 0.1  # speech needed before a pause is worth checking (not a click)
+VOSK_LAG_S = 1.0  # an endpoint this long after the voice began has decoded it (not a silence rule)
 
 
 @dataclass(frozen=True)
@@ -119,6 +131,7 @@ class Heard:
     decided_clock: float = 0.0
     words: tuple[Word, ...] = ()
     phrases: int = 1  # phrases Vosk closed within the turn (a caller who paused mid-answer)
+    quiet: bool = False  # speech without words, and no frame of the turn reached QUIET_RMS
 
 
 class PauseDetector:
@@ -188,7 +201,8 @@ def listen(
     onset_watch: OnsetWatch | None = None,
 ) -> Heard:
     """Run one turn; ``on_speech_start`` fires once, at the caller's first 60 ms of voice activity
-    (ivr/voice/activity.py) or Vosk's first partial if that comes first: use it for barge-in.
+    (ivr/voice/activity.py), Vosk's first partial or the first key pressed, whichever comes first:
+    use it for barge-in (a key cuts the prompt as speech does, as on a hotline).
     ``on_audio`` sees every chunk as it is heard (a level meter). ``onset_watch`` (the
     microphone's) judges the onset on its own thread as the audio is recorded, instead of here
     between two chunks given to Vosk, which can run behind the caller."""
@@ -224,7 +238,11 @@ def listen(
     # A flush + replay is cheap with a grammar; with open vocabulary wait for a decisive partial.
     cheap_flush = getattr(recognizer, "active_grammar", spec.grammar) is not None
     decisive: dict[str, bool] = {}
-    onset = SpeechOnset(rate) if on_speech_start is not None else None
+    # Voice activity decides heard-or-silent, not Vosk's words: a short «да» after a pause, an
+    # answer Vosk cannot place in the grammar, a caller too far from the microphone give no words
+    # at all, and «Я вас не слышу» would be wrong for them (see "Heard, silent or too quiet").
+    onset = SpeechOnset(rate)
+    voiced_at: float | None = None
     announced = False
 
     def speech_starts() -> None:
@@ -252,7 +270,7 @@ def listen(
         phrases = [*closed, Final(text_raw, in_turn(final).words)] if text_raw.strip() else list(closed)
         words = tuple(w for f in phrases for w in f.words)
         raw = " ".join(f.text for f in phrases)
-        begin = min((w.start for w in words), default=started_at)
+        begin = min((w.start for w in words), default=started_at if started_at is not None else voiced_at)
         end = max((w.end for w in words), default=now)
         return Heard(
             kind="speech",
@@ -265,18 +283,20 @@ def listen(
             decided_clock=clock(),
             words=words,
             phrases=max(1, sum(1 for f in phrases if strip_unk(f.text))),
+            quiet=not strip_unk(raw) and onset.peak < QUIET_RMS,
         )
 
     while True:
         if keypad is not None:
             key = keypad.get_nowait()
             if key is not None:
+                speech_starts()
                 return _collect_dtmf(key, chunks, keypad, spec, samples / rate, rate, clock, started_at)
         try:
             chunk = next(chunks)
         except StopIteration:
             now = samples / rate
-            if started_at is not None:  # speech had begun: whatever the last words were, or none
+            if started_at is not None or voiced_at is not None:  # speech had begun: its words, or none
                 final = recognizer.finish()
                 return speech(final, now, final.text)
             return Heard("silence", "", decided_at=now, decided_clock=clock())
@@ -284,7 +304,8 @@ def listen(
         now = samples / rate
         if on_audio is not None:
             on_audio(chunk)
-        if onset is not None and not announced and onset.feed(chunk):
+        if onset.feed(chunk):
+            voiced_at = onset.onset_at
             speech_starts()  # before Vosk decodes the chunk: the prompt stops a few ms sooner
         result = recognizer.accept(chunk)
         if pauses is not None:
@@ -304,9 +325,10 @@ def listen(
                 if started_at is None:
                     started_at = min((w.start for w in result.words), default=now)
                 return speech(result, now, result.text)
-            if started_at is not None:
-                # Words were forming (a partial result) and the endpoint kept none of them: the
-                # caller spoke and was not made out — a miss to repeat, not silence.
+            if started_at is not None or (voiced_at is not None and now - voiced_at >= VOSK_LAG_S):
+                # Words were forming (a partial result), or the caller's voice was heard long enough
+                # ago for Vosk to have decoded it, and the endpoint kept no word: the caller spoke
+                # and was not made out — a miss to repeat, not silence.
                 return speech(result, now, "")
             # An endpoint with nothing recognised and nothing heard before it (Vosk's long-silence
             # rule): the turn goes on, so the no-input timer applies again.
@@ -352,7 +374,7 @@ def listen(
         if (
             ends is not None
             and pauses is not None
-            and (started_at is not None or closed)
+            and (started_at is not None or closed or voiced_at is not None)
             and pauses.heard_s >= MIN_SPEECH_S
             and pauses.silence_s >= ends
             and (pauses.silence_s >= spec.patience_s or spec.complete is None or spec.complete(so_far(partial)))
@@ -360,9 +382,10 @@ def listen(
             final = recognizer.finish()
             return speech(final, now, final.text)
 
-        if started_at is None and now >= spec.noinput_timeout:
+        if started_at is None and voiced_at is None and now >= spec.noinput_timeout:
             return Heard("silence", "", decided_at=now, decided_clock=clock())
-        if started_at is not None and now - started_at >= spec.max_speech_s:
+        began = started_at if started_at is not None else voiced_at
+        if began is not None and now - began >= spec.max_speech_s:
             final = recognizer.finish()
             return speech(final, now, final.text or partial)
 

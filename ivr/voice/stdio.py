@@ -1,7 +1,7 @@
 """Keep chatter of third-party audio libraries off the user's terminal.
 
-pyttsx3 prints «Audio saved to …» after every file it writes, and Kaldi (inside Vosk) writes
-its errors straight to file descriptor 2; either would corrupt the simulator's screen or a
+pyttsx3 prints «Audio saved to …» after every file it writes, and Kaldi (inside Vosk) and
+libmpg123 (inside libsndfile, on a damaged MP3) write straight to file descriptor 2; either would corrupt the simulator's screen or a
 piped transcript. Output is captured at both the Python and the descriptor level; lines that
 are not known chatter (e.g. another thread printing at the same moment) are passed through
 afterwards, and the dropped lines are kept on the capture object for diagnostics.
@@ -97,6 +97,18 @@ def _is_kaldi(line: str) -> bool:
 def quiet_kaldi_stderr():
     """Swallow Kaldi's own log lines (English, and repeated by our Russian messages anyway)."""
     return _capture(2, _is_kaldi)
+
+
+def _is_mpg123(line: str) -> bool:
+    # «Note: Illegal Audio-MPEG-Header…», «Warning: Xing stream size off…»,
+    # «[src/libmpg123/parse.c:wetwork():1349] error: …»
+    return line.startswith(("Note: ", "Warning: ", "Error: ")) or "libmpg123" in line or "mpg123" in line
+
+
+def quiet_decoder_stderr():
+    """Swallow libmpg123's lines about a damaged MP3 (inside libsndfile): the caller gets one
+    Russian sentence about the file instead (ivr/voice/audio.py)."""
+    return _capture(2, _is_mpg123)
 
 
 @dataclass

@@ -34,7 +34,8 @@ from ivr.voice.speakable import speakable
 from ivr.voice.stdio import quiet_stdout
 
 DEFAULT_RATE = 175  # espeak-ng's own default, words per minute
-ESPEAK_FIX = "Установите синтезатор: sudo apt-get install espeak-ng"
+ESPEAK_COMMAND = "sudo apt-get install espeak-ng"
+ESPEAK_FIX = f"Установите синтезатор: {ESPEAK_COMMAND}"
 
 # espeak-ng at 175 wpm speaks about 16 characters of Russian text per second.
 _CHARS_PER_S_AT_DEFAULT = 16.0

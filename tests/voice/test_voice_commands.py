@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -63,6 +64,22 @@ def test_transcribe_bad_file(tmp_path, ko_model_path):
     assert str(bad) in str(err.value)
 
 
+def test_a_damaged_mp3_is_one_russian_sentence_not_the_decoders_own_lines(korean_samples, ko_model_path, tmp_path,
+                                                                         capfd):
+    """libmpg123 writes «Note: Illegal Audio-MPEG-Header…» to file descriptor 2 from C: none of it
+    reaches the screen; the file is named in the error, exit 2."""
+    from tests.command import ivr_here
+
+    sf.write(tmp_path / "ok.mp3", korean_samples(HELLO), 16000, format="MP3")
+    broken = tmp_path / "broken.mp3"
+    broken.write_bytes((tmp_path / "ok.mp3").read_bytes()[:8] + bytes(range(256)) * 8)  # a header, no audio
+    proc = ivr_here("transcribe", broken, "--model", ko_model_path)
+    screen = capfd.readouterr()
+    assert proc.returncode == 2 and "broken.mp3: файл повреждён" in proc.stderr, proc
+    for out in (screen.out, screen.err, proc.stdout, proc.stderr):
+        assert "MPEG" not in out and "mpg123" not in out and "Note:" not in out, out
+
+
 def test_transcribe_without_a_model_names_the_download_command(korean_wav, no_model):
     with pytest.raises(ModelMissingError) as err:
         commands.transcribe(korean_wav(HELLO))
@@ -103,12 +120,12 @@ def test_doctor_without_devices_or_model_reports_fixes(tmp_path):
         XDG_RUNTIME_DIR=str(tmp_path),
         IVR_MODELS_DIR=str(tmp_path / "models"),
         PYTHONPATH=str(ROOT),
-        COLUMNS="200",
+        COLUMNS="80",  # a terminal's usual width: the fix commands must still come out whole
     )
     code = "import sys; from ivr.voice.commands import doctor; sys.exit(doctor())"
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "ivr models download vosk-model-small-ru-0.22" in result.stdout
+    assert "    ivr models download vosk-model-small-ru-0.22" in result.stdout.splitlines(), result.stdout
     assert "Голос TTS" in result.stdout
     if not any(Path("/dev/snd").glob("pcmC*")):
         assert "Микрофон" in result.stdout and "устройство по умолчанию не найдено" in result.stdout
@@ -120,6 +137,9 @@ def test_doctor_says_a_model_of_another_language_cannot_hear_the_menus(ko_model_
 
     from rich.console import Console
 
+    from ivr.channels.practice import missing_vocabulary
+    from ivr.flow.loader import load_flow
+    from ivr.voice.stt import VoskRecognizer
     from tests.command import ivr_here
 
     # the Госуслуги flow's Russian menus against the Korean test model, on a screen wide enough for
@@ -131,6 +151,11 @@ def test_doctor_says_a_model_of_another_language_cannot_hear_the_menus(ko_model_
     line = next(line for line in shown.splitlines() if "Язык модели" in line)
     assert "нет" in line and "похоже, она для другого языка" in line, shown
     assert "ivr models download vosk-model-small-ru-0.22" in shown
+    # the same menu words counted as ``ivr check --model`` (and ``ivr practice``) count them
+    missing = re.search(r"модель не знает (\d+) из", line)
+    flow = load_flow(ROOT / "flows" / "gosuslugi.yaml")
+    missing_by_state = missing_vocabulary(flow, VoskRecognizer(ko_model_path))
+    assert missing and int(missing[1]) == len({w for words in missing_by_state.values() for w in words}), line
 
 
 def test_doctor_selftest_speaks_the_menus_to_the_model_and_names_what_it_cannot_hear(ko_model_path, ko_model,

@@ -169,8 +169,12 @@ def test_the_callers_first_syllable_silences_the_prompt_and_a_click_does_not(pul
 def test_doctor_microphone_test_tells_a_voice_from_silence(mic_feeder, korean_samples):
     from ivr.voice.doctor import microphone_test
 
-    quiet = microphone_test(seconds=0.8)
-    assert not quiet.ok and "речь не услышана" in quiet.detail and quiet.fix
+    silent = microphone_test(seconds=0.8)
+    assert not silent.ok and silent.fix
+    assert silent.detail == "за 0.8 с микрофон не прислал ни звука — он выключен или выбран не тот", silent
     mic_feeder.say(np.concatenate([silence(0.2), korean_samples(YES)]))
     spoken = microphone_test(seconds=0.8)
     assert spoken.ok and "речь слышна" in spoken.detail, spoken
+    mic_feeder.say(np.concatenate([silence(0.2), (korean_samples(YES) * 0.03).astype(np.int16)]))
+    faint = microphone_test(seconds=0.8)  # −30 dB: a call would answer «Вас очень тихо слышно»
+    assert not faint.ok and faint.detail.startswith("речь слышна, но тихо (до ") and "ближе" in faint.fix, faint
