@@ -366,6 +366,10 @@ class SemanticIndex:
         texts, owners = evidence_texts(evidence)
         self.texts = texts
         self.owners = np.array(owners, dtype=np.intp)  # the choice (index into ids) of each text
+        # texts come choice by choice (``evidence_texts``): choice i owns rows bounds[i]:bounds[i + 1].
+        # Slicing them was 10× cheaper per turn than a boolean mask per choice (41 choices × 1,900
+        # texts on the Госуслуги main menu: 5 ms a turn)
+        self._bounds = np.searchsorted(self.owners, np.arange(len(self.ids) + 1))
         self._lexicon = Lexicon([[normalize(t) for t in evidence[c]] for c in self.ids])
         self._encoder = encoder
         self._folder = folder
@@ -407,7 +411,7 @@ class SemanticIndex:
         words = self._lexicon.overlap(text)
         cosine, lexical = {}, {}
         for index, choice in enumerate(self.ids):
-            own = sims[self.owners == index]
+            own = sims[self._bounds[index] : self._bounds[index + 1]]
             if own.size:
                 k = min(top_k, own.size)
                 cosine[choice] = float(np.mean(np.partition(own, own.size - k)[own.size - k :]))
