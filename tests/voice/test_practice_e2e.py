@@ -315,6 +315,9 @@ def test_ivr_practice_command_end_to_end(ko_model_path, pulse_server, mic_feeder
     # the key words «один», «два» are not Korean: the warning goes to the log, not the call screen
     assert "Слова отсутствуют" not in out + err and "Сообщения звуковой системы и модели за звонок" in out
     assert list((tmp_path / "reports").glob("*.md")) and list((tmp_path / "reports").glob("*.transcript.jsonl"))
+    # the hang-up summary says where the report is (the checklist panel comes only with items to prepare)
+    (report,) = (tmp_path / "reports").glob("*.md")
+    assert f"Отчёт: {report}" in " ".join(out.split()), out
 
 
 def test_push_to_talk_hears_the_caller_only_after_the_key_and_the_key_stops_the_prompt(engine, ko_model_path,
