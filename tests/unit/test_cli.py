@@ -349,8 +349,10 @@ def test_names_in_expect_that_the_flow_lacks_are_errors_at_their_position(tmp_pa
 
 
 def test_ivr_test_says_which_flow_a_convo_without_flow_ran_on(tmp_path: Path):
-    (tmp_path / "named.yaml").write_text(f"flow: {EXAMPLE}\nturns: [{{dtmf: '1'}}]\n", encoding="utf-8")
-    (tmp_path / "bare.yaml").write_text("turns: [{dtmf: '1'}]\n", encoding="utf-8")
+    # a moment in the example flow's opening hours: after 18:00 Moscow time its greeting ends the call
+    moment = "now: '2026-11-25T10:00:00+03:00'\n"
+    (tmp_path / "named.yaml").write_text(f"flow: {EXAMPLE}\nturns: [{{dtmf: '1'}}]\n{moment}", encoding="utf-8")
+    (tmp_path / "bare.yaml").write_text(f"turns: [{{dtmf: '1'}}]\n{moment}", encoding="utf-8")
     proc = ivr("test", str(tmp_path), "--flow", EXAMPLE)
     assert proc.returncode == 0, proc.stdout
     assert f"Без flow: — 1 разговор по сценарию {EXAMPLE}" in proc.stdout

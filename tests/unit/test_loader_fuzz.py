@@ -689,12 +689,15 @@ def test_audio_step_without_a_model_is_a_user_error_naming_the_step(tmp_path, mo
     monkeypatch.setenv("IVR_MODELS_DIR", str(tmp_path / "models"))
     _wav(tmp_path / "hello.wav")
     missing = tmp_path / "missing.yaml"
-    missing.write_text("turns:\n  - audio: nope.wav\n", encoding="utf-8")
+    # a moment in the example flow's opening hours (after 18:00 Moscow time the greeting ends the
+    # call before any step is heard), written last so the steps keep their line numbers
+    moment = "now: '2026-11-25T10:00:00+03:00'\n"
+    missing.write_text("turns:\n  - audio: nope.wav\n" + moment, encoding="utf-8")
     with pytest.raises(AudioFileError,
                        match=r"missing\.yaml:2:5: turns\.0\.audio: Аудиофайл .*nope\.wav не найден"):
         Runner(EXAMPLE).run_file(missing)
     no_model = tmp_path / "no_model.yaml"
-    no_model.write_text("turns:\n  - dtmf: '1'\n  - audio: hello.wav\n", encoding="utf-8")
+    no_model.write_text("turns:\n  - dtmf: '1'\n  - audio: hello.wav\n" + moment, encoding="utf-8")
     with pytest.raises(ModelMissingError, match=r"no_model\.yaml:3:5: turns\.1\.audio: "):
         Runner(EXAMPLE).run_file(no_model)
 
