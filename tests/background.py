@@ -1,8 +1,9 @@
 """Work that only produces a result, started in pytest's controlling process when the run starts.
 
 With xdist the controlling process sits idle while the two workers run the tests, and the real-time
-worker mostly waits for audio: a cold ``mypy`` run or filling the run's prompt-audio cache costs
-seconds of CPU that fit in that idle time. Each job is a real process with its own exit code and
+worker mostly waits for audio: a cold ``mypy`` run, filling the run's prompt-audio cache, loading the
+Vosk model in a fresh process or encoding the meaning evaluation's phrasings costs seconds of CPU
+that fit in that idle time. Each job is a real process with its own exit code and
 output; the test that needs it waits for it and asserts on what it did, exactly as if the test had
 started it (and does start it itself when no controller did: ``-n 0``, one test file, a job missing).
 """
@@ -33,6 +34,23 @@ JOBS: dict[str, tuple[str, list[str]]] = {
             sys.executable,
             "-c",
             "from tests.voice.test_prompt_duration import synthesize_all; synthesize_all()",
+        ],
+    ),
+    "model_loading": (
+        "tests/voice/test_voice_models.py",
+        [
+            sys.executable,
+            "-c",
+            "from tests.voice.test_voice_models import load_a_good_and_a_broken_model; "
+            "load_a_good_and_a_broken_model()",
+        ],
+    ),
+    "report_split": (
+        "tests/unit/test_semantic.py",
+        [
+            sys.executable,
+            "-c",
+            "from tests.unit.test_semantic import report_split_tallies; report_split_tallies()",
         ],
     ),
 }
