@@ -67,15 +67,27 @@ def _wanted(test_file: str, args: list[str], here: Path) -> bool:
 
 
 _running: list[subprocess.Popen[str]] = []
+_pending: list[str] = []
 
 
-def start(args: list[str], here: Path) -> None:
-    """Starts the jobs whose tests this run may reach; called once, in the controlling process."""
+def start(args: list[str], here: Path, *, defer: bool = False) -> None:
+    """Prepares the jobs whose tests this run may reach and starts them, or with ``defer`` leaves
+    that to :func:`launch`; called once, in the controlling process, before any worker starts
+    (the workers find the run's folder in their environment)."""
     folder = Path(tempfile.mkdtemp(prefix="ivr-test-jobs-"))
     os.environ[_ENV] = str(folder)
-    for name, (test_file, command) in JOBS.items():
-        if not _wanted(test_file, args, here):
-            continue
+    _pending[:] = [name for name, (test_file, _) in JOBS.items() if _wanted(test_file, args, here)]
+    if not defer:
+        launch()
+
+
+def launch() -> None:
+    """Starts the prepared jobs (once). With workers this waits until they have collected the
+    tests: collection needs both cores, and even niced the jobs slowed it by seconds when the
+    machine was busy; a test that waits for a job runs only after collection anyway."""
+    while _pending:
+        folder, name = Path(os.environ[_ENV]), _pending.pop(0)
+        command = JOBS[name][1]
         out = (folder / f"{name}.out").open("w", encoding="utf-8")
         # the exit code is written last, by a shell around the job, so a reader that sees it
         # knows the output is complete even if this process has gone
@@ -90,8 +102,8 @@ def start(args: list[str], here: Path) -> None:
             stdin=subprocess.DEVNULL,
             text=True,
             start_new_session=True,  # its own process group, ended whole by stop()
-            # below the workers: the job takes the CPU they leave idle (collection at the start
-            # needs both cores; the real-time worker mostly waits for audio), not theirs
+            # below the workers: the job takes the CPU they leave idle (the real-time worker
+            # mostly waits for audio), not theirs
             preexec_fn=lambda: os.nice(10),
         )
         _running.append(process)

@@ -24,6 +24,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # plain `pytest` does not put the project root on sys.path
     sys.path.insert(0, str(ROOT))
@@ -72,7 +74,16 @@ def pytest_configure(config):
     if not hasattr(config, "workerinput") and not config.option.collectonly:
         from tests.background import start
 
-        start(config.args, config.invocation_params.dir)
+        workers = getattr(config.option, "dist", "no") != "no" and bool(getattr(config.option, "tx", None))
+        start(config.args, config.invocation_params.dir, defer=workers)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids):
+    """The first worker has collected (the other is about done): the background jobs may start."""
+    from tests.background import launch
+
+    launch()
 
 
 def pytest_unconfigure(config):
