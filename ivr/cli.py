@@ -260,11 +260,10 @@ def index(flow: FlowArg = None) -> None:
     vectors = {t: shipped[t] for t in texts if t in shipped}
     if fresh:
         vectors.update(zip(fresh, encode_texts(encoder, fresh), strict=True))
+    # each menu's classifier is trained on these vectors (every text is known to this process now,
+    # the very float32 rows the store will hold) and shipped beside them
+    classifiers = loaded.meaning_classifiers()
     try:
-        write_store(store, encoder, vectors)
-        # each menu's classifier is trained on the vectors just written (read back from the store,
-        # bit for bit what a call will load), then shipped beside them
-        classifiers = load_flow(source).meaning_classifiers()
         write_store(store, encoder, vectors, classifiers)
     except OSError as error:
         raise UserError(f"{store}: не удаётся записать ({describe(error)})") from None

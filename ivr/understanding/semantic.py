@@ -153,6 +153,7 @@ class _TextMemo:
 
     def __init__(self) -> None:
         self._known: dict[tuple[str, str], np.ndarray] = {}
+        self._classifiers: dict[str, ChoiceClassifier] = {}  # shipped ones, by evidence key
         self._stores: set[tuple[str, int, str]] = set()
         self._lock = threading.Lock()
 
@@ -174,8 +175,8 @@ class _TextMemo:
         return _stacked(rows, encoder.dimension)
 
     def adopt(self, store: Path, encoder: SentenceEncoder) -> None:
-        """Take the vectors a flow ships (``vector_store``) as already encoded; read each file once
-        per version of it."""
+        """Take the vectors and classifiers a flow ships (``vector_store``) as already computed;
+        read each file once per version of it."""
         try:
             stamp = (str(store), store.stat().st_mtime_ns, encoder.name)
         except OSError:
@@ -185,10 +186,17 @@ class _TextMemo:
                 return
             self._stores.add(stamp)
         shipped = read_store(store, encoder.name, encoder.dimension)
+        trained = read_classifiers(store, encoder.name)
         with self._lock:
             if len(self._known) + len(shipped) > self.LIMIT:
                 self._known.clear()
             self._known.update({(encoder.name, text): vector for text, vector in shipped.items()})
+            self._classifiers.update(trained)
+
+    def classifier(self, key: str) -> ChoiceClassifier | None:
+        """A shipped classifier trained on the evidence ``key`` names (``classifier_key``)."""
+        with self._lock:
+            return self._classifiers.get(key)
 
     def known(self, encoder: SentenceEncoder, texts: Sequence[str]) -> np.ndarray | None:
         """The rows of ``texts`` if every one is already known, else None (nothing is encoded)."""
@@ -204,6 +212,7 @@ class _TextMemo:
     def forget(self) -> None:
         with self._lock:
             self._known.clear()
+            self._classifiers.clear()
             self._stores.clear()
 
 
@@ -272,32 +281,16 @@ def embed_cached(
     return vectors
 
 
-_SHIPPED: dict[tuple[str, int, str], dict[str, ChoiceClassifier]] = {}
-
-
 def trained_classifier(
-    vectors: np.ndarray,
-    owners: np.ndarray,
-    choices: int,
-    folder: Path | None = None,
-    shipped: Path | None = None,
-    encoder_name: str = "",
+    key: str, vectors: np.ndarray, owners: np.ndarray, choices: int, folder: Path | None = None
 ) -> ChoiceClassifier | None:
-    """A menu's classifier for exactly this evidence: from the flow's store when it holds one
-    trained on it, else from the disk cache, else trained and cached."""
-    key = classifier_key(vectors, owners, choices)
+    """A menu's classifier for exactly the evidence ``key`` names (``classifier_key`` of
+    ``vectors`` and ``owners``): shipped with the flow (adopted with its vectors by
+    ``embed_cached``), else from the disk cache, else trained and cached."""
     dimension = vectors.shape[1] if vectors.ndim == 2 else 0
-    if shipped is not None:
-        try:
-            stamp = (str(shipped), shipped.stat().st_mtime_ns, encoder_name)
-        except OSError:
-            stamp = None
-        if stamp is not None:
-            if stamp not in _SHIPPED:
-                _SHIPPED[stamp] = read_classifiers(shipped, encoder_name)
-            found = _SHIPPED[stamp].get(key)
-            if found is not None and found.valid_for(choices, dimension):
-                return found
+    found = _TEXTS.classifier(key)
+    if found is not None and found.valid_for(choices, dimension):
+        return found
     path = (folder if folder is not None else cache_dir(CACHE_KIND)) / f"classifier-{key}.npz"
     cached = choice_classifier.read(path)
     if cached is not None and cached.valid_for(choices, dimension):
@@ -376,19 +369,23 @@ class SemanticIndex:
         self._shipped = shipped
         self._vectors: np.ndarray | None = None
         self._classifier: ChoiceClassifier | None = None
+        self._classified = False  # a menu with nothing to tell apart has none, once decided
+        self.evidence_key = ""  # ``classifier_key`` of the vectors, set with the classifier
         self._lock = threading.Lock()
 
     @property
     def classifier(self) -> ChoiceClassifier | None:
         """The menu's trained choice classifier: shipped with the flow, cached on disk, or trained
         now (see ``classifier``); None for a menu of fewer than two choices with evidence."""
-        if self._classifier is None:
-            vectors = self.vectors
+        if not self._classified:
+            vectors = self.vectors  # adopts the flow's shipped classifiers with its vectors
             with self._lock:
-                if self._classifier is None:
+                if not self._classified:
+                    self.evidence_key = classifier_key(vectors, self.owners, len(self.ids))
                     self._classifier = trained_classifier(
-                        vectors, self.owners, len(self.ids), self._folder, self._shipped, self._encoder.name
+                        self.evidence_key, vectors, self.owners, len(self.ids), self._folder
                     )
+                    self._classified = True
         return self._classifier
 
     @property
@@ -555,7 +552,7 @@ class Router:
         if index is None:
             return None
         model = index.classifier
-        return (classifier_key(index.vectors, index.owners, len(index.ids)), model) if model else None
+        return (index.evidence_key, model) if model else None
 
     # The engine's interface, as Matcher's.
     def decisive(self, text: str) -> str | None:

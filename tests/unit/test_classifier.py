@@ -46,10 +46,11 @@ def test_a_choice_without_evidence_is_never_likely(encoder):
 
 def test_a_damaged_cached_classifier_is_trained_again(encoder, tmp_path):
     vectors, owners = _evidence(encoder, ["delivery", "refund"])
-    first = trained_classifier(vectors, owners, 2, tmp_path)
+    key = classifier.classifier_key(vectors, owners, 2)
+    first = trained_classifier(key, vectors, owners, 2, tmp_path)
     (cached,) = tmp_path.glob("classifier-*.npz")
     cached.write_bytes(b"PK\x03\x04 not really a zip")
-    again = trained_classifier(vectors, owners, 2, tmp_path)
+    again = trained_classifier(key, vectors, owners, 2, tmp_path)
     assert first is not None and again is not None
     np.testing.assert_allclose(again.weights, first.weights, atol=1e-5)
     assert classifier.read(cached) is not None, "the damaged file was replaced"
