@@ -22,6 +22,7 @@ from ivr.flow.loader import load_flow
 from ivr.understanding.evaluation import load_items, outcome
 from ivr.understanding.normalize import normalize
 from ivr.understanding.semantic import DEFAULT_THRESHOLDS, Thresholds
+from ivr.understanding.unsure import only_unsure
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "tests" / "understanding" / "eval_gosuslugi.yaml"
@@ -30,14 +31,16 @@ def grid() -> list[Thresholds]:
     out = []
     # the classifier's thresholds: 1.1 switches a rule off (a probability lead is at most 1)
     for (top_k, match, margin, confirm, confirm_margin, among, among_top, lemma_sure, override, stand, by_class,
-         veto) in itertools.product(
+         veto, route) in itertools.product(
         (1, 3), (0.88, 0.89, 0.90), (0.01, 0.02, 0.03), (0.86, 0.87, 1.01), (0.0, 0.005),
-        (0.01, 0.03), (0.0, 0.01), (90.0, 101.0), (0.02, 1.0), (0.0, 0.04, 0.05), (0.2, 1.1), (0.3, 1.1),
+        (0.01, 0.03), (0.0, 0.01), (90.0, 101.0), (0.02, 1.0), (0.0, 0.04, 0.05), (0.35, 1.1), (0.3, 1.1),
+        (0.5, 1.1),
     ):
         out.append(Thresholds(match=match, margin=margin, confirm=confirm, confirm_margin=confirm_margin,
                               among_margin=among, among_top=among_top, lemma_sure=lemma_sure,
                               override=override, stand_out=stand, stand_out_route=stand, top_k=top_k,
-                              among_probability=by_class, among_probability_alone=by_class + 0.1, veto=veto))
+                              among_probability=by_class, among_probability_alone=by_class + 0.25, veto=veto,
+                              route_probability=route, route_stand_out=stand / 2))
     return out
 
 
@@ -52,7 +55,8 @@ def main() -> None:
     stored = {}
     for state, text, _ in cases:
         router = flow.menu(state).matcher
-        scores = {k: router._semantic_index().scores(text, k) for k in (1, 2, 3)}
+        # a menu that decides by words only never asks for meaning (``Router.meaning`` is None there)
+        scores = {k: router._semantic_index().scores(text, k) if router.by_meaning else None for k in (1, 2, 3)}
         stored[(state, text)] = (router, router.matcher.match(text), scores)
 
     results = []
@@ -61,7 +65,11 @@ def main() -> None:
         for state, text, item in cases:
             router, lemma, scores = stored[(state, text)]
             router.thresholds = t
-            counts[outcome(item, router.combine(lemma, lambda s=scores, k=t.top_k: s[k]))] += 1
+            if lemma.kind == "none" and only_unsure(text):  # as ``Router.match``
+                decided = lemma
+            else:
+                decided = router.combine(lemma, lambda s=scores, k=t.top_k: s[k])
+            counts[outcome(item, decided)] += 1
         n = len(cases)
         share = {k: 100.0 * v / n for k, v in counts.items()}
         results.append((share, t))

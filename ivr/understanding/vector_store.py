@@ -86,36 +86,32 @@ def write_store(
         "vectors": matrix,
     }
     for key, model in sorted((classifiers or {}).items()):
-        arrays[f"{_CLASSIFIER}{key}{_WEIGHTS}"] = model.weights
-        arrays[f"{_CLASSIFIER}{key}{_BIAS}"] = model.bias
+        for name, array in model.arrays().items():
+            arrays[f"{_CLASSIFIER}{key}_{name}"] = array
     np.savez_compressed(tmp, allow_pickle=False, **arrays)
     os.replace(tmp, path)
 
 
-_CLASSIFIER, _WEIGHTS, _BIAS = "classifier_", "_weights", "_bias"
+_CLASSIFIER = "classifier_"  # + evidence key + "_" + the name of one of ``ChoiceClassifier.arrays()``
 
 
 def read_classifiers(path: Path, encoder_name: str) -> dict[str, ChoiceClassifier]:
     """The classifiers in the store at ``path`` by evidence key (none for another encoder's file)."""
-    found: dict[str, ChoiceClassifier] = {}
     try:
         with np.load(path, allow_pickle=False) as data:
             if str(data["encoder"]) != encoder_name:
                 return {}
+            arrays: dict[str, dict[str, np.ndarray]] = {}
             for name in data.files:
-                if name.startswith(_CLASSIFIER) and name.endswith(_WEIGHTS):
-                    key = name[len(_CLASSIFIER) : -len(_WEIGHTS)]
-                    bias = f"{_CLASSIFIER}{key}{_BIAS}"
-                    if bias in data.files:
-                        found[key] = ChoiceClassifier(
-                            np.asarray(data[name], dtype=np.float32), np.asarray(data[bias], dtype=np.float32)
-                        )
+                if name.startswith(_CLASSIFIER):
+                    key, _, part = name[len(_CLASSIFIER) :].partition("_")
+                    arrays.setdefault(key, {})[part] = data[name]
+            return {key: ChoiceClassifier.from_arrays(parts) for key, parts in arrays.items()}
     except FileNotFoundError:
         return {}
-    except Exception as exc:  # noqa: BLE001 - a damaged file is only a miss
+    except Exception as exc:  # noqa: BLE001 - a damaged or older file is only a miss
         log.info("vector store %s: classifiers unreadable (%s); trained instead", path, exc)
         return {}
-    return found
 
 
 def missing_texts(path: Path, encoder: SentenceEncoder, texts: Iterable[str]) -> list[str]:

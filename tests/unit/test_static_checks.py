@@ -51,6 +51,7 @@ FORMATTED = [
     "ivr/terminal.py",
     "ivr/understanding/plural.py",
     "ivr/understanding/classifier.py",
+    "ivr/understanding/char_grams.py",
     "ivr/understanding/vector_store.py",
     "ivr/channels/session.py",
     "ivr/channels/chat.py",
