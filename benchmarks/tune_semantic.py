@@ -30,14 +30,14 @@ EVAL = ROOT / "tests" / "understanding" / "eval_gosuslugi.yaml"
 def grid() -> list[Thresholds]:
     out = []
     # the classifier's thresholds: 1.1 switches a rule off (a probability lead is at most 1)
-    for (top_k, match, margin, confirm, confirm_margin, among, among_top, lemma_sure, override, stand, by_class,
+    for (top_k, match, margin, confirm, confirm_margin, among, lemma_sure, override, stand, by_class,
          veto, route) in itertools.product(
         (1, 3), (0.88, 0.89, 0.90), (0.01, 0.02, 0.03), (0.86, 0.87, 1.01), (0.0, 0.005),
-        (0.01, 0.03), (0.0, 0.01), (90.0, 101.0), (0.02, 1.0), (0.0, 0.04, 0.05), (0.35, 1.1), (0.3, 1.1),
+        (0.03, 0.05), (90.0, 95.0, 101.0), (0.02, 1.0), (0.0, 0.04, 0.05), (0.35, 1.1), (0.3, 1.1),
         (0.5, 1.1),
     ):
         out.append(Thresholds(match=match, margin=margin, confirm=confirm, confirm_margin=confirm_margin,
-                              among_margin=among, among_top=among_top, lemma_sure=lemma_sure,
+                              among_margin=among, lemma_sure=lemma_sure,
                               override=override, stand_out=stand, stand_out_route=stand, top_k=top_k,
                               among_probability=by_class, among_probability_alone=by_class + 0.25, veto=veto,
                               route_probability=route, route_stand_out=stand / 2))

@@ -255,10 +255,10 @@ def test_report_split_quality():
     assert job.returncode == 0, job.stdout
     tallies = json.loads(job.stdout.splitlines()[-1])
     result, lemma_only = (Tally(Counter(counts), total) for counts, total in (tallies["router"], tallies["lemmas"]))
-    # measured: right 95.1, wrong 1.1, clarified 1.1, missed 2.8 (lemma matcher alone: see the README)
-    assert result.share("right") >= 94.0, result
+    # measured: right 96.5, wrong 1.4, clarified 0.7, missed 1.4 (lemma matcher alone: see the README)
+    assert result.share("right") >= 95.0, result
     assert result.share("right") >= lemma_only.share("right") + 30.0, (result, lemma_only)
     assert result.share("wrong") <= 2.0, result
-    assert result.share("missed") <= 4.0, result
+    assert result.share("missed") <= 3.0, result
     assert result.share("clarified") <= lemma_only.share("clarified"), (result, lemma_only)
     assert result.share("clarified") <= 3.0, result
