@@ -3,7 +3,9 @@
 Building a ``MorphAnalyzer`` loads the dictionaries (tens of milliseconds and several megabytes),
 so there is exactly one per process, created on first use rather than at import time: importing
 the package for a DTMF-only flow or for ``--help`` must stay cheap. Callers repeat the same few
-hundred words all day long, so each word is analysed once and remembered.
+hundred words all day long, so each word is analysed once and remembered. Analysis runs on the C
+reader of pymorphy3's dictionaries (``pymorphy3[fast]``, DAWG2): the pure-Python reader gives the
+same parses about three times slower.
 """
 
 from __future__ import annotations

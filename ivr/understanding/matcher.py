@@ -156,7 +156,14 @@ def _word(token: str) -> _Word:
     return _Word(token, key, weight, droppable, parse.is_known)
 
 
-def _words(text: str) -> list[_Word]:
+# Texts whose words are remembered: each load of a flow reads its phrases and examples again (the
+# loader's checks, every menu's matcher and meaning index: ~13,000 readings of the Госуслуги
+# flow's texts), and callers repeat the same answers.
+TEXT_CACHE_SIZE = 1 << 14
+
+
+@lru_cache(maxsize=TEXT_CACHE_SIZE)
+def _words(text: str) -> tuple[_Word, ...]:
     """Words of ``text``, numbers as digits, split compounds rejoined.
 
     Dictated numbers are grouped the way ``words_to_digits`` reads them, so «ошибка четыреста
@@ -172,7 +179,7 @@ def _words(text: str) -> list[_Word]:
                 words[-1] = joined
                 continue
         words.append(word)
-    return words
+    return tuple(words)
 
 
 def _joinable(word: _Word) -> bool:

@@ -14,7 +14,7 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ivr.voice.models import load_model, require_model_dir, supports_grammar
 from ivr.voice.vocabulary import model_vocabulary
@@ -27,6 +27,29 @@ log = logging.getLogger("ivr.voice.stt")
 _reported_lock = threading.Lock()
 _reported_missing: set[tuple[str, str]] = set()
 _reported_no_grammar: set[str] = set()
+
+
+class _OpenDecoder:
+    """An open-vocabulary Vosk recognizer kept for the next turn, with the audio it has been fed.
+
+    Vosk builds the open-vocabulary search graph (the lookahead composition of HCLr.fst and
+    Gr.fst) lazily, in each recognizer, as its first utterance is decoded: about 0.85 s of CPU on
+    the first second of every turn that got a new recognizer, against 0.05 s once it is built. A
+    recognizer that has returned its final result starts the next utterance afresh (new features
+    and decoder, the built graph kept), so turns share them. Vosk counts word times from the
+    recognizer's creation, so ``fed`` (samples since then) is what a turn's times are shifted by.
+    """
+
+    def __init__(self, recognizer: Any) -> None:  # vosk.KaldiRecognizer
+        self.recognizer = recognizer
+        self.fed = 0
+
+
+# Idle open-vocabulary recognizers by model folder and sample rate: a call takes one for a turn and gives it back
+# when the turn ends (two calls at once in one process each get their own).
+_idle_lock = threading.Lock()
+_idle_open: dict[str, list[_OpenDecoder]] = {}
+_SETTLE = bytes(320)  # 10 ms of silence at 16 kHz
 
 
 @dataclass(frozen=True)
@@ -72,7 +95,8 @@ def normalize_phrase(phrase: str) -> str:
 
 
 class VoskRecognizer:
-    """Vosk (Kaldi) recognizer; the model is loaded once per process and shared."""
+    """Vosk (Kaldi) recognizer; the model is loaded once per process and shared, and so is each
+    open-vocabulary recognizer once its turn is over (see ``_OpenDecoder``)."""
 
     def __init__(self, model_path: str | os.PathLike[str], sample_rate: int = RATE) -> None:
         self.model_path = require_model_dir(Path(model_path).expanduser(), "путь к модели")
@@ -82,6 +106,8 @@ class VoskRecognizer:
         self._vocabulary: frozenset[str] | None = None
         self._vocabulary_loaded = False
         self._rec = None
+        self._open: _OpenDecoder | None = None  # the open-vocabulary recognizer of this turn
+        self._shift = 0.0  # seconds to take off Vosk's word times in this turn
         self.active_grammar: list[str] | None = None
         self.dropped_phrases: list[str] = []
         self.last_missing: set[str] = set()
@@ -172,23 +198,65 @@ class VoskRecognizer:
     def start(self, grammar: list[str] | None = None) -> None:
         import vosk
 
+        self._give_back()
         self.active_grammar = self.prepare_grammar(grammar)
+        self._shift = 0.0
         if self.active_grammar is None:
-            rec = vosk.KaldiRecognizer(self._model, float(self.sample_rate))
+            self._open = self._take_open()
+            rec = self._open.recognizer
+            self._shift = self._open.fed / self.sample_rate
         else:
             # ensure_ascii=False matters: Vosk does not decode \uXXXX escapes and hears nothing.
+            # A grammar recognizer costs ~0.5 ms to make and its graph is small: made per turn.
             rec = vosk.KaldiRecognizer(
                 self._model, float(self.sample_rate), json.dumps(self.active_grammar, ensure_ascii=False)
             )
-        rec.SetWords(True)
+            rec.SetWords(True)
         self._rec = rec
+
+    def _take_open(self) -> _OpenDecoder:
+        with _idle_lock:
+            idle = _idle_open.get(self._pool_key)
+            if idle:
+                return idle.pop()
+        import vosk
+
+        rec = vosk.KaldiRecognizer(self._model, float(self.sample_rate))
+        rec.SetWords(True)
+        return _OpenDecoder(rec)
+
+    def _give_back(self) -> None:
+        """Closes this turn's open-vocabulary utterance, if any, and keeps its recognizer for the
+        next turn (of this call or another), which must start exactly as on a new recognizer.
+
+        Vosk starts afresh (new features and decoder, no speaker adaptation carried over) only
+        after a final result of *running* audio. A turn may have ended at Vosk's own endpoint
+        (its result already taken: not running), been flushed, or been left unfinished (a key
+        pressed, the call hung up): in every case a moment of silence makes it run and
+        ``FinalResult`` closes it."""
+        open_decoder, self._open = self._open, None
+        if open_decoder is None:
+            return
+        if self._rec is open_decoder.recognizer:
+            self._rec = None
+        open_decoder.recognizer.AcceptWaveform(_SETTLE)
+        open_decoder.fed += len(_SETTLE) // 2
+        open_decoder.recognizer.FinalResult()
+        with _idle_lock:
+            _idle_open.setdefault(self._pool_key, []).append(open_decoder)
+
+    @property
+    def _pool_key(self) -> str:
+        return f"{self.model_path}@{self.sample_rate}"
 
     def accept(self, pcm: bytes) -> Partial | Final | None:
         rec = self._rec
         if rec is None:
             raise RuntimeError("VoskRecognizer.start() must be called before accept()")
+        if self._open is not None:
+            self._open.fed += len(pcm) // 2
         if rec.AcceptWaveform(bytes(pcm)):
-            return _final(rec.Result())
+            return _final(rec.Result(), self._shift)
         partial = json.loads(rec.PartialResult()).get("partial", "")
         return Partial(partial) if partial else None
 
@@ -197,13 +265,21 @@ class VoskRecognizer:
         if rec is None:
             return Final("")
         self._rec = None
-        return _final(rec.FinalResult())
+        final = _final(rec.FinalResult(), self._shift)
+        self._give_back()
+        return final
 
 
-def _final(raw: str) -> Final:
+def _final(raw: str, shift: float = 0.0) -> Final:
+    """A Vosk result; ``shift`` seconds are taken off its word times (see ``_OpenDecoder``)."""
     data = json.loads(raw)
     words = tuple(
-        Word(w.get("word", ""), float(w.get("start", 0.0)), float(w.get("end", 0.0)), float(w.get("conf", 0.0)))
+        Word(
+            w.get("word", ""),
+            float(w.get("start", 0.0)) - shift,
+            float(w.get("end", 0.0)) - shift,
+            float(w.get("conf", 0.0)),
+        )
         for w in data.get("result", ())
     )
     return Final(data.get("text", ""), words)

@@ -22,7 +22,8 @@ MORNING = "2026-11-25T10:00:00+03:00"
 
 # Most cases run the entry point in this process (tests/command.py); those about processes
 # themselves (signals, a crash's exit code) start real ones, and one case of each command family
-# below goes through a real interpreter too, so the installed entry point is covered.
+# goes through a real interpreter too, so the installed entry point is covered (`chat`: the
+# terminated-chat cases below).
 ivr = ivr_here
 
 
@@ -220,7 +221,7 @@ def test_calls_in_one_folder_never_overwrite_each_other(tmp_path: Path):
     """Two calls with the same --now (or twenty at once) wrote one report over another and mixed
     their transcripts; each call now has its own files and every record carries its call id."""
     for _ in range(2):
-        proc = ivr_process("chat", EXAMPLE, "--now", MORNING, "--reports", str(tmp_path), stdin="1\n")
+        proc = ivr("chat", EXAMPLE, "--now", MORNING, "--reports", str(tmp_path), stdin="1\n")
         assert proc.returncode == 0, proc.stderr
     assert len(list(tmp_path.glob("*.md"))) == 2 and len(list(tmp_path.glob("*.json"))) == 2
     transcripts = list(tmp_path.glob("*.transcript.jsonl"))

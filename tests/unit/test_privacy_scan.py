@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from ivr.channels.headless import _convo_from_lines, to_json
 from ivr.convo.runner import Runner, run_convo
 from ivr.flow.loader import load_flow
 from ivr.report import report
+from tests.command import ivr_here
 from tests.privacy import collected_forms, hostile_calls, people, scan_text, scan_tree, value_forms
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,47 +51,22 @@ def folders(tmp_path_factory) -> dict[str, Path]:
     return {"root": root, "cache": cache, "out": root / "out", "keep": root / "keep"}
 
 
-def _ivr(folders: dict[str, Path], *args: str, typed: list[str] = ()) -> subprocess.Popen:
-    """``ivr`` started in the background; ``typed`` lines are its standard input."""
+def _ivr(folders: dict[str, Path], *args: str, typed: list[str] = ()) -> subprocess.CompletedProcess[str]:
+    """The ``ivr`` command (in this process: tests/command.py); ``typed`` lines are its standard
+    input."""
     env = {**os.environ, "IVR_CACHE_DIR": str(folders["cache"])}
-    stdin = folders["root"] / f"stdin-{len(list(folders['root'].glob('stdin-*')))}.txt"
-    stdin.write_text("".join(f"{line}\n" for line in typed), encoding="utf-8")
-    with stdin.open(encoding="utf-8") as lines:
-        return subprocess.Popen(
-            [sys.executable, "-m", "ivr", *args],
-            cwd=folders["root"],
-            env=env,
-            text=True,
-            stdin=lines,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+    return ivr_here(*args, cwd=folders["root"], env=env, stdin="".join(f"{line}\n" for line in typed))
 
 
 @pytest.fixture(scope="module")
 def written(folders, monkeypatch_module) -> dict[str, object]:
-    """Runs everything once: three ``ivr`` processes at a time (each costs ~0.6 s), the bulk in
-    this process. Returns the forms to look for and the ``--json`` outputs."""
+    """Runs everything once: the convo runner and three ``ivr`` commands. Returns the forms to look
+    for and the ``--json`` outputs."""
     monkeypatch_module.setenv("IVR_CACHE_DIR", str(folders["cache"]))
     out, keep = folders["out"], folders["keep"]
     auth = hostile_calls(PEOPLE[0])[0]
     callers = [arg for line in auth for arg in ("--caller", line)]
     run = ["run", str(FLOW), "--now", NOW, "--json", *callers]
-    processes = {
-        "run": _ivr(folders, *run, "--transcript", str(out / "cli-run.jsonl")),
-        "chat": _ivr(
-            folders,
-            "chat",
-            str(FLOW),
-            "--now",
-            NOW,
-            "--reports",
-            str(out / "chat"),
-            typed=hostile_calls(PEOPLE[1])[0],
-        ),
-        "keep": _ivr(folders, *run, "--transcript", str(keep / "cli-run.jsonl"), "--keep-personal-data"),
-    }
-
     forms: dict[str, str] = {}
     for person in PEOPLE:
         forms |= value_forms(person)
@@ -116,11 +91,25 @@ def written(folders, monkeypatch_module) -> dict[str, object]:
         report.write(result.call, out / "convos")
         forms |= collected_forms(result.call)
 
+    commands = {
+        "run": _ivr(folders, *run, "--transcript", str(out / "cli-run.jsonl")),
+        "chat": _ivr(
+            folders,
+            "chat",
+            str(FLOW),
+            "--now",
+            NOW,
+            "--reports",
+            str(out / "chat"),
+            typed=hostile_calls(PEOPLE[1])[0],
+        ),
+        "keep": _ivr(folders, *run, "--transcript", str(keep / "cli-run.jsonl"), "--keep-personal-data"),
+    }
+
     finished = {}
-    for name, process in processes.items():
-        stdout, stderr = process.communicate(timeout=120)
-        assert process.returncode == 0, (name, stderr)
-        finished[name] = stdout
+    for name, command in commands.items():
+        assert command.returncode == 0, (name, command.stderr)
+        finished[name] = command.stdout
     outputs["ivr run --json"] = finished["run"]
     return {
         "forms": forms,
