@@ -88,6 +88,12 @@ _POLITE_REQUESTS = frozenset({"сказать", "подсказать"})
 _LIGHT_POS = frozenset({"VERB", "INFN", "PRTF", "PRTS", "GRND", "ADVB", "PRED", "COMP"})
 _LIGHT_WEIGHT = 0.5
 _NEGATION = "не"
+# «назад» after a span of time is «ago» («месяц назад», «две недели назад»), not the «назад» of a
+# back command: a caller telling when they applied was asked whether they meant to go back.
+_AGO = "назад"
+_TIME_UNITS = frozenset(
+    {"секунда", "минута", "час", "день", "сутки", "неделя", "месяц", "год", "полгода", "полчаса", "лет"}
+)
 
 MatchKind = Literal["match", "confirm", "ambiguous", "none"]
 # Which understanding decided: the phrase words (this module) or the meaning (``semantic``).
@@ -178,6 +184,8 @@ def _words(text: str) -> tuple[_Word, ...]:
             if joined.known and not joined.droppable:
                 words[-1] = joined
                 continue
+        if word.key == _AGO and previous is not None and previous.key in _TIME_UNITS:
+            continue  # «ago»: no choice is about it, and a menu phrase «назад» must not see it
         words.append(word)
     return tuple(words)
 

@@ -393,3 +393,14 @@ def test_a_character_without_a_unicode_name_is_not_a_crash_in_a_name_slot():
 
     parsed = slot_type("fio").parse("\U00017000 \U00017001", False, Limits())
     assert not parsed.valid and "фамилию" in (parsed.error or "")
+
+
+def test_ago_after_a_span_of_time_is_not_the_back_command() -> None:
+    """«месяц назад» tells when something happened; only «назад» on its own or with a verb of
+    going back asks to go back."""
+    menu = Matcher([Choice("back", ("назад", "на шаг назад")), Choice("status", ("статус заявления",))])
+    assert menu.match("статус заявления которое я подал месяц назад").choice == "status"
+    assert menu.match("две недели назад подала").kind == "none"
+    assert menu.match("год назад").kind == "none"
+    assert menu.match("назад").choice == "back"
+    assert menu.match("давайте на шаг назад").choice == "back"
