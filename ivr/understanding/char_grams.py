@@ -50,9 +50,12 @@ class GramSpace:
     vocabulary: np.ndarray  # (n,) str, sorted
     idf: np.ndarray  # (n,) float32
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
+    # the weight an n-gram outside the vocabulary gets in a text's length (see ``vector``)
+    _rarest: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_index", {str(gram): i for i, gram in enumerate(self.vocabulary)})
+        object.__setattr__(self, "_rarest", float(self.idf.max()) if len(self.idf) else 1.0)
 
     @classmethod
     def fit(cls, texts: Sequence[str]) -> GramSpace:
@@ -79,12 +82,11 @@ class GramSpace:
         indices: list[int] = []
         values: list[float] = []
         unknown = 0.0
-        rarest = float(self.idf.max()) if len(self.idf) else 1.0
         for gram, count in grams(text).items():
             tf = 1.0 + math.log(count)
             index = self._index.get(gram)
             if index is None:
-                unknown += (tf * rarest) ** 2
+                unknown += (tf * self._rarest) ** 2
             else:
                 indices.append(index)
                 values.append(tf * float(self.idf[index]))
