@@ -68,8 +68,20 @@ def test_a_complaint_about_a_refusal_goes_to_complaints(gosuslugi):
         "хочу пожаловаться на отказ в услуге",
         "хочу обжаловать отказ",
         "не согласна с отказом хочу подать жалобу",
+        # the words name a service and its own status page, neither of them the complaint: both
+        # meaning signals name the complaint, and they are heard before the page is taken
+        "мне отказали в услуге я не согласна как обжаловать",
     ):
         assert (router.match(said).kind, router.match(said).choice) == ("match", "o:complaint"), said
+
+
+def test_meaning_may_take_a_page_of_a_section_the_words_named(gosuslugi):
+    """«поддержка» and «обратиться» name the channels section (and the tech one); what the caller
+    asks about is one of its pages, the app and e-mail, which both meaning signals name. A section
+    is never taken over a page the words named, though: that page stays the answer."""
+    router = gosuslugi.menu("main").matcher
+    result = router.match("через приложение можно обратиться в поддержку")
+    assert (result.kind, result.choice) == ("match", "o:email_channel")
 
 
 def test_meaning_does_not_route_unrelated_talk(gosuslugi):
