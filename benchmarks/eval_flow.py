@@ -8,6 +8,8 @@ written apart from the flow, e.g. tests/understanding/eval_polyclinic.yaml). Run
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 from ivr.flow.loader import load_flow
 from ivr.understanding.evaluation import failures, flow_answer, load_items, tally
@@ -28,4 +30,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except BrokenPipeError:  # piped into `head`: the reader has what it wanted
+        # what is still buffered must not fail again at exit (Python's documented recipe)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
