@@ -165,8 +165,8 @@ class Call:
             self.question = None
             event = self._miss("noinput", "")
         elif inp.kind == "dtmf":
-            self.question = None
-            match, event = self._keys(inp.text.strip(), inp)
+            question, self.question = self.question, None
+            match, event = self._keys(inp.text.strip(), inp, question)
         else:
             match, event = self._act(self._hear(inp.text), inp)
         turn = Turn(
@@ -385,7 +385,9 @@ class Call:
             self.question = interpret.Question(state, candidates)
         return match, event
 
-    def _keys(self, keys: str, inp: Input) -> tuple[Match | None, Event | None]:
+    def _keys(
+        self, keys: str, inp: Input, question: interpret.Question | None = None
+    ) -> tuple[Match | None, Event | None]:
         match: Match | None = None
         event: Event | None = None
         for i, pressed in enumerate(keys):
@@ -393,7 +395,10 @@ class Call:
                 break
             if self.flow.states[self.state].collect:  # the rest of the keys are the slot's digits
                 return self._act(interpret.keys_in_collect(self.flow, self.state, keys[i:]), inp)
-            match, event = self._act(interpret.key(self.flow, self.state, pressed), inp)
+            # only the first key can answer the question just asked
+            match, event = self._act(
+                interpret.key(self.flow, self.state, pressed, question if i == 0 else None), inp
+            )
         return match, event
 
     def _choose(self, ref: ChoiceRef, score: float, said: Input | None = None) -> Match:

@@ -195,7 +195,12 @@ def keys_in_collect(flow: Flow, state_name: str, keys: str) -> Verdict:
     return Fill(keys, keyed=True)
 
 
-def key(flow: Flow, state_name: str, pressed: str) -> Verdict:
-    """One key pressed in a menu."""
+def key(flow: Flow, state_name: str, pressed: str, question: Question | None = None) -> Verdict:
+    """One key pressed in a menu. Right after «А или Б?» in this state, 1 and 2 are the first and
+    the second choice, as «один» and «два» said aloud are: a caller told «можно нажать кнопку»
+    presses 1 for what was named first, not the menu's key 1."""
+    if question is not None and question.state == state_name and not question.confirming:
+        if pressed.isdigit() and 1 <= int(pressed) <= len(question.candidates):
+            return Choose(question.candidates[int(pressed) - 1], 100.0)
     ref = flow.menu(state_name).keys.get(pressed)
     return Choose(ref, 100.0) if ref is not None else Miss("nomatch", pressed)

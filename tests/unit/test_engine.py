@@ -148,6 +148,39 @@ states:
     assert c.state == "a"
 
 
+def test_keys_one_and_two_answer_a_clarifying_question_other_keys_stay_the_menus(tmp_path):
+    """«…«оплата» или «статус заявления»? Первое — 1, второе — 2»: the caller presses 2 for the
+    status, not the menu's key 2; a key the question does not offer is the menu's."""
+    flow = tmp_path / "amb.yaml"
+    flow.write_text("""
+flow: {id: amb, title: A, start: main}
+states:
+  main:
+    say: "Меню"
+    options:
+      - {id: pay, keys: "2", phrases: ["оплата", "платеж"], goto: a, label: "оплата"}
+      - {id: status, keys: "1", phrases: ["статус заявления"], goto: b, label: "статус заявления"}
+      - {id: other, keys: "3", phrases: ["другое"], goto: c}
+  a: {say: "A", end: true}
+  b: {say: "B", end: true}
+  c: {say: "C", end: true}
+""", encoding="utf-8")
+    engine = Engine.from_file(flow)
+    c = engine.start_call()
+    assert c.speech("статус оплаты").event == "ambiguous"
+    c.dtmf("2")
+    assert c.state == "b"
+    c = engine.start_call()
+    c.speech("статус оплаты")
+    c.dtmf("3")
+    assert c.state == "c"
+    c = engine.start_call()  # the question is forgotten after another answer: 2 is the menu's again
+    c.speech("статус оплаты")
+    c.silence()
+    c.dtmf("2")
+    assert c.state == "a"
+
+
 @pytest.mark.parametrize(("now", "opens"), [
     ("2026-11-25T18:30:00+03:00", "завтра в 09:00"),  # Wednesday evening
     ("2026-11-28T19:00:00+03:00", "в понедельник в 09:00"),  # Saturday evening, Sunday closed
