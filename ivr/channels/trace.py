@@ -43,7 +43,7 @@ def legend() -> str:
     t = DEFAULT_THRESHOLDS
     return (
         f"Трасса: по словам — балл 0–100, выбор от {DEFAULT_THRESHOLD:g} при отрыве от {DEFAULT_MARGIN:g}; "
-        f"по смыслу (меню от {MIN_OPTIONS_FOR_MEANING} пунктов) — близость 0–1, выбор от {t.match:g} при отрыве от {t.margin:g}, "
+        f"по смыслу (меню от {MIN_OPTIONS_FOR_MEANING} пунктов или из одного) — близость 0–1, выбор от {t.match:g} при отрыве от {t.margin:g}, "
         f"переспрос «правильно понимаю» от {t.confirm:g}."
     )
 
@@ -93,7 +93,8 @@ def _grounds(flow: Flow, turn: Turn, question: interpret.Question | None) -> tup
         lines.append(f"раздел {menu.choice(top)} и его страница {menu.choice(decided)} — взята страница")
     if why.asked and not menu.matcher.by_meaning:
         lines.append(
-            f"по смыслу: не сравнивается (в меню меньше {MIN_OPTIONS_FOR_MEANING} пунктов с фразами)"
+            f"по смыслу: не сравнивается (в меню 2–3 пункта с фразами — смысл решает, где их {MIN_OPTIONS_FOR_MEANING} "
+            "и больше или один)"
         )
     elif why.asked:
         meaning = _ranked(menu, why.meaning_scores(), "{:.3f}") if why.nearness else "модель недоступна"

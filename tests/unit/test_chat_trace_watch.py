@@ -33,7 +33,7 @@ def test_trace_shows_state_scores_margin_alternatives_and_clarification(tmp_path
     # both options' words: a tie, asked about, then the reply heard as the answer to that question
     assert "· main: уточнить: renew или signup (решено по словам)" in out
     assert "· по словам: renew 92 · отрыв 8 · ещё: signup 83" in out
-    assert "· по смыслу: не сравнивается (в меню меньше 4 пунктов с фразами)" in out
+    assert "· по смыслу: не сравнивается (в меню 2–3 пункта с фразами — смысл решает, где их 4 и больше или один)" in out
     assert "· main → renew_card: пункт renew (балл 100)" in out and "· ответ на уточнение (renew или signup)" in out
     assert "· renew_card: команда global:repeat" in out
     assert "· renew_card: слот card = «12» — не принято" in out

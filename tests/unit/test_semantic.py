@@ -84,6 +84,17 @@ def test_meaning_may_take_a_page_of_a_section_the_words_named(gosuslugi):
     assert (result.kind, result.choice) == ("match", "o:email_channel")
 
 
+def test_an_information_page_hears_its_commands_in_the_callers_own_words(gosuslugi):
+    """A page with one option (the operator rehearsal) is a menu of commands: «верните меня на
+    главную» holds no phrase word of the main-menu command, and small talk still routes nowhere."""
+    router = gosuslugi.menu("auth_password").matcher
+    assert router.by_meaning
+    for said, want in (("верните меня на главную", "g:main_menu"), ("давайте вернемся назад", "g:back")):
+        assert (router.match(said).kind, router.match(said).choice) == ("match", want), said
+    for said in ("какая погода", "а еще у меня оплата не проходит"):
+        assert router.match(said).kind == "none", said
+
+
 def test_meaning_does_not_route_unrelated_talk(gosuslugi):
     router = gosuslugi.menu("main").matcher
     for said in ("какая сегодня погода", "ну не знаю", "ну это самое как его"):
