@@ -151,8 +151,12 @@ class Flow:
         by_target = {o.goto: ChoiceRef("option", o.id).key for o in options if o.phrases}
         pages = {}
         for option in options:
-            if option.goto == state:  # «когда откроется линия» in `closed` leads back to `closed`:
-                continue  # a repeat of this menu, not a section whose pages are its neighbours
+            target = self.states.get(option.goto)
+            if option.goto == state or (target is not None and target.options == options):
+                # «когда откроется линия» in `closed` leads back to `closed`, «меню» in `main` to
+                # `main_keys` that lists main's own options: a repeat of this menu, not a section
+                # whose pages are its neighbours.
+                continue
             inner = (
                 {by_target.get(o.goto) for o in self.states[option.goto].options}
                 if option.goto in self.states

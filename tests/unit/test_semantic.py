@@ -109,6 +109,15 @@ def test_main_menu_knows_its_sections_and_their_pages(gosuslugi):
     assert "o:auth_password" not in pages.get("o:tech", ())
 
 
+def test_the_list_of_main_buttons_is_not_a_section_of_every_topic(gosuslugi):
+    """«меню» leads to main_keys, which offers main's own options: read as a section, every topic
+    was its page, and words naming both «меню» and a topic dropped «меню» unasked («на главную
+    страницу меню» went to technical failures for «страница»)."""
+    router = gosuslugi.menu("main").matcher
+    assert "o:keys_list" not in router.pages
+    assert router.match(normalize("на главную страницу меню")).choice != "o:tech"
+
+
 def test_a_section_and_its_own_page_is_not_a_question_the_page_is_taken():
     matcher = Matcher([Choice("auth", ("не могу войти",)), Choice("auth_password", ("пароль",)),
                        Choice("tech", ("ошибка",))])
