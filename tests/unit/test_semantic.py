@@ -101,6 +101,8 @@ def test_meaning_does_not_route_unrelated_talk(gosuslugi):
         assert router.match(said).kind == "none", said
     # near «повторите» by meaning: at most a yes/no question, never a route
     assert router.match("алло вы меня слышите").kind in ("none", "confirm")
+    # 0.9 near the operator command by cosine, which the classifier all but rules out: asked, not routed
+    assert router.match("кто говорит").kind in ("none", "confirm")
 
 
 def test_main_menu_knows_its_sections_and_their_pages(gosuslugi):
