@@ -12,8 +12,9 @@ one test after another:
   other tests that measure wall-clock timing (real-time WAV source and file-sink player): one server
   per run instead of one per worker, and these tests never run at the same time as each other
   (a test that proved flaky under load is serialized here, never given looser timing).
-* ``listen``: the listening tests on WAV files, sharing one recognizer (see below); first on a fresh
-  worker, in file order, beside the real-time group instead of inside it.
+* ``listen``: the listening tests on WAV files, sharing one recognizer (see below), and the other
+  tests that load the Korean Vosk model; first on a fresh worker, in file order, beside the
+  real-time group instead of inside it.
 * ``privacy_scan``: the personal-data scan, whose module fixture runs every convo file and several
   ``ivr`` processes; split up, each worker would run it all again.
 
@@ -55,6 +56,12 @@ GROUPS = {
     # CI run split the module across workers and a turn compared against its baseline came out
     # different. It reads files faster than real time, so it need not wait for the real-time group.
     "tests/voice/test_voice_listen.py::": "listen",
+    # the other tests that load the Korean model, beside them: one worker fewer loads it (2.2 s of
+    # CPU each time on a fresh machine)
+    "tests/voice/test_voice_stt.py::": "listen",
+    "tests/voice/test_voice_commands.py::": "listen",
+    "tests/voice/test_voice_models.py::": "listen",
+    "tests/voice/test_practice_e2e.py::": "listen",  # after its real-time tests, listed above
     "tests/voice/test_voice_playback.py::test_realtime_": "realtime",
     "tests/voice/test_voice_playback.py::test_new_prompt_interrupts_the_previous_one": "realtime",
     # one module fixture runs every convo file and several `ivr` processes (~9 s): once, not per worker
