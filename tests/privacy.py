@@ -21,6 +21,7 @@ from ivr.engine.records import SlotFilled
 from ivr.personal.identifiers import format_passport, format_phone, format_snils
 from ivr.personal.practice_data import PracticeIdentity, generate_identity
 from ivr.slots import slot_type
+from ivr.understanding.calendar import MONTHS_GENITIVE
 
 TODAY = date(2026, 11, 25)
 # Digits of a value appear as a run this long only if part of the value was left unmasked: masks
@@ -77,9 +78,9 @@ def name_forms(fio: str) -> list[str]:
 def value_forms(person: PracticeIdentity) -> dict[str, str]:
     """Every form of every value of ``person`` → which value it is (for the failure message).
 
-    The birth date is not among them: a date written in free speech is kept on purpose («ошибка 502
-    с 25.11.2026», tests/unit/test_masking.py), and a collected date is masked by its slot type
-    (tests/unit/test_slot_types.py)."""
+    The birth date is looked for with its day and month (a date of an event said in free speech is
+    kept on purpose, «ошибка 502 с 25.11.2026»: tests/unit/test_masking.py), and so is the e-mail
+    address the hostile calls give."""
     found: dict[str, str] = {}
 
     def add(what: str, *forms: str) -> None:
@@ -117,7 +118,15 @@ def value_forms(person: PracticeIdentity) -> dict[str, str]:
         *spoken("passport", person.passport),
     )
     add("ФИО", *(NAME + form for form in name_forms(person.fio)))
+    born = date.fromisoformat(person.birth_date)
+    add("дата рождения", f"{born:%d.%m.%Y}", f"{born:%d.%m}.", f"{born.day} {MONTHS_GENITIVE[born.month - 1]} {born.year}")
+    add("почта", email(person).split("@")[0])
     return found
+
+
+def email(person: PracticeIdentity) -> str:
+    """A practice address for ``person`` (the generator makes none)."""
+    return f"praktika.{person.inn[-5:]}@yandex.ru"
 
 
 @dataclass(frozen=True)
@@ -200,11 +209,14 @@ def hostile_calls(person: PracticeIdentity) -> list[list[str]]:
     other cases and in part."""
     surname, name, patronymic = person.fio.split()
     national = person.phone[2:]
+    born = date.fromisoformat(person.birth_date)
     said = {kind: spoken(kind, getattr(person, kind))[0] for kind in ("snils", "inn", "phone", "passport")}
     story = (
         f"Здравствуйте, меня зовут {person.fio}, снилс {format_snils(person.snils)}, "
         f"инн {person.inn}, телефон {format_phone(person.phone)}, паспорт {format_passport(person.passport)}. "
         "Не могу войти в личный кабинет уже неделю, пишет «ошибка [/] [bold red]», пароль не подходит. "
+        f"Дата рождения {born:%d.%m.%Y}, родился {born.day} {MONTHS_GENITIVE[born.month - 1]} {born.year} года, "
+        f"почта {email(person)}. "
     )
     in_cases = (
         f"звонил вчера, спрашивали {inflect(surname, 'gent')} {inflect(name, 'gent')} "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import date
 
 from ivr.personal.identifiers import (
     Checked,
@@ -23,6 +24,7 @@ from ivr.personal.identifiers import (
     format_phone,
     format_snils,
 )
+from ivr.understanding.calendar import MONTHS_GENITIVE
 from ivr.understanding.numbers import is_number_word, number_groups
 
 
@@ -122,6 +124,85 @@ def _mask_number_words(text: str) -> str:
     return "".join(pieces) + text[end:] if pieces else text
 
 
+# An e-mail address names its owner; the domain alone («mail.ru») names nobody and stays.
+_EMAIL = re.compile(r"(?<![\w.+-])([\w.+-])[\w.+-]*@(?P<domain>[\w-]+(?:\.[\w-]+)+)")
+
+# A date said in passing is usually the event the call is about («ошибка с 25.11.2026», «оплатила
+# пятнадцатого октября»), and the transcript is useless without it. A date of birth or of a
+# passport's issue is personal data, and so is any date this many years back (no hotline question
+# is about one): their day and month are masked, the year stays, as in a collected date's mask.
+OLD_DATE_YEARS = 10
+_PERSONAL_DATE_CUE = re.compile(r"(?:рожд|родил|выдан|д\.\s?р|г\.\s?р)", re.IGNORECASE)
+_CUE_WINDOW = 40  # characters before the date: «родился», «дата рождения», «паспорт выдан»
+_NUMERIC_DATE = re.compile(r"(?<![\d.])(\d{1,2})[./](\d{1,2})[./](\d{4}|\d{2})(?![\d.])")
+_MONTH = re.compile(r"(?<![а-яё])(?:" + "|".join(MONTHS_GENITIVE) + r")(?![а-яё])", re.IGNORECASE)
+_TOKEN = re.compile(r"[а-яё]+|\d+", re.IGNORECASE)
+_YEAR_AFTER = re.compile(r"^\s+(?:(\d{4})|((?:[а-яё]+\s+){0,4}[а-яё]+))", re.IGNORECASE)
+
+
+def _personal_date(text: str, start: int, year: int | None) -> bool:
+    if _PERSONAL_DATE_CUE.search(text, max(0, start - _CUE_WINDOW), start):
+        return True
+    return year is not None and 1900 <= year <= date.today().year - OLD_DATE_YEARS
+
+
+def _number_of(words: str, low: int, high: int) -> int | None:
+    """The number a few number words say («двадцать седьмого» 27), if it lies in [low, high]."""
+    parts = words.split()
+    groups = number_groups(parts) if parts and all(is_number_word(w) for w in parts) else None
+    return groups[0] if groups and len(groups) == 1 and low <= groups[0] <= high else None
+
+
+def _year_after(text: str, end: int) -> int | None:
+    found = _YEAR_AFTER.match(text[end:])
+    if found is None:
+        return None
+    if found.group(1):
+        return int(found.group(1))
+    words = found.group(2).split()
+    while words and not is_number_word(words[-1]):  # «… седьмого года»
+        words.pop()
+    return _number_of(" ".join(words), 1000, 2100)
+
+
+def _mask_dates(text: str) -> str:
+    """Day and month of a personal date hidden, in digits («27.07.1977») or words («двадцать
+    седьмого июля тысяча девятьсот семьдесят седьмого года»)."""
+
+    def numeric(match: re.Match[str]) -> str:
+        year = int(match.group(3)) if len(match.group(3)) == 4 else None
+        if not _personal_date(text, match.start(), year):
+            return match.group()
+        return f"**.**.{match.group(3)}"
+
+    text = _NUMERIC_DATE.sub(numeric, text)
+    pieces, end = [], 0
+    for month in _MONTH.finditer(text):
+        start = _day_start(text, end, month.start())
+        if start is None or not _personal_date(text, start, _year_after(text, month.end())):
+            continue
+        pieces += [text[end:start], "**.**"]
+        end = month.end()
+    return "".join(pieces) + text[end:] if pieces else text
+
+
+def _day_start(text: str, begin: int, month_at: int) -> int | None:
+    """Where the day said before a month begins («27 июля», «двадцать седьмого июля»), if one is."""
+    tokens = list(_TOKEN.finditer(text, max(begin, month_at - 40), month_at))
+    if not tokens or text[tokens[-1].end() : month_at].strip():
+        return None
+    last = tokens[-1]
+    if last.group().isdecimal():
+        return last.start() if 1 <= int(last.group()) <= 31 else None
+    if len(tokens) > 1 and not text[tokens[-2].end() : last.start()].strip():
+        pair = tokens[-2]
+        if _number_of(f"{pair.group()} {last.group()}", 1, 31) is not None:
+            return pair.start()
+    return last.start() if _number_of(last.group(), 1, 31) is not None else None
+
+
 def mask_text(text: str) -> str:
-    """Mask every long number in free speech, whether written as digits or as words."""
-    return _DIGIT_RUN.sub(_mask_digit_run, _mask_number_words(text))
+    """Mask every long number in free speech, whether written as digits or as words, e-mail
+    addresses, and the day and month of a personal date."""
+    text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group('domain')}", text)
+    return _DIGIT_RUN.sub(_mask_digit_run, _mask_number_words(_mask_dates(text)))

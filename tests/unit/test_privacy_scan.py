@@ -31,7 +31,7 @@ FLOW = ROOT / "flows" / "gosuslugi.yaml"
 NOW = "2026-11-25T10:00:00+03:00"
 MOMENT = datetime(2026, 11, 25, 10, 0, tzinfo=timezone(timedelta(hours=3)))
 PEOPLE = people()
-KINDS = {"ФИО", "СНИЛС", "ИНН", "телефон", "паспорт"}
+KINDS = {"ФИО", "СНИЛС", "ИНН", "телефон", "паспорт", "дата рождения", "почта"}
 
 
 @pytest.fixture(scope="module")
