@@ -17,7 +17,7 @@ from ivr.personal import identifiers as ids
 from ivr.slots.names import name_like
 from ivr.understanding.lemmas import lemmas
 from ivr.understanding.normalize import normalize, tokens
-from ivr.understanding.numbers import extract_digits, is_number_word
+from ivr.understanding.numbers import digit_runs, extract_digits, is_number_word
 from ivr.understanding.plural import counted
 from ivr.understanding.unsure import unsure_words
 
@@ -102,8 +102,18 @@ def grouped(digits: str) -> str:
     return " ".join(digits[i : i + 3] for i in range(0, len(digits), 3))
 
 
-def _digits_of(text: str, keyed: bool) -> str:
-    return re.sub(r"\D", "", text) if keyed else extract_digits(text)
+def _digits_of(text: str, keyed: bool, fits: Callable[[str], bool] | None = None) -> str:
+    """The digits of the value: keyed, every digit; said, every digit too, unless words split them
+    into several numbers of which exactly one ``fits`` the slot — «номер 12345678, ответа нет уже
+    40 дней» is the number 12345678, not 1234567840."""
+    if keyed:
+        return re.sub(r"\D", "", text)
+    if fits is not None:
+        runs = digit_runs(text)
+        fitting = [run for run in runs if fits(run)] if len(runs) > 1 else []
+        if len(fitting) == 1:
+            return fitting[0]
+    return extract_digits(text)
 
 
 def _no_digits(text: str) -> Parsed:
@@ -117,7 +127,7 @@ def _identifier(
     back as heard, in groups."""
 
     def parse(text: str, keyed: bool, limits: Limits) -> Parsed:
-        digits = _digits_of(text, keyed)
+        digits = _digits_of(text, keyed, lambda run: check(run).ok)
         if not digits:
             return _no_digits(text)
         result = check(digits)
@@ -136,10 +146,10 @@ parse_oms = _identifier(ids.check_oms, ids.format_oms)
 
 
 def parse_digits(text: str, keyed: bool, limits: Limits) -> Parsed:
-    digits = _digits_of(text, keyed)
+    low, high = limits.min_digits, limits.max_digits
+    digits = _digits_of(text, keyed, lambda run: (low or 1) <= len(run) <= (high or len(run)))
     if not digits:
         return _no_digits(text)
-    low, high = limits.min_digits, limits.max_digits
     if low is not None and len(digits) < low:
         return Parsed(
             False,
@@ -158,10 +168,10 @@ def parse_digits(text: str, keyed: bool, limits: Limits) -> Parsed:
 
 
 def parse_reference(text: str, keyed: bool, limits: Limits) -> Parsed:
-    digits = _digits_of(text, keyed)
+    reference = limits.reference
+    digits = _digits_of(text, keyed, lambda run: len(run) == len(reference))
     if not digits:
         return _no_digits(text)
-    reference = limits.reference
     ok = digits == reference
     error = (
         None

@@ -279,6 +279,23 @@ def _flush(run: list[_Chunk], out: list[str]) -> None:
     run.clear()
 
 
+def digit_runs(text: str) -> list[str]:
+    """The separate numbers in what the caller said or typed: the digits of consecutive number
+    tokens joined, any other word between two numbers separating them («обращение номер 12345678,
+    ответа нет уже 40 дней»: 12345678 and 40)."""
+    runs: list[str] = []
+    current: list[str] = []
+    for token in words_to_digits(text).split():
+        if token.isdigit():
+            current.append(token)
+        elif current:
+            runs.append("".join(current))
+            current = []
+    if current:
+        runs.append("".join(current))
+    return runs
+
+
 def extract_digits(text: str) -> str:
     """All digits the caller said or typed, in order, for slots such as a СНИЛС or a phone number."""
     return _NON_DIGITS.sub("", words_to_digits(text))

@@ -17,6 +17,7 @@ from ivr.engine import Engine, ManualClock
 from ivr.flow.loader import parse_flow
 from ivr.report import report
 from ivr.slots import SLOT_TYPES, slot_type
+from ivr.slots.parsers import Limits
 
 # type → (what the caller says, forms of the value that must never reach disk when masked)
 SAMPLES: dict[str, tuple[str, list[str]]] = {
@@ -214,3 +215,16 @@ def test_a_story_said_when_the_name_is_asked_does_not_turn_every_word_into_a_nam
     masked = redactor(call)(story.replace("не могу", "всё ещё не могу"))
     assert "Фёдорова" not in masked and "Ивановна" not in masked and "4018" not in masked
     assert "паспорт" in masked and "войти" in masked
+
+
+def test_a_number_said_in_a_sentence_with_other_numbers_is_taken_alone():
+    """«…номер 12345678, ответа нет уже 40 дней» stored 1234567840 and the operator «saw» it; words
+    between two numbers make them two, and the one that fits the slot is the value. Digits
+    dictated in groups stay one number, and when no single number fits, all digits are read back
+    as heard (the caller hears what went wrong)."""
+    said = "прошу передать обращение номер 12345678 в вышестоящий отдел ответа нет уже 40 дней"
+    assert slot_type("digits").parse(said, False, Limits(8, 12)).value == "12345678"
+    assert slot_type("snils").parse("мой снилс 112-233-445 95 а ошибка 502", False, Limits()).valid
+    grouped = "сто двенадцать двести тридцать три четыреста сорок пять девяносто пять"
+    assert slot_type("snils").parse(grouped, False, Limits()).value == "11223344595"
+    assert slot_type("digits").parse("номер 1234 и еще 5678", False, Limits(8, 12)).value == "12345678"
