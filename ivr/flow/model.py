@@ -7,6 +7,7 @@ calls: loading a 1,000-state flow stays fast, and no turn ever re-lemmatizes a f
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -152,10 +153,12 @@ class Flow:
         pages = {}
         for option in options:
             target = self.states.get(option.goto)
-            if option.goto == state or (target is not None and target.options == options):
+            if option.goto == state or (target is not None and len(target.options) >= len(options)):
                 # «когда откроется линия» in `closed` leads back to `closed`, «меню» in `main` to
                 # `main_keys` that lists main's own options: a repeat of this menu, not a section
-                # whose pages are its neighbours.
+                # whose pages are its neighbours. Nor is a menu at least as broad as this one
+                # («порепетировать» in `closed` leads to `main`, which also says goodbye: «до
+                # свидания» in `closed` is no page of rehearsing).
                 continue
             inner = (
                 {by_target.get(o.goto) for o in self.states[option.goto].options}
@@ -166,10 +169,19 @@ class Flow:
             found = {k for k in inner if k is not None and k != own}
             if found and option.phrases:
                 pages[own] = frozenset(found)
+        # A page belongs to one section: a target every information page offers («завершить
+        # звонок» → goodbye) is nobody's page, or «до свидания» would be a page of each of them.
+        shared = Counter(page for found in pages.values() for page in found)
+        pages = {
+            section: frozenset(p for p in found if shared[p] == 1)
+            for section, found in pages.items()
+            if any(shared[p] == 1 for p in found)
+        }
         topics = sum(1 for o in options if o.phrases)
+        words_only = {ChoiceRef("option", o.id).key for o in options if not o.meaning}
         router = Router(
             Matcher(spoken),
-            {c.id: evidence[c.id] for c in spoken},
+            {c.id: evidence[c.id] for c in spoken if c.id not in words_only},
             pages,
             confirm=True,
             by_meaning=decides_by_meaning(topics),

@@ -102,6 +102,9 @@ class Option(Strict):
     # in a caller's step: the caller may have taken it before the call got here («…, и какие
     # документы нужны?» while stating the question); then the step counts as taken unprompted
     early: bool = False
+    # false: chosen by its phrases and keys only, never by meaning — a leave-taking in a menu of
+    # topics («до свидания») must not draw every sentence that ends with «спасибо» out of the call
+    meaning: bool = True
     set: SetSlots = Field(default_factory=dict)
 
 

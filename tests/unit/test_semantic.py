@@ -95,6 +95,23 @@ def test_an_information_page_hears_its_commands_in_the_callers_own_words(gosuslu
         assert router.match(said).kind == "none", said
 
 
+def test_a_words_only_option_is_chosen_by_its_phrases_never_by_meaning(gosuslugi):
+    """`meaning: false` on the main menu's goodbye: «до свидания» ends the call, and a thank-you
+    is no goodbye (the goodbye page's own examples would draw it by meaning)."""
+    router = gosuslugi.menu("main").matcher
+    assert "o:finish" not in router.meaning_texts() and "o:finish" not in router._evidence
+    assert router.match("ну все спасибо до свидания").choice == "o:finish"
+    assert router.match("я все узнала спасибо").choice != "o:finish"
+
+
+def test_a_target_many_pages_offer_is_no_ones_page(gosuslugi):
+    """Every information page offers «завершить звонок» (→ goodbye), and so does the main menu: the
+    goodbye is not a page of each of them, and `closed` rehearsing (→ the whole main menu) is no
+    section whose pages are its neighbours."""
+    assert "o:finish" not in {p for pages in gosuslugi.menu("main").matcher.pages.values() for p in pages}
+    assert gosuslugi.menu("closed").matcher.pages == {}
+
+
 def test_meaning_does_not_route_unrelated_talk(gosuslugi):
     router = gosuslugi.menu("main").matcher
     for said in ("какая сегодня погода", "ну не знаю", "ну это самое как его"):
