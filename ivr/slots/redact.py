@@ -49,14 +49,22 @@ class Redactor:
             return
         for form in forms:
             form = form.strip()
+            if type_name == "fio" and len(form.split()) > 4:
+                # a sentence the name was said in, not a form of the name: only its name words count
+                for word in _name_words(form):
+                    self._remember_name(word)
+                continue
             if len(form) >= MIN_LENGTH and form not in self._forms:
                 self._forms[form] = masked
                 for word in _name_words(form) if type_name == "fio" else ():  # a name said alone
-                    if len(word) >= MIN_LENGTH:
-                        for inflected in inflections(word):
-                            self._names.setdefault(inflected, f"{word[0].upper()}.")
-                        self._names_pattern = None
+                    self._remember_name(word)
                 self._pattern = None
+
+    def _remember_name(self, word: str) -> None:
+        if len(word) >= MIN_LENGTH:
+            for inflected in inflections(word):
+                self._names.setdefault(inflected, f"{word[0].upper()}.")
+            self._names_pattern = None
 
     def __call__(self, text: str) -> str:
         """``text`` with known personal values, names and any long number masked."""

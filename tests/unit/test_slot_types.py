@@ -92,6 +92,18 @@ def test_a_collected_date_is_masked_in_transcript_and_report(tmp_path: Path):
     assert "**.**.1980" in md.read_text(encoding="utf-8")
 
 
+def test_a_name_said_in_a_sentence_leaves_the_sentence_readable(tmp_path: Path):
+    """«Здравствуйте, я Петрова Анна Сергеевна, мой СНИЛС …» at the name prompt was written as
+    «З. я. П. А. С. м. С. 1. 9.»: the name's mask on the whole sentence. The name becomes initials,
+    the number stars, the other words stay."""
+    engine = Engine(_flow("fio"))
+    call = engine.start_call(clock=ManualClock(NOW), transcript=tmp_path / "t.jsonl")
+    call.speech("Здравствуйте, я Петрова Анна Сергеевна, мой СНИЛС 112-233-445 95")
+    turn = json.loads((tmp_path / "t.jsonl").read_text().splitlines()[1])
+    assert turn["input"] == "Здравствуйте, я П. А. С., мой СНИЛС ***-***-*** 95"
+    assert turn["match"]["value"] == "П. А. С."
+
+
 def test_keep_personal_data_keeps_the_date(tmp_path: Path):
     engine = Engine(_flow("date"))
     call = engine.start_call(clock=ManualClock(NOW), transcript=tmp_path / "t.jsonl", keep_personal_data=True)
