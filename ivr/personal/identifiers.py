@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from itertools import chain, repeat
 from typing import Literal
 
@@ -186,10 +186,20 @@ def _full_year(short: int, today: date, when: When) -> int:
     return year - 100 if when is None and year > today.year + TWO_DIGIT_AHEAD else year
 
 
+# «когда вы впервые обратились?» — «вчера»: a day counted back from the call's date
+_DAYS_BACK = {"сегодня": 0, "вчера": 1, "позавчера": 2}
+
+
 def _parse_date(text: str, today: date, when: When) -> date | str:
     """The date, or the Russian explanation of why there is none."""
     tokens = re.findall(r"[0-9]+|[а-я]+", normalize(text))
     month_at = next((i for i, token in enumerate(tokens) if token in MONTHS_GENITIVE), None)
+    back = {_DAYS_BACK[token] for token in tokens if token in _DAYS_BACK}
+    if len(back) == 1 and month_at is None and not any(token.isdigit() for token in tokens):
+        found = today - timedelta(days=back.pop())
+        if when == "future" and found < today:
+            return "Эта дата уже прошла — назовите сегодняшнюю или будущую дату."
+        return found
     if month_at is not None:
         day_tokens = _number_run(tokens[:month_at][::-1])[::-1]  # the number words just before
         month = MONTHS_GENITIVE.index(tokens[month_at]) + 1

@@ -190,7 +190,7 @@ def test_dates_typed_or_spoken_become_iso(text: str, iso: str) -> None:
         ),
         ("25.13.2026", "Номер месяца — от 1 до 12, а вы назвали 13."),
         ("25.11.3026", "Год 3026 похож на ошибку: назовите год полностью, например 1980."),
-        ("вчера", DATE_UNCLEAR),
+        ("на прошлой неделе", DATE_UNCLEAR),  # «вчера» is a date now (counted from the call)
         ("ноября 2026 года", DATE_UNCLEAR),
     ],
 )
@@ -296,6 +296,12 @@ def test_speak_digits_rejects_a_type_that_is_not_digits() -> None:
         ("25.11.2026", "past", "2026-11-25", None),  # today counts as past and as future
         ("24.11.2026", "future", None, "Эта дата уже прошла"),
         ("первое декабря двадцать пятого года", "future", None, "Эта дата уже прошла"),  # not 2125
+        # a day counted back from the call's date: «когда вы впервые обратились?» — «вчера»
+        ("вчера", "past", "2026-11-24", None),
+        ("это было позавчера", "past", "2026-11-23", None),
+        ("сегодня утром", None, "2026-11-25", None),
+        ("вчера", "future", None, "Эта дата уже прошла"),
+        ("вчера или позавчера", "past", None, "Не удалось разобрать дату"),
     ],
 )
 def test_two_digit_years_and_past_or_future_dates_are_judged_against_the_call_date(text, when, iso, error):
