@@ -211,7 +211,7 @@ def parse_yesno(text: str, keyed: bool, limits: Limits) -> Parsed:
 
 
 def parse_fio(text: str, keyed: bool, limits: Limits) -> Parsed:
-    words = [w for w in tokens(text) if w not in _NOT_NAME]
+    words = [w for w in tokens(text, hyphenated=True) if w not in _NOT_NAME]
     # «… Сергеевич, мой СНИЛС сто двенадцать …»: the name ends where the identifier begins
     cut = next(
         (i for i, w in enumerate(words) if w in _ID_WORDS or w.isdigit() or is_number_word(w)), len(words)
@@ -222,7 +222,7 @@ def parse_fio(text: str, keyed: bool, limits: Limits) -> Parsed:
         return Parsed(
             False, " ".join(words), " ".join(words), "Назовите, пожалуйста, фамилию, имя и отчество."
         )
-    value = " ".join(w.capitalize() for w in words)
+    value = " ".join("-".join(part.capitalize() for part in w.split("-")) for w in words)
     return Parsed(True, value, value, rest=" ".join(rest))
 
 

@@ -27,6 +27,14 @@ def normalize(text: str) -> str:
     return _SEPARATORS.sub(" ", folded).strip()
 
 
-def tokens(text: str) -> list[str]:
-    """Split on the word boundaries that ``normalize`` leaves, which are single spaces."""
-    return normalize(text).split()
+# A word, and for names two words joined by one hyphen («анна-мария», «петрова-водкина»).
+_HYPHENATED_WORD = re.compile(r"[^\W_]+(?:-[^\W\d_]+)*")
+
+
+def tokens(text: str, hyphenated: bool = False) -> list[str]:
+    """Split on the word boundaries that ``normalize`` leaves, which are single spaces;
+    ``hyphenated`` keeps words joined by a hyphen as one («петрова-водкина»), for names."""
+    if not hyphenated:
+        return normalize(text).split()
+    folded = unicodedata.normalize("NFC", text).lower().translate(_FOLD)
+    return _HYPHENATED_WORD.findall(folded)

@@ -240,3 +240,17 @@ def test_a_number_said_in_a_sentence_with_other_numbers_is_taken_alone():
     grouped = "сто двенадцать двести тридцать три четыреста сорок пять девяносто пять"
     assert slot_type("snils").parse(grouped, False, Limits()).value == "11223344595"
     assert slot_type("digits").parse("номер 1234 и еще 5678", False, Limits(8, 12)).value == "12345678"
+
+
+def test_a_double_name_is_one_name_word():
+    """«Анна-Мария Петрова-Водкина Ивановна» was refused as a ФИО (five words once the hyphens were
+    split) and «Петрова-Водкина Анна Ивановна» stored without its hyphen."""
+    fio = slot_type("fio")
+    assert (
+        fio.parse("Анна-Мария Петрова-Водкина Ивановна", False, Limits()).value
+        == "Анна-Мария Петрова-Водкина Ивановна"
+    )
+    assert (
+        fio.parse("Петрова-Водкина Анна Ивановна", False, Limits()).value == "Петрова-Водкина Анна Ивановна"
+    )
+    assert fio.mask("Анна-Мария Петрова-Водкина Ивановна") == "А. П. И."
