@@ -507,7 +507,8 @@ class Call:
                 if not isinstance(verdict, interpret.Miss):
                     return match, self._act(verdict, Input("speech", parsed.rest))[1]
             return match, None
-        self.context["heard"] = parsed.display or "ничего"
+        # «алло» where a name is asked: the parser kept no word of it, the caller said something
+        self.context["heard"] = parsed.display or normalize(text) or "ничего"
         self.context["error"] = parsed.error or ""
         return match, self._miss("invalid", text)
 
