@@ -34,9 +34,13 @@ from ivr.understanding.vector_store import store_path
 MIN_OPTIONS_FOR_MEANING = 4
 
 
-def decides_by_meaning(topics: int) -> bool:
-    """Whether a menu with ``topics`` options that have phrases may decide by meaning."""
-    return topics == 1 or topics >= MIN_OPTIONS_FOR_MEANING
+def decides_by_meaning(topics: int, choices: int) -> bool:
+    """Whether a menu with ``topics`` options that have phrases, of ``choices`` spoken choices in
+    all (its options and the global commands enabled there), may decide by meaning: a page's one
+    option is worth comparing by meaning only among as many commands as a menu of topics has."""
+    if topics == 1:
+        return choices >= MIN_OPTIONS_FOR_MEANING
+    return topics >= MIN_OPTIONS_FOR_MEANING
 
 
 @dataclass(frozen=True)
@@ -184,7 +188,7 @@ class Flow:
             {c.id: evidence[c.id] for c in spoken if c.id not in words_only},
             pages,
             confirm=True,
-            by_meaning=decides_by_meaning(topics),
+            by_meaning=decides_by_meaning(topics, len(spoken)),
             shipped=self.vector_store,
         )
         return Menu(keys, router, refs, labels)
