@@ -61,6 +61,7 @@ def test_how_answers_are_understood_states_the_numbers_and_texts_the_code_uses()
         f"хотя бы на **{_ru(t.route_stand_out)}**",
         f"вероятнее любого кандидата на **{_ru(t.outside_probability)}**",
         f"вероятность меньше **{_ru(t.doubt)}**",
+        f"классификатору, если тот вероятнее на **{_ru(t.family_lead)}**",
         f"косинус от {_ru(SIMILAR)}",
         f"«{UNCLEAR}»",
         f"«{TOO_LONG}»",

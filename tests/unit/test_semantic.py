@@ -112,6 +112,14 @@ def test_a_target_many_pages_offer_is_no_ones_page(gosuslugi):
     assert gosuslugi.menu("closed").matcher.pages == {}
 
 
+def test_between_a_section_and_its_page_the_classifier_decides_when_sure(gosuslugi):
+    """No phrase word heard, and the cosines put a page a hair ahead of its section (or the section
+    ahead of its page): the classifier, sure of the other, decides."""
+    router = gosuslugi.menu("main").matcher
+    assert router.match("что то с сайтом не так").choice == "o:tech"
+    assert router.match("в контакте госуслуги").choice == "o:social"
+
+
 def test_meaning_does_not_route_unrelated_talk(gosuslugi):
     router = gosuslugi.menu("main").matcher
     for said in ("какая сегодня погода", "ну не знаю", "ну это самое как его"):
