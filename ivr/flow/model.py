@@ -183,6 +183,7 @@ class Flow:
         }
         topics = sum(1 for o in options if o.phrases)
         words_only = {ChoiceRef("option", o.id).key for o in options if not o.meaning}
+        words_only |= {ChoiceRef("global", n).key for n, g in self.enabled_globals(state).items() if not g.meaning}
         router = Router(
             Matcher(spoken),
             {c.id: evidence[c.id] for c in spoken if c.id not in words_only},

@@ -193,6 +193,7 @@ class Global(Strict):
     goto: str | None = None
     action: Literal["repeat", "back"] | None = None
     say: TextList = Field(default_factory=list)
+    meaning: bool = True  # as Option.meaning: false — chosen by its phrases and keys only
 
 
 class FlowMeta(Strict):

@@ -648,6 +648,11 @@ class Router:
         t = self.thresholds
         if lemma.kind == "match" and (lemma.score >= t.lemma_sure or lemma.choice is None):
             return lemma
+        # A choice meaning does not know (``meaning: false``) is decided by its words: when they put it
+        # first, meaning has nothing to weigh against them («могу вам пароль сказать» is the warning).
+        first = lemma.choice if lemma.kind == "match" else (lemma.candidates[:1] or (None,))[0]
+        if first is not None and lemma.kind in ("match", "ambiguous") and self._words_only(first):
+            return Match("match", first, (first,), lemma.score, "lemma")
         nearness = meaning()
         if nearness is None:  # no model: the lemma answer, with at most two choices to ask between
             candidates = self._prefer_pages(lemma.candidates)
@@ -718,9 +723,16 @@ class Router:
         if stand_out < t.stand_out:
             return Match("none", None, (), decided.score, "meaning")
         if decided.kind == "match" and self.confirm:
-            if stand_out < t.stand_out_route or self._family(decided.choice or "", nearness.probability) < t.doubt:
+            if (
+                stand_out < t.stand_out_route
+                or self._family(decided.choice or "", nearness.probability) < t.doubt
+            ):
                 return Match("confirm", decided.choice, decided.candidates, decided.score, "meaning")
         return self._within_family(decided, nearness.probability)
+
+    def _words_only(self, choice: str) -> bool:
+        """A choice of the matcher with no evidence for meaning (``meaning: false`` in the flow)."""
+        return self.by_meaning and choice not in self._evidence
 
     def _within_family(self, decided: Match, probability: Mapping[str, float]) -> Match:
         """Between a section and its own pages the classifier, which weighs the words the cosines

@@ -102,6 +102,10 @@ def test_a_words_only_option_is_chosen_by_its_phrases_never_by_meaning(gosuslugi
     assert "o:finish" not in router.meaning_texts() and "o:finish" not in router._evidence
     assert router.match("ну все спасибо до свидания").choice == "o:finish"
     assert router.match("я все узнала спасибо").choice != "o:finish"
+    # the words put it first and meaning, which does not know it, cannot outweigh them: these went to
+    # complaints and general questions on the thanks in them
+    for said in ("ну ладно тогда до свидания девушка спасибо вам большое за помощь", "спасибо за консультацию до свидания"):
+        assert router.match(said).choice == "o:finish", said
 
 
 def test_a_target_many_pages_offer_is_no_ones_page(gosuslugi):
