@@ -213,7 +213,7 @@ class Synthesizer:
                 tmp = target.parent / f".{target.stem}.{os.getpid()}.{threading.get_ident()}.{attempt}.tmp.wav"
                 try:
                     self._write(spoken, tmp)
-                    if _valid_wav(tmp, spoken, self.rate):
+                    if _written(tmp, spoken, self.rate):
                         os.replace(tmp, target)
                         self.synthesized += 1
                         return target
@@ -258,6 +258,29 @@ class Synthesizer:
             path = self._render(text, spoken, Path(folder) / "prompt.wav")
             data, rate = sf.read(str(path), dtype="int16", always_2d=False)
         return np.asarray(data, dtype=np.int16), int(rate)
+
+
+# espeak writes the file from its own thread: on a loaded machine (a test run, a busy laptop) the file
+# was still growing when it was first checked, and three such attempts failed a whole prompt.
+WRITE_SETTLE_S = 2.0
+WRITE_QUIET_S = 0.3  # no growth this long: espeak has finished (its chunks come every few ms)
+
+
+def _written(path: Path, spoken: str, rate: int) -> bool:
+    """A valid WAV of ``spoken`` now, or once the file has stopped growing (within
+    ``WRITE_SETTLE_S``)."""
+    if _valid_wav(path, spoken, rate):
+        return True
+    deadline = time.monotonic() + WRITE_SETTLE_S
+    size, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = path.stat().st_size if path.exists() else -1
+        if now != size:
+            size, since = now, time.monotonic()
+        elif time.monotonic() - since >= WRITE_QUIET_S:
+            break  # no growth for a while: the write is over, valid or not
+    return _valid_wav(path, spoken, rate)
 
 
 def _valid_wav(path: Path, spoken: str, rate: int) -> bool:

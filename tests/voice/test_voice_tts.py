@@ -223,3 +223,30 @@ states:
     assert not synthesizer.cache_path(detail).exists()
     assert synthesizer.cache_path(call.greeting[0]).exists()
     assert seconds < sf.info(synthesizer.synth(call.greeting[0])).duration + 1.0
+
+
+def test_a_wav_still_being_written_is_waited_for_not_failed(tmp_path):
+    """espeak writes from its own thread; on a loaded machine the file was still growing when it
+    was first checked, and three such attempts failed a prompt (the prompt-audio job of a test
+    run). A file that grows to a valid WAV within the settle time is taken."""
+    import threading
+    import time
+
+    spoken = "Главное меню. Коротко скажите, что случилось."
+    seconds = tts.expected_duration_s(spoken, tts.DEFAULT_RATE)
+    samples = (np.sin(np.linspace(0, 440 * 2 * np.pi * seconds, int(22050 * seconds))) * 8000).astype(np.int16)
+    whole = tmp_path / "whole.wav"
+    sf.write(whole, samples, 22050, subtype="PCM_16")
+    data = whole.read_bytes()
+    growing = tmp_path / "growing.wav"
+    growing.write_bytes(data[: len(data) // 10])
+
+    def finish() -> None:
+        time.sleep(0.15)  # a stall well within the quiet time
+        growing.write_bytes(data)
+
+    writer = threading.Thread(target=finish)
+    writer.start()
+    assert not tts._valid_wav(growing, spoken, tts.DEFAULT_RATE)  # what the old check saw
+    assert tts._written(growing, spoken, tts.DEFAULT_RATE)
+    writer.join()
