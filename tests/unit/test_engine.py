@@ -127,32 +127,7 @@ def test_global_commands_from_a_deep_state(engine):
     assert c.state == "operator" and c.ended
 
 
-def test_ambiguous_answer_gets_a_clarifying_question_not_a_guess(tmp_path):
-    flow = tmp_path / "amb.yaml"
-    flow.write_text("""
-flow: {id: amb, title: A, start: main}
-states:
-  main:
-    say: "Меню"
-    options:
-      - {id: pay, phrases: ["оплата", "платеж"], goto: a, label: "оплата"}
-      - {id: status, phrases: ["статус заявления"], goto: b, label: "статус заявления"}
-  a: {say: "A", end: true}
-  b: {say: "B", end: true}
-""", encoding="utf-8")
-    c = Engine.from_file(flow).start_call()
-    turn = c.speech("статус оплаты")
-    assert turn.event == "ambiguous" and c.state == "main"
-    assert turn.said == ["Уточните, пожалуйста: «оплата» или «статус заявления»?"]
-    c.speech("оплата")
-    assert c.state == "a"
-
-
-def test_keys_one_and_two_answer_a_clarifying_question_other_keys_stay_the_menus(tmp_path):
-    """«…«оплата» или «статус заявления»? Первое — 1, второе — 2»: the caller presses 2 for the
-    status, not the menu's key 2; a key the question does not offer is the menu's."""
-    flow = tmp_path / "amb.yaml"
-    flow.write_text("""
+AMBIGUOUS = """
 flow: {id: amb, title: A, start: main}
 states:
   main:
@@ -164,17 +139,37 @@ states:
   a: {say: "A", end: true}
   b: {say: "B", end: true}
   c: {say: "C", end: true}
-""", encoding="utf-8")
-    engine = Engine.from_file(flow)
-    c = engine.start_call()
+"""
+
+
+@pytest.fixture
+def ambiguous(tmp_path) -> Engine:
+    flow = tmp_path / "amb.yaml"
+    flow.write_text(AMBIGUOUS, encoding="utf-8")
+    return Engine.from_file(flow)
+
+
+def test_ambiguous_answer_gets_a_clarifying_question_not_a_guess(ambiguous):
+    c = ambiguous.start_call()
+    turn = c.speech("статус оплаты")
+    assert turn.event == "ambiguous" and c.state == "main"
+    assert turn.said == ["Уточните, пожалуйста: «оплата» или «статус заявления»?"]
+    c.speech("оплата")
+    assert c.state == "a"
+
+
+def test_keys_one_and_two_answer_a_clarifying_question_other_keys_stay_the_menus(ambiguous):
+    """«…«оплата» или «статус заявления»? Первое — 1, второе — 2»: the caller presses 2 for the
+    status, not the menu's key 2; a key the question does not offer is the menu's."""
+    c = ambiguous.start_call()
     assert c.speech("статус оплаты").event == "ambiguous"
     c.dtmf("2")
     assert c.state == "b"
-    c = engine.start_call()
+    c = ambiguous.start_call()
     c.speech("статус оплаты")
     c.dtmf("3")
     assert c.state == "c"
-    c = engine.start_call()  # the question is forgotten after another answer: 2 is the menu's again
+    c = ambiguous.start_call()  # the question is forgotten after another answer: 2 is the menu's again
     c.speech("статус оплаты")
     c.silence()
     c.dtmf("2")
