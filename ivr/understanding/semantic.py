@@ -649,7 +649,8 @@ class Router:
         if lemma.kind == "match" and (lemma.score >= t.lemma_sure or lemma.choice is None):
             return lemma
         # A choice meaning does not know (``meaning: false``) is decided by its words: when they put it
-        # first, meaning has nothing to weigh against them («могу вам пароль сказать» is the warning).
+        # first, meaning has nothing to weigh against them («ну ладно тогда до свидания девушка спасибо
+        # за помощь» is the main menu's goodbye, not a complaint on the thanks).
         first = lemma.choice if lemma.kind == "match" else (lemma.candidates[:1] or (None,))[0]
         if first is not None and lemma.kind in ("match", "ambiguous") and self._words_only(first):
             return Match("match", first, (first,), lemma.score, "lemma")
