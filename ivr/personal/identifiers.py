@@ -163,7 +163,8 @@ def _number_run(tokens: Sequence[str]) -> list[str]:
     return run
 
 
-def _one_number(tokens: Sequence[str]) -> int | None:
+def one_number(tokens: Sequence[str]) -> int | None:
+    """The one number ``tokens`` say, typed («27») or in words («двадцать седьмого»), if they say one."""
     if len(tokens) == 1 and tokens[0].isdigit():
         return int(tokens[0])
     groups = number_groups(tokens)
@@ -213,7 +214,7 @@ def _parse_date(text: str, today: date, when: When) -> date | str:
         day_tokens, month, year_tokens = numbers[:1], int(numbers[1]), numbers[2:]
     if not year_tokens:
         return f"Назовите дату вместе с годом, {_DATE_EXAMPLE}."
-    day, year = _one_number(day_tokens), _one_number(year_tokens)
+    day, year = one_number(day_tokens), one_number(year_tokens)
     if day is None or year is None:
         return _DATE_UNCLEAR
     if year < 100:

@@ -23,6 +23,7 @@ from ivr.personal.identifiers import (
     format_passport,
     format_phone,
     format_snils,
+    one_number,
 )
 from ivr.understanding.calendar import MONTHS_GENITIVE
 from ivr.understanding.numbers import is_number_word, number_groups
@@ -146,11 +147,10 @@ def _personal_date(text: str, start: int, year: int | None) -> bool:
     return year is not None and 1900 <= year <= date.today().year - OLD_DATE_YEARS
 
 
-def _number_of(words: str, low: int, high: int) -> int | None:
-    """The number a few number words say («двадцать седьмого» 27), if it lies in [low, high]."""
-    parts = words.split()
-    groups = number_groups(parts) if parts and all(is_number_word(w) for w in parts) else None
-    return groups[0] if groups and len(groups) == 1 and low <= groups[0] <= high else None
+def _number_of(words: list[str], low: int, high: int) -> int | None:
+    """The number a few words say («двадцать седьмого», «27»), if it lies in [low, high]."""
+    value = one_number(words) if words else None
+    return value if value is not None and low <= value <= high else None
 
 
 def _year_after(text: str, end: int) -> int | None:
@@ -162,7 +162,7 @@ def _year_after(text: str, end: int) -> int | None:
     words = found.group(2).split()
     while words and not is_number_word(words[-1]):  # «… седьмого года»
         words.pop()
-    return _number_of(" ".join(words), 1000, 2100)
+    return _number_of(words, 1000, 2100)
 
 
 def _mask_dates(text: str) -> str:
@@ -192,13 +192,11 @@ def _day_start(text: str, begin: int, month_at: int) -> int | None:
     if not tokens or text[tokens[-1].end() : month_at].strip():
         return None
     last = tokens[-1]
-    if last.group().isdecimal():
-        return last.start() if 1 <= int(last.group()) <= 31 else None
     if len(tokens) > 1 and not text[tokens[-2].end() : last.start()].strip():
         pair = tokens[-2]
-        if _number_of(f"{pair.group()} {last.group()}", 1, 31) is not None:
+        if _number_of([pair.group(), last.group()], 1, 31) is not None:
             return pair.start()
-    return last.start() if _number_of(last.group(), 1, 31) is not None else None
+    return last.start() if _number_of([last.group()], 1, 31) is not None else None
 
 
 def mask_text(text: str) -> str:
