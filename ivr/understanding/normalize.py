@@ -23,8 +23,11 @@ def normalize(text: str) -> str:
 
     NFC composition comes first so that a decomposed «ё» or «й» is folded like a composed one.
     """
-    folded = unicodedata.normalize("NFC", text).lower().translate(_FOLD)
-    return _SEPARATORS.sub(" ", folded).strip()
+    return _SEPARATORS.sub(" ", _folded(text)).strip()
+
+
+def _folded(text: str) -> str:
+    return unicodedata.normalize("NFC", text).lower().translate(_FOLD)
 
 
 # A word, and for names two words joined by one hyphen («анна-мария», «петрова-водкина»).
@@ -36,5 +39,4 @@ def tokens(text: str, hyphenated: bool = False) -> list[str]:
     ``hyphenated`` keeps words joined by a hyphen as one («петрова-водкина»), for names."""
     if not hyphenated:
         return normalize(text).split()
-    folded = unicodedata.normalize("NFC", text).lower().translate(_FOLD)
-    return _HYPHENATED_WORD.findall(folded)
+    return _HYPHENATED_WORD.findall(_folded(text))
