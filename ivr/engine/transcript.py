@@ -112,11 +112,7 @@ def masked_turn(record: Turn, redact: Redactor) -> dict[str, object]:
     if isinstance(match, SlotFilled):
         redact.remember(match.type, match.value, match.display, record.input)
         kind = slot_type(match.type)
-        # A name said in a sentence («Здравствуйте, я Петров Пётр Сергеевич, мой СНИЛС …»): its
-        # name words become initials and the rest is masked as free text; the name's own mask on
-        # the whole sentence made every word an initial («З. я. П. П. С. м. С. 1. 9.»).
-        whole = kind.personal and match.type != "fio"
-        data["input"] = kind.mask(record.input) if whole else redact(record.input)
+        data["input"] = redact.answer(match.type, record.input)
         data["match"] = {**match.to_json(), "value": kind.mask(match.value)}
     else:
         data["input"] = redact(record.input)

@@ -14,6 +14,7 @@ from ivr.slots.names import inflections, mask_free_text, name_like
 from ivr.slots.types import slot_type
 
 MIN_LENGTH = 3  # shorter fragments («да», a lone initial) identify nobody and would mangle words
+NAME_WORDS = range(2, 5)  # a ФИО answer of this many plain words is the name as said
 
 
 def _name_words(form: str) -> list[str]:
@@ -23,7 +24,7 @@ def _name_words(form: str) -> list[str]:
     digit group a «name», masked to its first character, and what was left of a passport number
     («50 18») was too short to be masked as a number."""
     words = form.split()
-    if 2 <= len(words) <= 4 and all(word.isalpha() for word in words):
+    if len(words) in NAME_WORDS and all(word.isalpha() for word in words):
         return words
     return [word for word in words if word.isalpha() and name_like(word.lower())]
 
@@ -49,7 +50,7 @@ class Redactor:
             return
         for form in forms:
             form = form.strip()
-            if type_name == "fio" and len(form.split()) > 4:
+            if type_name == "fio" and len(form.split()) > NAME_WORDS[-1]:
                 # a sentence the name was said in, not a form of the name: only its name words count
                 for word in _name_words(form):
                     self._remember_name(word)
@@ -65,6 +66,14 @@ class Redactor:
             for inflected in inflections(word):
                 self._names.setdefault(inflected, f"{word[0].upper()}.")
             self._names_pattern = None
+
+    def answer(self, type_name: str, said: str) -> str:
+        """What the caller said to fill a slot of ``type_name``, masked (after ``remember``): a
+        personal value's answer by its type's mask, but a name by the name words remembered — it
+        is often said inside a sentence («Здравствуйте, я Петров Пётр Сергеевич, мой СНИЛС …»),
+        and the name's mask on the whole of it made every word an initial."""
+        kind = slot_type(type_name)
+        return kind.mask(said) if kind.personal and type_name != "fio" else self(said)
 
     def __call__(self, text: str) -> str:
         """``text`` with known personal values, names and any long number masked."""
