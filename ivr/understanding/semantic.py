@@ -651,8 +651,8 @@ class Router:
         # A choice meaning does not know (``meaning: false``) is decided by its words: when they put it
         # first, meaning has nothing to weigh against them («ну ладно тогда до свидания девушка спасибо
         # за помощь» is the main menu's goodbye, not a complaint on the thanks).
-        first = lemma.choice if lemma.kind == "match" else (lemma.candidates[:1] or (None,))[0]
-        if first is not None and lemma.kind in ("match", "ambiguous") and self._words_only(first):
+        first = lemma.candidates[0] if lemma.candidates else None  # a match's one, or the best of several
+        if first is not None and self._words_only(first):
             return Match("match", first, (first,), lemma.score, "lemma")
         nearness = meaning()
         if nearness is None:  # no model: the lemma answer, with at most two choices to ask between
