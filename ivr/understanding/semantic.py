@@ -224,7 +224,7 @@ class _TextMemo:
             encoded = np.asarray(encoder.encode_queries(chunk), dtype=np.float32)
             with self._lock:
                 if len(self._known) + len(chunk) > self.LIMIT:
-                    self._known.clear()
+                    self._start_again()
                 for text, vector in zip(chunk, encoded):
                     found[text] = self._known[(encoder.name, text)] = vector
         rows = [found[t] for t in texts]
@@ -245,9 +245,18 @@ class _TextMemo:
         trained = read_classifiers(store, encoder.name)
         with self._lock:
             if len(self._known) + len(shipped) > self.LIMIT:
-                self._known.clear()
+                self._start_again()
+                self._stores.add(stamp)
             self._known.update({(encoder.name, text): vector for text, vector in shipped.items()})
             self._classifiers.update(trained)
+
+    def _start_again(self) -> None:
+        """Past ``LIMIT``: forget the texts, and the stores read, so that a flow's shipped vectors
+        are read again when it is next used. Forgetting only the texts left a shipped flow's
+        menus to be encoded here (this CPU's vectors differ from the store's in the third
+        decimal) and their shipped classifiers unfound, so trained again on first use."""
+        self._known.clear()
+        self._stores.clear()
 
     def classifier(self, key: str) -> ChoiceClassifier | None:
         """A shipped classifier trained on the evidence ``key`` names (``classifier_key``)."""

@@ -8,6 +8,7 @@ loads takes any call without an exception. Convo files and command lines end in 
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import tempfile
@@ -188,6 +189,7 @@ def flow_document(draw) -> dict:
         ])),
         "states": states,
     }
+    doc = copy.deepcopy(doc)  # values sampled from shared lists are changed in place below
     for _ in range(draw(st.integers(0, 3))):  # wrong types at any level
         _replace_somewhere(draw, doc)
     return doc
@@ -301,6 +303,9 @@ def _paths(node, path=()):
 
 
 def _replace_somewhere(draw, doc: dict) -> None:
+    """Puts junk at one place of ``doc``, in place: give it a copy of anything sampled (hypothesis
+    replays an example by its draws, and a sampled value changed by an earlier one is a different
+    document — «FlakyStrategyDefinition»)."""
     paths = [p for p in _paths(doc) if p]
     path = draw(st.sampled_from(paths))
     parent = doc
@@ -643,6 +648,7 @@ def convo_document(draw):
     if draw(st.integers(0, 4)) == 0:
         doc = draw(st.sampled_from([doc["turns"], None, 5, "turns", {"turn": []}]))
     elif draw(st.integers(0, 3)) == 0:
+        doc = copy.deepcopy(doc)  # «now: [1]» is one list shared by every example: not to be changed
         _replace_somewhere(draw, doc)
     return doc
 

