@@ -212,6 +212,7 @@ class _TextMemo:
         self._classifiers: dict[str, ChoiceClassifier] = {}  # shipped ones, by evidence key
         self._stores: set[tuple[str, int, str]] = set()
         self._lock = threading.Lock()
+        self._adopting = threading.Lock()  # held while a store is read (``adopt``)
 
     def vectors(self, encoder: SentenceEncoder, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
@@ -237,18 +238,21 @@ class _TextMemo:
             stamp = (str(store), store.stat().st_mtime_ns, encoder.name)
         except OSError:
             return
-        with self._lock:
-            if stamp in self._stores:
-                return
-            self._stores.add(stamp)
-        shipped = read_store(store, encoder.name, encoder.dimension)
-        trained = read_classifiers(store, encoder.name)
-        with self._lock:
-            if len(self._known) + len(shipped) > self.LIMIT:
-                self._start_again()
+        # One reader at a time, and the store counts as read only once its vectors are in: a
+        # thread that found it "read" while another was still reading (the menus prepared in the
+        # background while the first turn is answered) encoded the flow's texts itself.
+        with self._adopting:
+            with self._lock:
+                if stamp in self._stores:
+                    return
+            shipped = read_store(store, encoder.name, encoder.dimension)
+            trained = read_classifiers(store, encoder.name)
+            with self._lock:
+                if len(self._known) + len(shipped) > self.LIMIT:
+                    self._start_again()
+                self._known.update({(encoder.name, text): vector for text, vector in shipped.items()})
+                self._classifiers.update(trained)
                 self._stores.add(stamp)
-            self._known.update({(encoder.name, text): vector for text, vector in shipped.items()})
-            self._classifiers.update(trained)
 
     def _start_again(self) -> None:
         """Past ``LIMIT``: forget the texts, and the stores read, so that a flow's shipped vectors
@@ -487,7 +491,10 @@ class SemanticIndex:
         if self._chatter is None:
             with self._lock:
                 if self._chatter is None:
-                    self._chatter = embed_cached(self._encoder, CHATTER, self._folder, self._shipped)
+                    # a text the flow gives a choice is that choice's, not talk about the line
+                    own = set(self.texts)
+                    chatter = tuple(text for text in CHATTER if text not in own)
+                    self._chatter = embed_cached(self._encoder, chatter, self._folder, self._shipped)
         return self._chatter
 
     def scores(self, text: str, top_k: int = 1) -> Nearness:
@@ -509,7 +516,9 @@ class SemanticIndex:
             if own.size:
                 cosine[choice] = _top_mean(own, top_k)
                 lexical[choice] = words[index]
-        return Nearness(cosine, lexical, probability, _top_mean(self.chatter_vectors @ query, top_k))
+        chatter = self.chatter_vectors @ query
+        talk = _top_mean(chatter, top_k) if chatter.size else 0.0
+        return Nearness(cosine, lexical, probability, talk)
 
 
 def _top_mean(sims: np.ndarray, top_k: int) -> float:
@@ -757,7 +766,7 @@ class Router:
                 return outside
             return self._veto(lemma, best, nearness.probability)
         by_meaning = nearness.cosine  # the word bonus must not make small talk stand out
-        if nearness.chatter >= max(by_meaning.values()):  # «слышите меня»: about the line, no request
+        if self._line_talk(nearness):  # «слышите меня»: about the line, no request
             return Match("none", None, (), round(100.0 * nearness.chatter, 2), "meaning")
         decided = self._decide(ranked)
         stand_out = by_meaning[best] - float(np.median(list(by_meaning.values())))
@@ -774,6 +783,12 @@ class Router:
             ):
                 return Match("confirm", decided.choice, decided.candidates, decided.score, "meaning")
         return self._within_family(decided, nearness.probability)
+
+    @staticmethod
+    def _line_talk(nearness: Nearness) -> bool:
+        """Talk about the line is as near as the nearest choice (``chatter``; a text the flow gives
+        a choice of this menu is not compared as talk)."""
+        return bool(nearness.cosine) and nearness.chatter >= max(nearness.cosine.values())
 
     def _words_only(self, choice: str) -> bool:
         """A choice of the matcher with no evidence for meaning (``meaning: false`` in the flow)."""

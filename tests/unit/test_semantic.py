@@ -141,7 +141,7 @@ def test_talk_about_the_line_is_no_request_and_requests_about_it_still_are(gosus
     confirmed by its nearest choice (the repeat command, the list of keys) before the router
     compared them with talk about the line."""
     router = gosuslugi.menu(state).matcher
-    for said in ("извините собака лает", "извините кашляю простыла", "ну что там", "связь плохая наверное"):
+    for said in ("извините собака лает", "извините кашляю простыла", "ну что там", "а кто это говорит"):
         assert said not in CHATTER
         assert router.match(said).kind == "none", (state, said)
     for said, want in (("повторите ещё раз пожалуйста", "g:repeat"), ("соедините с живым человеком", "g:operator")):
@@ -194,6 +194,19 @@ def test_an_example_sentence_is_understood_by_meaning_and_needs_no_phrase_words(
     assert router.matcher.match(said).kind == "none"  # no phrase's words were said
     result = router.match(said)
     assert (result.kind, result.choice, result.by) == ("match", "o:refund", "meaning")
+
+
+def test_a_flow_example_that_is_also_line_talk_is_the_flows_choice(tmp_path):
+    """«подождите» is talk about the line for every flow, unless a flow gives it to a choice: a
+    shop whose menu holds an order on «подождите» routes it there."""
+    assert "подождите" in CHATTER
+    path = tmp_path / "shop.yaml"
+    hold = 'phrases: ["размер"], examples: ["подождите", "придержите заказ"]'
+    path.write_text(SHOP_MENU.replace('phrases: ["размер"]', hold), encoding="utf-8")
+    router = load_flow(path).menu("menu").matcher
+    assert router.matcher.match("подождите").kind == "none"  # no phrase's words: meaning decides
+    assert (router.match("подождите").kind, router.match("подождите").choice) == ("match", "o:size")
+    assert router.match("алло вы меня слышите").kind == "none"
 
 
 def test_examples_of_a_state_count_for_every_choice_that_leads_there(tmp_path):

@@ -117,3 +117,34 @@ def test_shipped_vectors_are_read_again_after_the_memory_of_texts_starts_again(t
     monkeypatch.setattr(classifier, "fit", no_training)
     assert load_flow(flow).meaning_classifiers()
     forget_encoded_texts()
+
+
+def test_a_store_another_thread_is_still_reading_is_waited_for_not_encoded_again(encoder, tmp_path, monkeypatch):
+    """The menus are prepared in the background while the first turn is answered: a turn that comes
+    while the flow's store is being read waits for it instead of encoding the texts itself (which
+    took seconds and gave this CPU's vectors, so the shipped classifiers went unfound)."""
+    import threading
+    import time
+
+    texts = ["не могу войти в личный кабинет", "соедините с оператором"]
+    store = tmp_path / "f.vectors.npz"
+    write_store(store, encoder, dict(zip(texts, encoder.encode_queries(texts), strict=True)))
+    forget_encoded_texts()
+    reading = threading.Event()
+    slow_read = semantic.read_store
+
+    def read_slowly(*args, **kwargs):
+        reading.set()
+        time.sleep(0.3)
+        return slow_read(*args, **kwargs)
+
+    monkeypatch.setattr(semantic, "read_store", read_slowly)
+    background = threading.Thread(target=embed_cached, args=(encoder, texts[:1], tmp_path / "a", store))
+    background.start()
+    assert reading.wait(5)
+    counting = Counting(encoder)
+    vectors = embed_cached(counting, texts, tmp_path / "b", shipped=store)
+    background.join()
+    assert counting.encoded == []
+    np.testing.assert_allclose(vectors, encoder.encode_queries(texts), atol=1e-6)
+    forget_encoded_texts()
