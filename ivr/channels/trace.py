@@ -102,6 +102,8 @@ def _grounds(flow: Flow, turn: Turn, question: interpret.Question | None) -> tup
         if why.nearness and why.nearness.probability:
             likely = dict(sorted(why.nearness.probability.items(), key=lambda item: -item[1]))
             lines.append(f"классификатор меню: {_ranked(menu, likely, '{:.2f}')}")
+        if why.nearness and why.lemma.kind == "none":
+            lines.append(f"слова о самой линии («алло», «подождите»): {why.nearness.chatter:.3f}")
     return lines, _BY[why.decided.by]
 
 

@@ -1,8 +1,8 @@
 """What callers say about the line itself — «алло», «подождите», «вы меня слышите» — is no request.
 
 A menu that decides by meaning finds a nearest choice for any sentence, and for talk about the call
-that choice is whatever sits near «line» and «hearing»: «слышите меня» went to the «повторите»
-command, «подождите секунду» to the repeat-call page. The intent-detection answer is an
+that choice is whatever sits near «line» and «hearing»: «слышно меня» and «сейчас подождите» went
+to the «повторите» command. The intent-detection answer is an
 out-of-scope class: examples of what is *not* a request, compared like a choice's. When no phrase
 word of any choice was heard and these texts are at least as near to the caller's words as the
 nearest choice (mean of the ``top_k`` nearest, as for choices), the router hears no request and
@@ -10,8 +10,10 @@ the menu asks again, as for silence or mumbling.
 
 The texts are the language's, not a flow's: every flow's menus share them, and a flow author does
 not write them; a text a flow gives one of a menu's choices is that choice's, not compared here.
-«Плохо слышно», «связь плохая» are not here: they ask for the prompt again. They were written apart from the evaluation sets, in the kinds callers use:
-checking the line, asking to wait, asides, greetings and acknowledgements alone, asking who speaks.
+«Плохо слышно», «связь плохая» are not here: they ask for the prompt again. The texts were written
+apart from the evaluation sets, in the kinds callers use: checking the line, asking to wait,
+asides, greetings and acknowledgements alone, asking who speaks. ``ivr chat --trace`` shows how
+near a sentence is to them.
 Measured on every evaluation phrasing where no phrase word was heard (Госуслуги tune / report /
 two fresh sets, polyclinic; 1,600 in all): the three that were routed although they ask nothing
 now get «не понял», and the nearest routed request stays 0.011 behind its choice.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import threading
 import time
 from datetime import datetime
@@ -82,6 +83,8 @@ def test_trace_shows_meaning_scores_when_the_words_do_not_decide(tmp_path: Path)
     learned = lines[first + 3]
     assert learned.startswith("· классификатор меню: ") and " · отрыв 0." in learned, learned
     assert {"card", "loan", "deposit", "transfer"} <= set(learned.replace(",", " ").split())
+    # and how near the sentence is to talk about the line, which would have meant no request
+    assert re.fullmatch(r"· слова о самой линии \(«алло», «подождите»\): 0\.\d{3}", lines[first + 4]), lines[first + 4]
 
 
 def _save(path: Path, text: str) -> None:
