@@ -14,6 +14,7 @@ from ivr.slots import Limits, slot_type
 from ivr.understanding.lemmas import lemma
 from ivr.understanding.normalize import normalize, tokens
 from ivr.understanding.numbers import number_value
+from ivr.understanding.unsure import only_unsure
 
 # Words around a key said aloud: «цифра два», «третий пункт», «давайте один».
 KEY_WORDS = frozenset(
@@ -153,7 +154,9 @@ def answer(flow: Flow, question: Question, said: str) -> Verdict | None:
     (then it is heard as a fresh answer in the state: «нет, я про оплату» still routes).
 
     A confirmation takes «да»/«нет»; a choice between two takes «первое»/«второе», «да» when the
-    caller just repeats one of them, or words of one candidate's label and phrases."""
+    caller just repeats one of them, or words of one candidate's label and phrases. «Нет» to a
+    choice between two («ни то ни другое»), and «не знаю» to either question, ask in the open
+    (``Declined``): the caller could not pick, which is no miss."""
     text = normalize(said)
     said_words = [w for w in tokens(text) if w not in KEY_WORDS]
     words = [lemma(w) for w in said_words]
@@ -161,7 +164,9 @@ def answer(flow: Flow, question: Question, said: str) -> Verdict | None:
         reply = slot_type("yesno").parse(text, False, Limits())
         if reply.valid:
             return Choose(question.candidates[0], 100.0) if reply.value == "да" else Declined()
-        return None
+        return Declined() if only_unsure(text) else None
+    if _neither(words) or only_unsure(text):
+        return Declined()
     ordinals = {_ORDINALS[w] for pair in zip(said_words, words) for w in pair if w in _ORDINALS}
     if len(ordinals) == 1 and len(words) <= 3:
         return Choose(question.candidates[ordinals.pop()], 100.0)
@@ -171,6 +176,17 @@ def answer(flow: Flow, question: Question, said: str) -> Verdict | None:
         if narrowed is not None:
             return Choose(menu.choice(narrowed), 100.0)
     return None
+
+
+# «нет», «ни то ни другое», «никакое», «не то и не другое» after «А или Б?»: neither, so the caller is
+# asked in the open (``flow.declined``) — «нет» used to be heard as a fresh answer and sat nearest the
+# back command. A reply with any other word («нет, я про оплату») stays a fresh answer.
+_NEITHER_WORDS = frozenset({"нет", "не", "ни", "никакой", "то", "тот", "другой", "и", "это"})
+_NEITHER_SAYS = frozenset({"нет", "не", "ни", "никакой"})
+
+
+def _neither(words: list[str]) -> bool:
+    return bool(words) and set(words) <= _NEITHER_WORDS and bool(set(words) & _NEITHER_SAYS)
 
 
 def carries(flow: Flow, target: str, said: str, reference: str) -> bool:
