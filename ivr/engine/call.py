@@ -365,6 +365,11 @@ class Call:
         if isinstance(verdict, interpret.Declined):
             self._say(self.flow.meta.declined)
             return None, None
+        if isinstance(verdict, interpret.Elsewhere):  # home by the command, its prompt unsaid
+            before = len(self._said)
+            self._choose(verdict.via, 100.0)
+            del self._said[before:]
+            return self._choose(verdict.ref, verdict.score, inp), None
         if isinstance(verdict, interpret.Fill):
             return self._collect(verdict.text, inp, keyed=verdict.keyed)
         if isinstance(verdict, interpret.Clarify):

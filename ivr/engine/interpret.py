@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ivr.flow.model import ChoiceRef, Flow
 from ivr.slots import Limits, slot_type
 from ivr.understanding.lemmas import lemma
+from ivr.understanding.matcher import Match
 from ivr.understanding.normalize import normalize, tokens
 from ivr.understanding.numbers import number_value
 from ivr.understanding.unsure import only_unsure
@@ -74,12 +75,22 @@ class Fill:
 
 
 @dataclass(frozen=True)
+class Elsewhere:
+    """A topic of the home menu said in another menu: go home by ``via`` (unheard), then choose
+    ``ref`` there (see ``elsewhere``)."""
+
+    via: ChoiceRef
+    ref: ChoiceRef
+    score: float
+
+
+@dataclass(frozen=True)
 class Miss:
     cause: str  # nomatch | noinput
     heard: str
 
 
-Verdict = Choose | Clarify | Confirm | Declined | Fill | Miss
+Verdict = Choose | Clarify | Confirm | Declined | Elsewhere | Fill | Miss
 
 
 @dataclass(frozen=True)
@@ -140,6 +151,9 @@ def speech(flow: Flow, state_name: str, said: str) -> Verdict:
     if menu.matcher is None:
         return Miss("nomatch", text)
     result = menu.matcher.match(text)
+    topic = elsewhere(flow, state_name, text, result)
+    if topic is not None:
+        return topic
     if result.kind == "match" and result.choice is not None:
         return Choose(menu.choice(result.choice), result.score)
     if result.kind == "ambiguous":
@@ -147,6 +161,39 @@ def speech(flow: Flow, state_name: str, said: str) -> Verdict:
     if result.kind == "confirm" and result.choice is not None:
         return Confirm(menu.choice(result.choice), result.score)
     return Miss("nomatch", text)
+
+
+# A topic of the home menu taken over a command of this menu only when its words are this sure
+# (the router's ``lemma_sure``): «забыл пароль» in a section menu is the forgotten-password page
+# (words 100), not the «don't say your password» warning its meaning sat nearest.
+SURE_TOPIC = 95.0
+
+
+def elsewhere(flow: Flow, state_name: str, text: str, here: Match) -> Elsewhere | None:
+    """A topic of the home menu — the menu a global command of this state leads to (Госуслуги's
+    «главное меню») — said in another menu that callers answer in their own words (a section or a
+    page, not a yes/no question): «смс не приходит» in the login section, «во сколько вы работаете»
+    on a page. Taken when this menu understood nothing, or only a command by meaning, and the home
+    menu routes the words to one of its own options; what the home menu would only ask about stays
+    «не понял» here."""
+    router = flow.menu(state_name).matcher
+    if router is None or not router.by_meaning:  # yes/no, «СНИЛС или ИНН»: the caller answers a question
+        return None
+    command = here.kind == "match" and here.by == "meaning" and (here.choice or "").startswith("g:")
+    if here.kind != "none" and not command:
+        return None
+    for name, glob in flow.enabled_globals(state_name).items():
+        home = glob.goto
+        if home is None or home == state_name or not flow.states[home].options:
+            continue
+        matcher = flow.menu(home).matcher
+        there = matcher.match(text) if matcher is not None else None
+        if there is None or there.kind != "match" or not (there.choice or "").startswith("o:"):
+            return None
+        if here.kind == "match" and (there.by != "lemma" or there.score < SURE_TOPIC):
+            return None
+        return Elsewhere(ChoiceRef("global", name), flow.menu(home).choice(there.choice or ""), there.score)
+    return None
 
 
 def answer(flow: Flow, question: Question, said: str) -> Verdict | None:
