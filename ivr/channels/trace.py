@@ -104,6 +104,10 @@ def _grounds(flow: Flow, turn: Turn, question: interpret.Question | None) -> tup
             lines.append(f"классификатор меню: {_ranked(menu, likely, '{:.2f}')}")
         if why.nearness and why.lemma.kind == "none":
             lines.append(f"слова о самой линии («алло», «подождите»): {why.nearness.chatter:.3f}")
+    topic = interpret.elsewhere(flow, turn.state_before, text, why.decided)
+    if topic is not None:
+        home = flow.globals[topic.via.id].goto
+        lines.append(f"тема меню {home}: {topic.ref} (балл {topic.score:.0f}) — туда, через {topic.via}")
     return lines, _BY[why.decided.by]
 
 

@@ -200,3 +200,12 @@ def test_trace_of_a_no_to_are_you_sure(tmp_path: Path):
         "main: «нет» на «правильно понимаю» — просьба сказать иначе (flow.declined)",
         "ответ на уточнение (card)",
     ]
+
+
+def test_trace_says_when_a_topic_of_the_main_menu_was_taken_from_another_menu(tmp_path: Path):
+    flow = ROOT / "flows" / "gosuslugi.yaml"
+    proc = ivr("chat", flow, "--now", "2026-11-25T10:00:00+03:00", "--reports", tmp_path, "--trace",
+               stdin="1\nзабыл пароль\n")
+    assert proc.returncode == 0, proc.stderr
+    assert "general → auth_password: пункт auth_password" in proc.stdout
+    assert "· тема меню main: auth_password (балл 100) — туда, через global:main_menu" in proc.stdout
