@@ -203,14 +203,19 @@ def answer(flow: Flow, question: Question, said: str) -> Verdict | None:
     A confirmation takes «да»/«нет»; a choice between two takes «первое»/«второе», «да» when the
     caller just repeats one of them, or words of one candidate's label and phrases. «Нет» to a
     choice between two («ни то ни другое»), and «не знаю» to either question, ask in the open
-    (``Declined``): the caller could not pick, which is no miss."""
+    (``Declined``): the caller could not pick, which is no miss. «Нет» with a correction that names
+    a choice («нет, у меня смс не приходит») is that choice."""
     text = normalize(said)
     said_words = [w for w in tokens(text) if w not in KEY_WORDS]
     words = [lemma(w) for w in said_words]
     if question.confirming:
         reply = slot_type("yesno").parse(text, False, Limits())
+        if reply.valid and reply.value == "да":
+            return Choose(question.candidates[0], 100.0)
         if reply.valid:
-            return Choose(question.candidates[0], 100.0) if reply.value == "да" else Declined()
+            # «нет, у меня смс не приходит»: the correction is the answer, when it names a choice
+            fresh = speech(flow, question.state, said) if not _neither(words) else None
+            return fresh if isinstance(fresh, (Choose, Clarify, Confirm, Elsewhere)) else Declined()
         return Declined() if only_unsure(text) else None
     if _neither(words) or only_unsure(text):
         return Declined()
