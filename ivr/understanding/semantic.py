@@ -198,26 +198,36 @@ EMBED_CHUNK = 16
 
 
 class _TextMemo:
-    """Vectors of single texts already encoded in this process.
+    """Vectors of single texts in this process: read from flows' stores, or encoded here.
 
     Every menu's evidence holds the global commands' phrases (and a section's pages share texts
     with it): on the Госуслуги flow 1,806 texts in 8 menus are 732 distinct ones, so a cold start
-    encodes each once (measured cold: 14.0 s → 7.3 s). Bounded, since a long authoring session reloads
-    edited flows: past the bound the memo starts again (a few MB at most).
+    encodes each once (measured cold: 14.0 s → 7.3 s). The texts encoded here are bounded, since a
+    long authoring session reloads edited flows: past the bound they are forgotten (a few MB at
+    most). The stores' vectors are kept apart, never forgotten that way, and win over this CPU's
+    own (which differ in the third decimal): a flow's shipped classifiers are found by a key of its
+    vectors, so one row encoded here instead — because the bound was passed between reading the
+    store and using it, or another thread wrote its own encoding of a shared text — made the flow's
+    menus train again on first use (in the test suite: 1 fresh run in 3).
     """
 
     LIMIT = 20_000
 
     def __init__(self) -> None:
-        self._known: dict[tuple[str, str], np.ndarray] = {}
+        self._shipped: dict[tuple[str, str], np.ndarray] = {}  # from flows' stores
+        self._encoded: dict[tuple[str, str], np.ndarray] = {}  # here, bounded by LIMIT
         self._classifiers: dict[str, ChoiceClassifier] = {}  # shipped ones, by evidence key
         self._stores: set[tuple[str, int, str]] = set()
         self._lock = threading.Lock()
         self._adopting = threading.Lock()  # held while a store is read (``adopt``)
 
+    def _get(self, key: tuple[str, str]) -> np.ndarray | None:
+        row = self._shipped.get(key)
+        return row if row is not None else self._encoded.get(key)
+
     def vectors(self, encoder: SentenceEncoder, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
-            found = {t: v for t in texts if (v := self._known.get((encoder.name, t))) is not None}
+            found = {t: v for t in texts if (v := self._get((encoder.name, t))) is not None}
         missing = [t for t in dict.fromkeys(texts) if t not in found]
         # In chunks: a menu embedded in the background must not hold the encoder for seconds while
         # a caller's turn waits for it (one chunk is ~0.15 s).
@@ -225,10 +235,12 @@ class _TextMemo:
             chunk = missing[start : start + EMBED_CHUNK]
             encoded = np.asarray(encoder.encode_queries(chunk), dtype=np.float32)
             with self._lock:
-                if len(self._known) + len(chunk) > self.LIMIT:
-                    self._start_again()
+                if len(self._encoded) + len(chunk) > self.LIMIT:
+                    self._encoded.clear()
                 for text, vector in zip(chunk, encoded):
-                    found[text] = self._known[(encoder.name, text)] = vector
+                    key = (encoder.name, text)
+                    self._encoded[key] = vector
+                    found[text] = self._shipped.get(key, vector)  # a store read meanwhile wins
         rows = [found[t] for t in texts]
         return _stacked(rows, encoder.dimension)
 
@@ -249,19 +261,9 @@ class _TextMemo:
             shipped = read_store(store, encoder.name, encoder.dimension)
             trained = read_classifiers(store, encoder.name)
             with self._lock:
-                if len(self._known) + len(shipped) > self.LIMIT:
-                    self._start_again()
-                self._known.update({(encoder.name, text): vector for text, vector in shipped.items()})
+                self._shipped.update({(encoder.name, text): vector for text, vector in shipped.items()})
                 self._classifiers.update(trained)
                 self._stores.add(stamp)
-
-    def _start_again(self) -> None:
-        """Past ``LIMIT``: forget the texts, and the stores read, so that a flow's shipped vectors
-        are read again when it is next used. Forgetting only the texts left a shipped flow's
-        menus to be encoded here (this CPU's vectors differ from the store's in the third
-        decimal) and their shipped classifiers unfound, so trained again on first use."""
-        self._known.clear()
-        self._stores.clear()
 
     def classifier(self, key: str) -> ChoiceClassifier | None:
         """A shipped classifier trained on the evidence ``key`` names (``classifier_key``)."""
@@ -273,7 +275,7 @@ class _TextMemo:
         rows: list[np.ndarray] = []
         with self._lock:
             for text in texts:
-                row = self._known.get((encoder.name, text))
+                row = self._get((encoder.name, text))
                 if row is None:
                     return None
                 rows.append(row)
@@ -281,7 +283,8 @@ class _TextMemo:
 
     def forget(self) -> None:
         with self._lock:
-            self._known.clear()
+            self._shipped.clear()
+            self._encoded.clear()
             self._classifiers.clear()
             self._stores.clear()
 

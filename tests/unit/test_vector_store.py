@@ -100,10 +100,10 @@ def test_ivr_index_of_a_flow_without_menus_by_meaning_writes_nothing(tmp_path):
     assert not store_path(flow).exists()
 
 
-def test_shipped_vectors_are_read_again_after_the_memory_of_texts_starts_again(tmp_path, monkeypatch, encoder):
+def test_shipped_vectors_outlast_the_bound_on_texts_encoded_here(tmp_path, monkeypatch, encoder):
     """A long session encodes many texts (edited flows, generated ones in the fuzz tests): past its
-    bound the memory of texts starts again, and a shipped flow's vectors and classifiers must then
-    be read again — not encoded here and trained anew."""
+    bound those are forgotten, but a shipped flow's vectors and classifiers must stay — not be
+    encoded here and trained anew."""
     monkeypatch.setenv("IVR_CACHE_DIR", str(tmp_path))
     forget_encoded_texts()
     flow = ROOT / "flows" / "gosuslugi.yaml"
@@ -147,4 +147,25 @@ def test_a_store_another_thread_is_still_reading_is_waited_for_not_encoded_again
     background.join()
     assert counting.encoded == []
     np.testing.assert_allclose(vectors, encoder.encode_queries(texts), atol=1e-6)
+    forget_encoded_texts()
+
+
+def test_a_store_read_while_this_thread_encodes_keeps_its_vectors(encoder, tmp_path):
+    """A flow without a store encodes «соедините с оператором» in one thread while another reads
+    the store of a flow that ships it: the shipped vector stays the process's, or that flow's
+    shipped classifiers no longer match its vectors and are trained again."""
+    text = "соедините с оператором"
+    store = tmp_path / "f.vectors.npz"
+    shipped = encoder.encode_queries([text])[0]
+    write_store(store, encoder, {text: shipped})
+    forget_encoded_texts()
+
+    class ReadsTheStoreMeanwhile(Counting):
+        def encode_queries(self, texts):
+            embed_cached(encoder, [text], tmp_path / "other", shipped=store)  # the other thread
+            return np.ones((len(texts), encoder.dimension), np.float32) / np.sqrt(encoder.dimension)
+
+    ours = semantic.encode_texts(ReadsTheStoreMeanwhile(encoder), [text])
+    np.testing.assert_allclose(ours[0], shipped, atol=1e-6)
+    np.testing.assert_allclose(semantic.encode_texts(encoder, [text])[0], shipped, atol=1e-6)
     forget_encoded_texts()
