@@ -30,11 +30,7 @@ JOBS: dict[str, tuple[str, list[str]]] = {
     ),
     "prompt_audio": (
         "tests/voice/test_prompt_duration.py",
-        [
-            sys.executable,
-            "-c",
-            "from tests.voice.test_prompt_duration import synthesize_all; synthesize_all()",
-        ],
+        [sys.executable, "-m", "tests.voice.prompt_audio_job"],
     ),
     "model_loading": (
         "tests/voice/test_voice_models.py",
