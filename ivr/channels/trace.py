@@ -28,9 +28,10 @@ from ivr.understanding.semantic import DEFAULT_THRESHOLDS
 
 # Alternatives shown after the best choice: enough to see the runner-up and what else was near.
 ALTERNATIVES = 3
-_BY = {"lemma": "по словам", "meaning": "по смыслу"}
+_BY = {"lemma": "по словам", "meaning": "по смыслу", "line": "по смыслу"}
 _EVENTS = {
     "nomatch": "не понял — переспрос",
+    "line_talk": "слова о самой линии — ответ, попытка не потрачена",
     "noinput": "молчание — переспрос",
     "invalid": "значение не принято — переспрос",
     "escalated": "неудач слишком много — эскалация",

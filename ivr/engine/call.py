@@ -365,6 +365,9 @@ class Call:
         if isinstance(verdict, interpret.Declined):
             self._say(self.flow.meta.declined)
             return None, None
+        if isinstance(verdict, interpret.LineTalk):  # answered; no try of the state is spent
+            self._say(self.flow.meta.line_talk)
+            return None, "line_talk"
         if isinstance(verdict, interpret.Elsewhere):  # home by the command, its prompt unsaid
             before = len(self._said)
             self._choose(verdict.via, 100.0)

@@ -85,12 +85,17 @@ class Elsewhere:
 
 
 @dataclass(frozen=True)
+class LineTalk:
+    """«алло», «вы меня слышите»: surely talk about the line itself — answered, and no miss."""
+
+
+@dataclass(frozen=True)
 class Miss:
     cause: str  # nomatch | noinput
     heard: str
 
 
-Verdict = Choose | Clarify | Confirm | Declined | Elsewhere | Fill | Miss
+Verdict = Choose | Clarify | Confirm | Declined | Elsewhere | Fill | LineTalk | Miss
 
 
 @dataclass(frozen=True)
@@ -160,6 +165,8 @@ def speech(flow: Flow, state_name: str, said: str) -> Verdict:
         return Clarify(tuple(menu.choice(c) for c in result.candidates[:2]))
     if result.kind == "confirm" and result.choice is not None:
         return Confirm(menu.choice(result.choice), result.score)
+    if result.by == "line":
+        return LineTalk()
     return Miss("nomatch", text)
 
 

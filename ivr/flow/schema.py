@@ -222,6 +222,8 @@ class FlowMeta(Strict):
     noinput: TextList = Field(
         default_factory=lambda: ["Я вас не слышу. {menu_hint}"]
     )
+    # said to surely-line talk («алло», «вы меня слышите»): not a miss, no try spent
+    line_talk: TextList = Field(default_factory=lambda: ["Слушаю вас — говорите, когда будете готовы."])
     # said when a collect's tries ran out and it goes on (on_fail: next) or escalates by default
     collect_failed: TextList = Field(
         default_factory=lambda: ["Не получилось записать ответ."]

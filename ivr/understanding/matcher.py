@@ -96,8 +96,9 @@ _TIME_UNITS = frozenset(
 )
 
 MatchKind = Literal["match", "confirm", "ambiguous", "none"]
-# Which understanding decided: the phrase words (this module) or the meaning (``semantic``).
-DecidedBy = Literal["lemma", "meaning"]
+# Which understanding decided: the phrase words (this module) or the meaning (``semantic``); "line":
+# a "none" that is surely talk about the line itself («алло», ``semantic.SURE_LINE_TALK``), no miss.
+DecidedBy = Literal["lemma", "meaning", "line"]
 
 
 @dataclass(frozen=True)
