@@ -366,7 +366,14 @@ class Call:
             self._say(self.flow.meta.declined)
             return None, None
         if isinstance(verdict, interpret.LineTalk):  # answered; no try of the state is spent
-            self._say(self.flow.meta.line_talk)
+            # «алло» again and again: the n-th text for the n-th in a row (the last one after that)
+            texts = self.flow.meta.line_talk
+            again = 0
+            for turn in reversed(self.turns):
+                if turn.event != "line_talk" or turn.state != self.state:
+                    break
+                again += 1
+            self._say([texts[min(again, len(texts) - 1)]] if texts else [])
             return None, "line_talk"
         if isinstance(verdict, interpret.Elsewhere):  # home by the command, its prompt unsaid
             before = len(self._said)

@@ -223,7 +223,9 @@ class FlowMeta(Strict):
         default_factory=lambda: ["Я вас не слышу. {menu_hint}"]
     )
     # said to surely-line talk («алло», «вы меня слышите»): not a miss, no try spent
-    line_talk: TextList = Field(default_factory=lambda: ["Слушаю вас — говорите, когда будете готовы."])
+    line_talk: TextList = Field(
+        default_factory=lambda: ["Слушаю вас — говорите, когда будете готовы.", "Слушаю вас. {menu_hint}"]
+    )
     # said when a collect's tries ran out and it goes on (on_fail: next) or escalates by default
     collect_failed: TextList = Field(
         default_factory=lambda: ["Не получилось записать ответ."]

@@ -68,7 +68,7 @@ def answers(flow_path: Path) -> list[tuple[str, list[str]]]:
         if state.collect:
             out += [(f"{name}: invalid[{i}]", render([t], name)) for i, t in enumerate(state.collect.invalid)]
     meta = flow.meta
-    for kind in ("nomatch", "noinput", "ambiguous", "confirm", "declined", "collect_failed"):
+    for kind in ("nomatch", "noinput", "ambiguous", "confirm", "declined", "collect_failed", "line_talk"):
         out += [(f"flow: {kind}[{i}]", render([t], meta.start)) for i, t in enumerate(getattr(meta, kind))]
     out += [(f"globals.{g}: say", render(glob.say, meta.start)) for g, glob in flow.globals.items() if glob.say]
     return [(where, texts) for where, texts in out if texts]
