@@ -24,6 +24,7 @@ costs the time to recompute.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -31,7 +32,6 @@ import math
 import os
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -296,37 +296,12 @@ def _stacked(rows: Sequence[np.ndarray], dimension: int) -> np.ndarray:
 _TEXTS = _TextMemo()
 
 
-class _RecentQueries:
-    """The vectors of the last few callers' sentences. A sentence one menu did not understand is
-    put to the home menu too (``engine.interpret.elsewhere``): encoding it once more cost those
-    turns 15–40 ms (the convo files' meaning turns p99 25 → 30 ms)."""
-
-    SIZE = 32
-
-    def __init__(self) -> None:
-        self._recent: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def vector(self, encoder: SentenceEncoder, text: str) -> np.ndarray:
-        key = (encoder.name, text)
-        with self._lock:
-            hit = self._recent.get(key)
-            if hit is not None:
-                self._recent.move_to_end(key)
-                return hit
-        vector = encoder.encode_queries([text])[0]
-        with self._lock:
-            self._recent[key] = vector
-            while len(self._recent) > self.SIZE:
-                self._recent.popitem(last=False)
-        return vector
-
-    def forget(self) -> None:
-        with self._lock:
-            self._recent.clear()
-
-
-_QUERIES = _RecentQueries()
+# The vectors of the last few callers' sentences. A sentence one menu did not understand is put to
+# the home menu too (``engine.interpret.elsewhere``): encoding it once more cost those turns 15–40 ms
+# (the convo files' meaning turns p99 25 → 30 ms).
+@functools.lru_cache(maxsize=32)
+def _query_vector(encoder: SentenceEncoder, text: str) -> np.ndarray:
+    return encoder.encode_queries([text])[0]
 
 
 def encode_texts(encoder: SentenceEncoder, texts: Sequence[str]) -> np.ndarray:
@@ -339,7 +314,7 @@ def forget_encoded_texts() -> None:
     """Drop this process's memory of encoded texts (the disk cache stays): what a fresh process
     would see; for tests of the disk cache."""
     _TEXTS.forget()
-    _QUERIES.forget()
+    _query_vector.cache_clear()
 
 
 def cache_key(encoder: SentenceEncoder, texts: Sequence[str]) -> str:
@@ -544,7 +519,7 @@ class SemanticIndex:
         """How near ``text`` is to each choice: the cosine of its ``top_k`` nearest evidence texts
         (their mean), and the share of the caller's distinctive words in its evidence; and as near
         to talk about the line (``chatter``)."""
-        query = _QUERIES.vector(self._encoder, meaning_part(text))
+        query = _query_vector(self._encoder, meaning_part(text))
         sims = self.vectors @ query
         model = self.classifier
         probability = (
