@@ -170,37 +170,41 @@ def speech(flow: Flow, state_name: str, said: str) -> Verdict:
     return Miss("nomatch", text)
 
 
-# A topic of the home menu taken over a command of this menu only when its words are this sure
-# (the router's ``lemma_sure``): «забыл пароль» in a section menu is the forgotten-password page
-# (words 100), not the «don't say your password» warning its meaning sat nearest.
-SURE_TOPIC = 95.0
-
-
 def elsewhere(flow: Flow, state_name: str, text: str, here: Match) -> Elsewhere | None:
     """A topic of the home menu — the menu a global command of this state leads to (Госуслуги's
     «главное меню») — said in another menu that callers answer in their own words (a section or a
     page, not a yes/no question): «смс не приходит» in the login section, «во сколько вы работаете»
-    on a page. Taken when this menu understood nothing, or only a command by meaning, and the home
-    menu routes the words to one of its own options; what the home menu would only ask about stays
-    «не понял» here."""
+    on a page. Taken when this menu understood nothing, or only a command by meaning — then only
+    when the home menu's words are sure (its router's ``lemma_sure``: «забыл пароль» in a section is
+    the forgotten-password page, not the «don't say your password» warning its meaning sat
+    nearest) — and the home menu routes the words to one of its own options; what the home menu
+    would only ask about stays «не понял» here."""
     router = flow.menu(state_name).matcher
     if router is None or not router.by_meaning:  # yes/no, «СНИЛС или ИНН»: the caller answers a question
         return None
     command = here.kind == "match" and here.by == "meaning" and (here.choice or "").startswith("g:")
     if here.kind != "none" and not command:
         return None
-    for name, glob in flow.enabled_globals(state_name).items():
-        home = glob.goto
-        if home is None or home == state_name or not flow.states[home].options:
-            continue
-        matcher = flow.menu(home).matcher
-        there = matcher.match(text) if matcher is not None else None
-        if there is None or there.kind != "match" or not (there.choice or "").startswith("o:"):
-            return None
-        if here.kind == "match" and (there.by != "lemma" or there.score < SURE_TOPIC):
-            return None
-        return Elsewhere(ChoiceRef("global", name), flow.menu(home).choice(there.choice or ""), there.score)
-    return None
+    home = next(
+        (
+            (name, glob.goto)
+            for name, glob in flow.enabled_globals(state_name).items()
+            if glob.goto is not None and glob.goto != state_name and flow.states[glob.goto].options
+        ),
+        None,
+    )
+    if home is None:
+        return None
+    via, target = home
+    menu = flow.menu(target)
+    if menu.matcher is None:
+        return None
+    there = menu.matcher.match(text)
+    if there.kind != "match" or not (there.choice or "").startswith("o:"):
+        return None
+    if command and (there.by != "lemma" or there.score < menu.matcher.thresholds.lemma_sure):
+        return None
+    return Elsewhere(ChoiceRef("global", via), menu.choice(there.choice or ""), there.score)
 
 
 def answer(flow: Flow, question: Question, said: str) -> Verdict | None:
