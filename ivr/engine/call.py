@@ -40,7 +40,7 @@ from ivr.engine.records import (
     Turn,
     chosen,
 )
-from ivr.engine.reprompts import Cause, GiveUp, after_miss
+from ivr.engine.reprompts import Cause, GiveUp, after_miss, nth
 from ivr.flow.model import ChoiceRef, Edge, Flow
 from ivr.flow.schema import State
 from ivr.flow.templates import placeholders
@@ -366,14 +366,14 @@ class Call:
             self._say(self.flow.meta.declined)
             return None, None
         if isinstance(verdict, interpret.LineTalk):  # answered; no try of the state is spent
-            # «алло» again and again: the n-th text for the n-th in a row (the last one after that)
-            texts = self.flow.meta.line_talk
-            again = 0
+            # «алло» again and again: the n-th text for the n-th in a row, as the reprompts go
+            in_a_row = 1
             for turn in reversed(self.turns):
                 if turn.event != "line_talk" or turn.state != self.state:
                     break
-                again += 1
-            self._say([texts[min(again, len(texts) - 1)]] if texts else [])
+                in_a_row += 1
+            texts = self.flow.meta.line_talk
+            self._say([nth(texts, in_a_row)] if texts else [])
             return None, "line_talk"
         if isinstance(verdict, interpret.Elsewhere):  # home by the command, its prompt unsaid
             before = len(self._said)

@@ -74,4 +74,9 @@ def after_miss(
             "confirm": meta.confirm,
             "invalid": [DEFAULT_INVALID],
         }[cause]
-    return Reprompt(texts[min(failures, len(texts)) - 1])
+    return Reprompt(nth(texts, failures))
+
+
+def nth(texts: list[str], n: int) -> str:
+    """The n-th text (from 1) for the n-th time in a row, the last one again after that."""
+    return texts[min(n, len(texts)) - 1]
