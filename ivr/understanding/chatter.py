@@ -2,11 +2,12 @@
 
 A menu that decides by meaning finds a nearest choice for any sentence, and for talk about the call
 that choice is whatever sits near «line» and «hearing»: «слышно меня» and «сейчас подождите» went
-to the «повторите» command. The intent-detection answer is an
-out-of-scope class: examples of what is *not* a request, compared like a choice's. When no phrase
+to the «повторите» command. The intent-detection answer is an out-of-scope class: examples of what
+is *not* a request, compared like a choice's. When no phrase
 word of any choice was heard and these texts are at least as near to the caller's words as the
 nearest choice (mean of the ``top_k`` nearest, as for choices), the router hears no request and
-the menu asks again, as for silence or mumbling.
+the menu asks again, as for silence or mumbling — or, very near them (``semantic.SURE_LINE_TALK``),
+answers «Слушаю вас» without spending a try.
 
 The texts are the language's, not a flow's: every flow's menus share them, and a flow author does
 not write them; a text a flow gives one of a menu's choices is that choice's, not compared here.

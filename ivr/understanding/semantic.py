@@ -415,11 +415,6 @@ def first_sentence(text: str) -> str | None:
 # 1,311; content words (with «не»), 12: 19.1 / 36.5 ms, 1,318; 10: 19.2 / 33.6 ms, 1,314. Without
 # «не» 12 words cost one right answer more.
 MAX_MEANING_WORDS = 12
-# Talk about the line this near its examples (``chatter``) is surely that — «алло», «вы меня
-# слышите» —, answered without spending one of the state's tries («алло» three times used to reach
-# the operator). Nearer ones are also small talk («спасибо» 0.898, «бла бла бла» 0.892, «погода»
-# 0.875), which must keep counting. Of 80 blind line-talk phrasings 15 reach 0.93, no small talk does.
-SURE_LINE_TALK = 0.93
 MAX_WORD_CHARS = 30
 FUNCTION_WORDS = frozenset({"PREP", "CONJ", "PRCL", "INTJ", "NPRO"})
 KEPT_PARTICLES = frozenset({"не", "ни", "нет"})  # «не приходит смс» is not «приходит смс»
@@ -570,6 +565,12 @@ class Nearness:
 # 7.7; 0.03 → 89.2 / 1.7 / 7.0; 0.04 → 89.2 / 2.1 / 7.3. At 0.03 a word adds at most 0.03, about
 # the router's margins: it tips near-ties and rarely outvotes meaning.
 LEXICAL_WEIGHT = 0.03
+
+# Talk about the line this near its examples (``chatter``) is surely that — «алло», «вы меня
+# слышите» —, answered without spending one of the state's tries («алло» three times used to reach
+# the operator). Below the bar sits small talk too («спасибо» 0.898, «бла бла бла» 0.892, «погода»
+# 0.875), which must keep counting. Of 80 blind line-talk phrasings 15 reach 0.93, no small talk does.
+SURE_LINE_TALK = 0.93
 
 # «Section first, its own page right behind: take the page» held for a page a hair behind, but it
 # also turned sections clearly ahead into pages: «доступ к учетной записи» (auth 0.086 ahead of
