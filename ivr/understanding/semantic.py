@@ -817,8 +817,8 @@ class Router:
     def _within_family(self, decided: Match, probability: Mapping[str, float]) -> Match:
         """Between a section and its own pages the classifier, which weighs the words the cosines
         blur, has the last word when it is sure (``family_lead``): «что то с сайтом не так» is the
-        tech section (0.96), which the cosines gave by a hair to its page «сервис недоступен»; «в
-        контакте госуслуги» is the social-network page (0.88) of the channels section."""
+        tech section (0.96), which the cosines gave by a hair to its page «сервис недоступен»;
+        «госуслуги в контакте» is the social-network page (0.89) of the channels section."""
         if decided.kind != "match" or decided.choice is None or not probability:
             return decided
         said = decided.choice

