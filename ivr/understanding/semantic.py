@@ -208,13 +208,17 @@ class _TextMemo:
     own (which differ in the third decimal): a flow's shipped classifiers are found by a key of its
     vectors, so one row encoded here instead — because the bound was passed between reading the
     store and using it, or another thread wrote its own encoding of a shared text — made the flow's
-    menus train again on first use (in the test suite: 1 fresh run in 3).
+    menus train again on first use (in the test suite: 1 fresh run in 3). For the same reason a
+    flow reads a text from its own store first: two flows share texts («оператор», «повторите»)
+    whose stored vectors may come from two CPUs, and the second store read replaced the first one's
+    rows (the suite, with an empty cache: 3 runs in 14).
     """
 
     LIMIT = 20_000
 
     def __init__(self) -> None:
         self._shipped: dict[tuple[str, str], np.ndarray] = {}  # from flows' stores
+        self._by_store: dict[tuple[str, str], dict[tuple[str, str], np.ndarray]] = {}  # each store's rows
         self._encoded: dict[tuple[str, str], np.ndarray] = {}  # here, bounded by LIMIT
         self._classifiers: dict[str, ChoiceClassifier] = {}  # shipped ones, by evidence key
         self._stores: set[tuple[str, int, str]] = set()
@@ -260,8 +264,10 @@ class _TextMemo:
                     return
             shipped = read_store(store, encoder.name, encoder.dimension)
             trained = read_classifiers(store, encoder.name)
+            rows = {(encoder.name, text): vector for text, vector in shipped.items()}
             with self._lock:
-                self._shipped.update({(encoder.name, text): vector for text, vector in shipped.items()})
+                self._shipped.update(rows)
+                self._by_store[(str(store), encoder.name)] = rows
                 self._classifiers.update(trained)
                 self._stores.add(stamp)
 
@@ -270,12 +276,17 @@ class _TextMemo:
         with self._lock:
             return self._classifiers.get(key)
 
-    def known(self, encoder: SentenceEncoder, texts: Sequence[str]) -> np.ndarray | None:
-        """The rows of ``texts`` if every one is already known, else None (nothing is encoded)."""
+    def known(self, encoder: SentenceEncoder, texts: Sequence[str], store: Path | None = None) -> np.ndarray | None:
+        """The rows of ``texts`` if every one is already known, else None (nothing is encoded);
+        a text ``store`` holds comes from it."""
         rows: list[np.ndarray] = []
         with self._lock:
+            own = self._by_store.get((str(store), encoder.name), {}) if store is not None else {}
             for text in texts:
-                row = self._get((encoder.name, text))
+                key = (encoder.name, text)
+                row = own.get(key)
+                if row is None:
+                    row = self._get(key)
                 if row is None:
                     return None
                 rows.append(row)
@@ -284,6 +295,7 @@ class _TextMemo:
     def forget(self) -> None:
         with self._lock:
             self._shipped.clear()
+            self._by_store.clear()
             self._encoded.clear()
             self._classifiers.clear()
             self._stores.clear()
@@ -334,7 +346,7 @@ def embed_cached(
     """
     if shipped is not None:
         _TEXTS.adopt(shipped, encoder)
-        known = _TEXTS.known(encoder, texts)
+        known = _TEXTS.known(encoder, texts, shipped)
         if known is not None:
             return known
     folder = folder if folder is not None else cache_dir(CACHE_KIND)

@@ -62,6 +62,26 @@ def test_shipped_vectors_are_used_instead_of_encoding_and_equal_encoded_ones(enc
     np.testing.assert_allclose(vectors, encoder.encode_queries(texts), atol=1e-6)
 
 
+def test_a_flow_reads_a_text_two_stores_share_from_its_own_store(encoder, tmp_path):
+    """Two flows share texts («соедините с оператором») whose stored vectors may come from two CPUs.
+    The second store read used to replace the first one's rows, so the first flow's menus no longer
+    found their shipped classifiers (their key is a hash of the exact vectors) and trained again."""
+    shared, own = "соедините с оператором", "не приходит смс"
+    first, second = tmp_path / "a.vectors.npz", tmp_path / "b.vectors.npz"
+    vector = encoder.encode_queries([shared])[0]
+    nudged = vector + np.float32(1e-3)  # what another CPU's encoding of the same text looks like
+    write_store(first, encoder, {shared: vector, own: encoder.encode_queries([own])[0]})
+    write_store(second, encoder, {shared: nudged})
+    forget_encoded_texts()
+    counting = Counting(encoder)
+    embed_cached(counting, [shared], tmp_path / "cache", shipped=first)
+    embed_cached(counting, [shared], tmp_path / "cache", shipped=second)
+    again = embed_cached(counting, [shared, own], tmp_path / "cache", shipped=first)
+    assert counting.encoded == []
+    assert np.array_equal(again[0], vector)
+    assert np.array_equal(embed_cached(counting, [shared], tmp_path / "cache", shipped=second)[0], nudged)
+
+
 @pytest.mark.parametrize("damage", ["other encoder", "not a file of ours"])
 def test_vectors_of_another_model_or_a_damaged_file_are_encoded_afresh(encoder, tmp_path, damage):
     texts = ["не приходит смс"]
