@@ -269,7 +269,10 @@ def build_graph(model: _ModelFile) -> bytes:
         return node("Add", [product, constant(f"{name}.bias", model.floats(f"{name}.b"))], f"{name}.y")
 
     def layer_norm(x: str, name: str) -> str:
-        weight, bias = constant(f"{name}.lw", model.floats(f"{name}.w")), constant(f"{name}.lb", model.floats(f"{name}.b"))
+        weight, bias = (
+            constant(f"{name}.lw", model.floats(f"{name}.w")),
+            constant(f"{name}.lb", model.floats(f"{name}.b")),
+        )
         return node("LayerNormalization", [x, weight, bias], f"{name}.out", axis=-1, epsilon=model.eps)
 
     split = constant("split_heads", np.array([0, 0, heads, head_size], np.int64))
@@ -282,7 +285,12 @@ def build_graph(model: _ModelFile) -> bytes:
         qh = node("Transpose", [node("Reshape", [q, split], f"{p}.qr")], f"{p}.qh", perm=[0, 2, 1, 3])
         kh = node("Transpose", [node("Reshape", [k, split], f"{p}.kr")], f"{p}.kh", perm=[0, 2, 3, 1])
         vh = node("Transpose", [node("Reshape", [v, split], f"{p}.vr")], f"{p}.vh", perm=[0, 2, 1, 3])
-        attention = node("Softmax", [node("Mul", [node("MatMul", [qh, kh], f"{p}.s"), scale], f"{p}.ss")], f"{p}.p", axis=-1)
+        attention = node(
+            "Softmax",
+            [node("Mul", [node("MatMul", [qh, kh], f"{p}.s"), scale], f"{p}.ss")],
+            f"{p}.p",
+            axis=-1,
+        )
         context = node("Transpose", [node("MatMul", [attention, vh], f"{p}.c")], f"{p}.ct", perm=[0, 2, 1, 3])
         context = node("Reshape", [context, joined], f"{p}.cj")
         x = layer_norm(node("Add", [x, linear(context, f"{p}.ao", hidden, hidden)], f"{p}.a"), f"{p}.aln")
@@ -394,7 +402,9 @@ class OnnxE5Encoder(SentenceEncoder):
         there (ONNX Runtime reads it itself: no 13 MB copy stays in this process), else the graph
         built now (and kept there when the folder can be written)."""
         stat = path.stat()
-        key = hashlib.sha256(f"{_GRAPH_FORMAT}|{self.name}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:24]
+        key = hashlib.sha256(
+            f"{_GRAPH_FORMAT}|{self.name}|{stat.st_size}|{stat.st_mtime_ns}".encode()
+        ).hexdigest()[:24]
         folder = self._cache_folder or cache_dir(CACHE_KIND)
         cached = folder / f"e5-small-q4-{key}.onnx"
         if cached.is_file() and cached.stat().st_size > 0:
