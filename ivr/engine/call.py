@@ -353,8 +353,9 @@ class Call:
         question, self.question = self.question, None
         if question is not None and question.state == self.state:
             verdict = interpret.answer(self.flow, question, said)
-            if verdict is not None:
-                return verdict
+            if verdict is None:
+                verdict = interpret.speech(self.flow, self.state, said)
+            return interpret.reasked(self.flow, question, verdict)
         return interpret.speech(self.flow, self.state, said)
 
     def _act(self, verdict: interpret.Verdict, inp: Input) -> tuple[Match | None, Event | None]:
@@ -365,16 +366,14 @@ class Call:
         if isinstance(verdict, interpret.Declined):
             self._say(self.flow.meta.declined)
             return None, None
+        if isinstance(verdict, interpret.Reask):  # the question again, still awaiting its answer
+            self._said.extend(verdict.question.said)
+            self.question = verdict.question
+            return chosen(verdict.ref, verdict.score), None
         if isinstance(verdict, interpret.LineTalk):  # answered; no try of the state is spent
-            # «алло» again and again: the n-th text for the n-th in a row, as the reprompts go
-            in_a_row = 1
-            for turn in reversed(self.turns):
-                if turn.event != "line_talk" or turn.state != self.state:
-                    break
-                in_a_row += 1
-            texts = self.flow.meta.line_talk
-            self._say([nth(texts, in_a_row)] if texts else [])
-            return None, "line_talk"
+            return None, self._answer_talk("line_talk", self.flow.meta.line_talk)
+        if isinstance(verdict, interpret.Thanks):  # likewise
+            return None, self._answer_talk("thanks", self.flow.meta.thanks)
         if isinstance(verdict, interpret.Elsewhere):  # home by the command, its prompt unsaid
             before = len(self._said)
             self._choose(verdict.via, 100.0)
@@ -388,6 +387,17 @@ class Call:
             "noinput" if verdict.cause == "noinput" else "nomatch", verdict.heard, inp.quiet
         )
 
+    def _answer_talk(self, event: Event, texts: list[str]) -> Event:
+        """Talk that is no request («алло», «спасибо») answered without spending a try: the n-th
+        text for the n-th such turn in a row in this state, as the reprompts go."""
+        in_a_row = 1
+        for turn in reversed(self.turns):
+            if turn.event != event or turn.state != self.state:
+                break
+            in_a_row += 1
+        self._say([nth(texts, in_a_row)] if texts else [])
+        return event
+
     def _ask(
         self, match: Match, candidates: tuple[ChoiceRef, ...], cause: Cause, inp: Input
     ) -> tuple[Match, Event | None]:
@@ -395,9 +405,10 @@ class Call:
         labels = self.flow.menu(self.state).labels
         self.context["candidates"] = " или ".join(f"«{labels[c]}»" for c in candidates)
         state = self.state
+        before = len(self._said)
         event = self._miss(cause, normalize(inp.text))
         if self.state == state and not self.ended:
-            self.question = interpret.Question(state, candidates)
+            self.question = interpret.Question(state, candidates, tuple(self._said[before:]))
         return match, event
 
     def _keys(
@@ -411,9 +422,11 @@ class Call:
             if self.flow.states[self.state].collect:  # the rest of the keys are the slot's digits
                 return self._act(interpret.keys_in_collect(self.flow, self.state, keys[i:]), inp)
             # only the first key can answer the question just asked
-            match, event = self._act(
-                interpret.key(self.flow, self.state, pressed, question if i == 0 else None), inp
+            asked = question if i == 0 and question is not None and question.state == self.state else None
+            verdict = interpret.reasked(
+                self.flow, asked, interpret.key(self.flow, self.state, pressed, asked)
             )
+            match, event = self._act(verdict, inp)
         return match, event
 
     def _choose(self, ref: ChoiceRef, score: float, said: Input | None = None) -> Match:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ivr.flow.model import ChoiceRef, Flow
 from ivr.slots import Limits, slot_type
+from ivr.understanding.courtesy import only_thanks
 from ivr.understanding.lemmas import lemma
 from ivr.understanding.matcher import Match
 from ivr.understanding.normalize import normalize, tokens
@@ -90,25 +91,54 @@ class LineTalk:
 
 
 @dataclass(frozen=True)
+class Thanks:
+    """«Спасибо», and nothing understood besides (``courtesy``): answered, and no miss."""
+
+
+@dataclass(frozen=True)
 class Miss:
     cause: str  # nomatch | noinput
     heard: str
 
 
-Verdict = Choose | Clarify | Confirm | Declined | Elsewhere | Fill | LineTalk | Miss
-
-
 @dataclass(frozen=True)
 class Question:
     """What the call just asked about the caller's last answer: which of ``candidates`` they meant
-    (two: «А или Б?»; one: «Правильно понимаю: А?»)."""
+    (two: «А или Б?»; one: «Правильно понимаю: А?»), and the words it asked with (``said``)."""
 
     state: str
     candidates: tuple[ChoiceRef, ...]
+    said: tuple[str, ...] = ()
 
     @property
     def confirming(self) -> bool:
         return len(self.candidates) == 1
+
+
+@dataclass(frozen=True)
+class Reask:
+    """«Повторите» right after a question: the question again, not the menu (the caller did not
+    catch the two choices), still awaiting its answer; no try spent."""
+
+    question: Question
+    ref: ChoiceRef  # the repeat command heard
+    score: float
+
+
+Verdict = Choose | Clarify | Confirm | Declined | Elsewhere | Fill | LineTalk | Miss | Reask | Thanks
+
+
+def reasked(flow: Flow, question: Question | None, verdict: Verdict) -> Verdict:
+    """``verdict`` — unless it is the repeat command and a question was just asked (``Reask``)."""
+    if (
+        question is not None
+        and question.said
+        and isinstance(verdict, Choose)
+        and verdict.ref.kind == "global"
+        and flow.globals[verdict.ref.id].action == "repeat"
+    ):
+        return Reask(question, verdict.ref, verdict.score)
+    return verdict
 
 
 # «первое», «второй», «последний пункт»: which of the offered choices
@@ -156,6 +186,10 @@ def speech(flow: Flow, state_name: str, said: str) -> Verdict:
     if menu.matcher is None:
         return Miss("nomatch", text)
     result = menu.matcher.match(text)
+    if (result.kind == "none" or result.by == "meaning") and only_thanks(text):
+        # thanks alone is no topic, though meaning finds one («благодарю вас» near the feedback
+        # section's «благодарность»); a flow phrase said in words still decides
+        return Thanks()
     topic = elsewhere(flow, state_name, text, result)
     if topic is not None:
         return topic

@@ -16,7 +16,9 @@ from ivr.flow.model import ChoiceRef
 InputKind = Literal["speech", "dtmf", "silence"]
 # What a turn ended in when it did not simply move on: a reprompt's cause, an escalation after
 # too many misses, or input after the call was over.
-Event = Literal["noinput", "nomatch", "ambiguous", "confirm", "invalid", "escalated", "ended", "line_talk"]
+Event = Literal[
+    "noinput", "nomatch", "ambiguous", "confirm", "invalid", "escalated", "ended", "line_talk", "thanks"
+]
 
 
 @dataclass(frozen=True)

@@ -226,6 +226,13 @@ class FlowMeta(Strict):
     line_talk: TextList = Field(
         default_factory=lambda: ["Слушаю вас — говорите, когда будете готовы.", "Слушаю вас. {menu_hint}"]
     )
+    # said to thanks and nothing else («спасибо, всё понятно»): not a miss, no try spent
+    thanks: TextList = Field(
+        default_factory=lambda: [
+            "Пожалуйста! Если есть ещё вопрос — скажите его.",
+            "Пожалуйста. {menu_hint}",
+        ]
+    )
     # said when a collect's tries ran out and it goes on (on_fail: next) or escalates by default
     collect_failed: TextList = Field(
         default_factory=lambda: ["Не получилось записать ответ."]

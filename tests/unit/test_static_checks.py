@@ -53,6 +53,8 @@ FORMATTED = [
     "ivr/understanding/classifier.py",
     "ivr/understanding/char_grams.py",
     "ivr/understanding/vector_store.py",
+    "ivr/understanding/e5_onnx.py",
+    "ivr/understanding/courtesy.py",
     "ivr/channels/session.py",
     "ivr/channels/chat.py",
     "ivr/channels/trace.py",
