@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ivr.flow.model import ChoiceRef, Flow
 from ivr.slots import Limits, slot_type
+from ivr.understanding.chatter import holding_on
 from ivr.understanding.courtesy import only_thanks
 from ivr.understanding.lemmas import lemma
 from ivr.understanding.matcher import Match
@@ -179,6 +180,8 @@ def speech(flow: Flow, state_name: str, said: str) -> Verdict:
         command = menu.matcher.decisive(text) if menu.matcher is not None and not free else None
         if command is not None:
             return Choose(menu.choice(command), 100.0)
+        if holding_on(text):  # «подождите», «алло»: no value, and no try spent
+            return LineTalk()
         return Fill(said, keyed=False)
     key = spoken_key(text)
     if key is not None and key in menu.keys:  # «один», «цифра два», «третий пункт»
@@ -199,7 +202,7 @@ def speech(flow: Flow, state_name: str, said: str) -> Verdict:
         return Clarify(tuple(menu.choice(c) for c in result.candidates[:2]))
     if result.kind == "confirm" and result.choice is not None:
         return Confirm(menu.choice(result.choice), result.score)
-    if result.by == "line":
+    if result.by == "line" or (result.kind == "none" and holding_on(text)):
         return LineTalk()
     return Miss("nomatch", text)
 

@@ -22,6 +22,8 @@ now get «не понял», and the nearest routed request stays 0.011 behind i
 
 from __future__ import annotations
 
+from ivr.understanding.lemmas import lemmas
+
 CHATTER: tuple[str, ...] = (
     # checking the line
     "алло",
@@ -73,3 +75,27 @@ CHATTER: tuple[str, ...] = (
     "я не туда попал",
     "извините ошиблась номером",
 )
+
+
+# Asking to wait or checking the line, by the words alone: where no meaning is asked — a value
+# being collected («подождите» is no name, «алло» no СНИЛС) — and where the menu heard nothing.
+_HOLD = frozenset(
+    {
+        "алло", "подождать", "погодить", "секунда", "секундочка", "минута", "минутка", "минуточка",
+        "момент", "моментик", "слышать",
+    }
+)  # fmt: skip
+_WITH_HOLD = frozenset(
+    {
+        "вы", "я", "мы", "ну", "да", "а", "так", "вот", "пожалуйста", "один", "сейчас", "тут", "ещё",
+        "еще", "найти", "достать", "посмотреть", "записывать", "дать", "мне", "меня", "паспорт",
+        "документ", "снилс", "инн", "полис", "карта", "телефон", "очки", "ручка",
+    }
+)  # fmt: skip
+
+
+def holding_on(text: str) -> bool:
+    """«Подождите», «секундочку, сейчас паспорт найду», «алло, вы меня слышите»: one word of waiting
+    or of checking the line, every other word only what goes with it."""
+    words = lemmas(text)
+    return any(w in _HOLD for w in words) and all(w in _HOLD or w in _WITH_HOLD for w in words)

@@ -257,10 +257,11 @@ def test_a_double_name_is_one_name_word():
 
 
 def test_a_value_the_parser_kept_nothing_of_is_read_back_as_said():
-    """«алло» where the operator asks for a name was read back as «Я услышал: «ничего»»."""
+    """«гм» where the operator asks for a name was read back as «Я услышал: «ничего»». (The case
+    was found with «алло», which is now talk about the line: «Слушаю вас», no try spent.)"""
     call = Engine.from_file(Path(__file__).resolve().parents[2] / "flows" / "gosuslugi.yaml").start_call(
         clock=ManualClock(NOW)
     )
     call.dtmf("0")
-    turn = call.speech("алло")
-    assert any("«алло»" in line for line in turn.said), turn.said
+    turn = call.speech("гм")
+    assert any("«гм»" in line for line in turn.said), turn.said
