@@ -9,6 +9,11 @@ of defence each prompt is written to a temporary name, checked (exists, valid WA
 present, length plausible for the text), retried with a fresh engine if not, and only then
 moved into the cache. pyttsx3 also prints «Audio saved to …» after every file; that is kept
 off stdout. Identical prompts are synthesized once.
+
+The synthesis itself runs in a child process (``synth_worker``): espeak-ng now and then ends its
+process with a segmentation fault (twice in about fourteen cold runs of ~400 prompts on this
+project's machines), and in the simulator's own process that ended the caller's practice call.
+A child that dies or hangs costs one attempt: the next attempt starts a new child.
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ import hashlib
 import json
 import os
 import re
+import select
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -98,17 +106,82 @@ def _drop_engine_at_exit() -> None:
     gc.collect()
 
 
-def _reset_engine() -> None:
-    """Drop the engine so the next call builds a fresh one.
+def write_wav(voice_id: str, rate: int, spoken: str, path: Path) -> None:
+    """Synthesize ``spoken`` into ``path`` in this process (the child's work, ``synth_worker``)."""
+    engine = _get_engine()
+    with quiet_stdout():
+        engine.setProperty("voice", voice_id)
+        engine.setProperty("rate", rate)
+        _espeak_settle()  # see the module docstring: otherwise runAndWait may cancel these
+        engine.save_to_file(spoken, str(path))
+        engine.runAndWait()
+    # The file is written from espeak's callback; give a late write a moment to land.
+    deadline = time.monotonic() + 0.5
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
-    The old driver must be collected *before* the new one registers its callback: its
-    destructor clears espeak's (process-wide) synthesis callback, and if that ran after the new
-    engine was set up, the new engine would silently produce nothing.
-    """
-    global _engine
-    with _engine_lock:
-        _engine = None
-        gc.collect()
+
+# A prompt of 20 s of speech is synthesized in about a second; a child silent this long is stuck.
+CHILD_TIMEOUT_S = 60.0
+
+
+class _SynthesisChild:
+    """The child process that runs espeak-ng (``python -m ivr.voice.synth_worker``), one job at a
+    time: a JSON line in, «ok» or an error line out. Started on first use, and again after it died."""
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def write(self, voice_id: str, rate: int, spoken: str, path: Path) -> bool:
+        """Whether the child reports ``path`` written; False if it failed, died or hung (it is
+        then stopped, and the next call starts a new one)."""
+        job = json.dumps({"voice": voice_id, "rate": rate, "text": spoken, "path": str(path)}, ensure_ascii=False)
+        with self._lock:
+            process = self._started()
+            assert process.stdin is not None and process.stdout is not None
+            try:
+                process.stdin.write(job.encode("utf-8") + b"\n")
+                process.stdin.flush()
+                ready, _, _ = select.select([process.stdout], [], [], CHILD_TIMEOUT_S)
+                reply = process.stdout.readline() if ready else b""
+            except (OSError, ValueError):
+                reply = b""
+            if not reply:
+                self._stop()
+                return False
+            return reply.strip() == b"ok"
+
+    def _started(self) -> subprocess.Popen[bytes]:
+        if self._process is None or self._process.poll() is not None:
+            try:
+                self._process = subprocess.Popen(
+                    [sys.executable, "-m", "ivr.voice.synth_worker"],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                )
+            except OSError as exc:
+                raise UserError(f"Не удалось запустить синтез речи: {describe(exc)}") from exc
+        return self._process
+
+    def _stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            process.kill()
+            process.wait()
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop()
+
+
+_CHILD = _SynthesisChild()
+atexit.register(_CHILD.close)
 
 
 def list_voices() -> list[VoiceInfo]:
@@ -212,8 +285,7 @@ class Synthesizer:
             for attempt in range(self.attempts):
                 tmp = target.parent / f".{target.stem}.{os.getpid()}.{threading.get_ident()}.{attempt}.tmp.wav"
                 try:
-                    self._write(spoken, tmp)
-                    if _written(tmp, spoken, self.rate):
+                    if _CHILD.write(self.voice_info.id, self.rate, spoken, tmp) and _written(tmp, spoken, self.rate):
                         os.replace(tmp, target)
                         self.synthesized += 1
                         return target
@@ -222,23 +294,10 @@ class Synthesizer:
                 finally:
                     tmp.unlink(missing_ok=True)
                 self.retries += 1
-                _reset_engine()
+                _CHILD.close()  # a fresh child (and espeak-ng) for the next attempt
         raise SynthesisError(
             f"espeak-ng не смог озвучить подсказку «{text[:60]}» ({self.attempts} попытки).\n{ESPEAK_FIX}"
         )
-
-    def _write(self, spoken: str, path: Path) -> None:
-        engine = _get_engine()
-        with quiet_stdout():
-            engine.setProperty("voice", self.voice_info.id)
-            engine.setProperty("rate", self.rate)
-            _espeak_settle()  # see the module docstring: otherwise runAndWait may cancel these
-            engine.save_to_file(spoken, str(path))
-            engine.runAndWait()
-        # The file is written from espeak's callback; give a late write a moment to land.
-        deadline = time.monotonic() + 0.5
-        while not path.exists() and time.monotonic() < deadline:
-            time.sleep(0.01)
 
     def synth_samples(self, text: str, *, cache: bool = True) -> tuple[np.ndarray, int]:
         """Prompt audio as int16 samples with their sample rate, ready for a Player.

@@ -1,10 +1,11 @@
 """The prompt-audio job of a test run (tests/background.py): every prompt of every shipped flow
 synthesized into the run's audio cache, in a child process that is started again if it crashes.
 
-espeak-ng (in-process under pyttsx3) ended this process with a segmentation fault twice in about
-fourteen cold runs of ~400 prompts each; what was synthesized before stays in the cache, so the
-next attempt only does the rest. The crash itself is a known gap of the product's speech path
-(README, «Noticed and left alone»), not what test_prompt_duration measures.
+espeak-ng ended this process with a segmentation fault twice in about fourteen cold runs of ~400
+prompts each, when it still ran in-process under pyttsx3; what was synthesized before stays in
+the cache, so the next attempt only does the rest. The product now runs espeak-ng in a child
+process of its own (``ivr.voice.tts``), so a crash costs one attempt there; this outer rerun is
+kept as a second line for the test run's timing.
 """
 
 from __future__ import annotations

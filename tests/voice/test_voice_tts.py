@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 
 import numpy as np
 import pytest
@@ -95,12 +97,32 @@ def test_damaged_cache_entry_is_replaced(synth):
     assert synth.synthesized == 2
 
 
-def test_survives_engine_reinitialisation(synth):
-    """A fresh engine must not be disabled by the old one being garbage-collected."""
+def test_a_crash_of_espeak_costs_one_attempt_not_the_call(synth):
+    """espeak-ng now and then ends its process with a segmentation fault. It runs in a child
+    process: this process lives on, and the next prompt starts a new child."""
     synth.synth("Первая подсказка.")
-    tts._reset_engine()
-    path = synth.synth("Вторая подсказка после перезапуска движка.")
+    crashed = tts._CHILD.pid
+    assert crashed is not None and crashed != os.getpid()
+    os.kill(crashed, signal.SIGSEGV)
+    path = synth.synth("Вторая подсказка после сбоя синтезатора.")
     assert sf.info(path).duration > 1.0
+    assert tts._CHILD.pid not in (None, crashed)
+
+
+def test_a_child_that_hangs_is_replaced(synth, monkeypatch):
+    """A child that stops answering (stopped, not dead) costs one attempt too."""
+    synth.synth("Подсказка до зависания.")
+    stuck = tts._CHILD.pid
+    assert stuck is not None
+    monkeypatch.setattr(tts, "CHILD_TIMEOUT_S", 1.0)
+    os.kill(stuck, signal.SIGSTOP)
+    try:
+        path = synth.synth("Подсказка после зависания синтезатора.")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(stuck, signal.SIGKILL)
+    assert sf.info(path).duration > 1.0
+    assert synth.retries >= 1 and tts._CHILD.pid != stuck
 
 
 def test_cache_dir_from_environment(monkeypatch, tmp_path):
