@@ -68,7 +68,7 @@ def main() -> None:
             if lemma.kind == "none" and only_unsure(text):  # as ``Router.match``
                 decided = lemma
             else:
-                decided = router.combine(lemma, lambda s=scores, k=t.top_k: s[k])
+                decided = router.combine(lemma, lambda s=scores, k=t.top_k: s[k], len(text.split()))
             counts[outcome(item, decided)] += 1
         n = len(cases)
         share = {k: 100.0 * v / n for k, v in counts.items()}

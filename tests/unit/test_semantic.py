@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,8 @@ from ivr.understanding.evaluation import Tally, choice_key, flow_answer, load_it
 from ivr.understanding.matcher import Choice, Match, Matcher
 from ivr.understanding.normalize import normalize
 from ivr.understanding.semantic import (
+    DEFAULT_THRESHOLDS,
+    MAX_MEANING_WORDS,
     Lexicon,
     Nearness,
     Router,
@@ -358,3 +361,25 @@ def test_report_split_quality():
     assert result.share("missed") <= 3.0, result
     assert result.share("clarified") <= lemma_only.share("clarified"), (result, lemma_only)
     assert result.share("clarified") <= 3.0, result
+
+
+def test_a_long_story_picks_among_the_words_candidates_on_a_smaller_lead(gosuslugi, monkeypatch):
+    """A story names choices in passing (the e-mail of a forgotten login): with the short
+    sentences' leads it was «забытый пароль или нет доступа к почте?»."""
+    story = (
+        "девушка у меня такая беда я забыл логин от госуслуг то ли почта там была то ли телефон "
+        "не помню уже подскажите как его узнать"
+    )
+    router = gosuslugi.menu("main").matcher
+    assert router.match(story).choice == "o:auth_password"
+    short_bars = replace(router.thresholds, among_margin_long=None, among_probability_long=None)
+    monkeypatch.setattr(router, "thresholds", short_bars)
+    assert router.match(story).kind == "ambiguous"
+
+
+def test_the_long_story_bars_apply_only_past_the_encoded_length():
+    t = DEFAULT_THRESHOLDS
+    assert t.for_length(MAX_MEANING_WORDS) is t
+    long = t.for_length(MAX_MEANING_WORDS + 1)
+    assert (long.among_margin, long.among_probability) == (t.among_margin_long, t.among_probability_long)
+    assert long.among_margin < t.among_margin and long.among_probability < t.among_probability
