@@ -95,8 +95,11 @@ class Prompts:
         if not state.options:
             return ""
         labels = self.flow.menu(facts.state).labels
+        # A menu with a keypad lists its keys: the Госуслуги main menu also takes some thirty
+        # topics by speech alone, and listing them all made «Слушаю вас» one sentence of 42 items.
+        keyed = [option for option in state.options if option.keys]
         parts = []
-        for option in state.options:
+        for option in keyed or state.options:
             key = f" — {option.keys[0]}" if option.keys else ""
             parts.append(f"«{labels[ChoiceRef('option', option.id)]}»{key}")
         return "Скажите, что вас интересует, или нажмите клавишу: " + ", ".join(parts) + "."
