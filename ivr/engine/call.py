@@ -355,7 +355,7 @@ class Call:
             verdict = interpret.answer(self.flow, question, said)
             if verdict is None:
                 verdict = interpret.speech(self.flow, self.state, said)
-            return interpret.reasked(self.flow, question, verdict)
+            return interpret.reasked(self.flow, question, verdict, said)
         return interpret.speech(self.flow, self.state, said)
 
     def _act(self, verdict: interpret.Verdict, inp: Input) -> tuple[Match | None, Event | None]:
@@ -369,7 +369,7 @@ class Call:
         if isinstance(verdict, interpret.Reask):  # the question again, still awaiting its answer
             self._said.extend(verdict.question.said)
             self.question = verdict.question
-            return chosen(verdict.ref, verdict.score), None
+            return (chosen(verdict.ref, verdict.score) if verdict.ref is not None else None), None
         if isinstance(verdict, interpret.LineTalk):  # answered; no try of the state is spent
             return None, self._answer_talk("line_talk", self.flow.meta.line_talk)
         if isinstance(verdict, interpret.Thanks):  # likewise

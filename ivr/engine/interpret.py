@@ -122,23 +122,36 @@ class Reask:
     catch the two choices), still awaiting its answer; no try spent."""
 
     question: Question
-    ref: ChoiceRef  # the repeat command heard
+    ref: ChoiceRef | None  # the repeat command heard, if it was one (not «что?»)
     score: float
 
 
 Verdict = Choose | Clarify | Confirm | Declined | Elsewhere | Fill | LineTalk | Miss | Reask | Thanks
 
 
-def reasked(flow: Flow, question: Question | None, verdict: Verdict) -> Verdict:
-    """``verdict`` — unless it is the repeat command and a question was just asked (``Reask``)."""
+# «Что?», «а?» right after a question: the caller did not catch it (a miss there used to count
+# toward the operator, and «что?» after two misses went straight to it).
+_WHAT = frozenset(
+    {
+        "что", "а", "чего", "как", "что что", "а что", "что вы сказали", "как как", "в смысле",
+        "не понял", "не поняла", "непонятно", "не понятно", "что именно", "а чего",
+    }
+)  # fmt: skip
+
+
+def reasked(flow: Flow, question: Question | None, verdict: Verdict, said: str = "") -> Verdict:
+    """``verdict`` — unless a question was just asked and the caller asks for it again: the repeat
+    command, or «что?» that understood nothing (``Reask``)."""
+    if question is None or not question.said:
+        return verdict
     if (
-        question is not None
-        and question.said
-        and isinstance(verdict, Choose)
+        isinstance(verdict, Choose)
         and verdict.ref.kind == "global"
         and flow.globals[verdict.ref.id].action == "repeat"
     ):
         return Reask(question, verdict.ref, verdict.score)
+    if isinstance(verdict, Miss) and normalize(said) in _WHAT:
+        return Reask(question, None, 0.0)
     return verdict
 
 
