@@ -69,7 +69,7 @@ RIVAL_SHARE = 0.5
 
 # Parts of speech that carry no topic (pymorphy3 tags): prepositions, conjunctions, particles,
 # interjections, pronouns.
-_FUNCTION_POS = frozenset({"PREP", "CONJ", "PRCL", "INTJ", "NPRO"})
+FUNCTION_POS = frozenset({"PREP", "CONJ", "PRCL", "INTJ", "NPRO"})
 # Content words that callers use as filler; compared by lemma.
 _FILLER_LEMMAS = frozenset(
     {
@@ -154,7 +154,7 @@ def _word(token: str) -> _Word:
     parse = best_parse(token)
     key = lemma(token)
     droppable = (
-        parse.tag.POS in _FUNCTION_POS
+        parse.tag.POS in FUNCTION_POS
         or "Apro" in parse.tag
         or key in _FILLER_LEMMAS
         or (key in _POLITE_REQUESTS and parse.tag.mood == "impr")

