@@ -22,7 +22,7 @@ now get «не понял», and the nearest routed request stays 0.011 behind i
 
 from __future__ import annotations
 
-from ivr.understanding.lemmas import lemmas
+from ivr.understanding.lemmas import only_with
 
 CHATTER: tuple[str, ...] = (
     # checking the line
@@ -97,5 +97,4 @@ _WITH_HOLD = frozenset(
 def holding_on(text: str) -> bool:
     """«Подождите», «секундочку, сейчас паспорт найду», «алло, вы меня слышите»: one word of waiting
     or of checking the line, every other word only what goes with it."""
-    words = lemmas(text)
-    return any(w in _HOLD for w in words) and all(w in _HOLD or w in _WITH_HOLD for w in words)
+    return only_with(text, _HOLD, _WITH_HOLD)

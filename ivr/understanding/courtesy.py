@@ -8,7 +8,7 @@ Callers thank an information page as they would a person. Heard as a request it 
 
 from __future__ import annotations
 
-from ivr.understanding.lemmas import lemmas
+from ivr.understanding.lemmas import only_with
 
 THANKS = frozenset(
     {"спасибо", "спасибочки", "благодарить", "благодарность", "благодарный", "спс", "пасиб", "пасибо"}
@@ -27,5 +27,4 @@ _WITH_THANKS = frozenset(
 def only_thanks(text: str) -> bool:
     """The utterance is thanks and nothing else: one word of ``THANKS``, the rest only words that
     go with thanks. («ок» reads as «около»: both are listed.)"""
-    words = lemmas(text)
-    return any(w in THANKS for w in words) and all(w in THANKS or w in _WITH_THANKS for w in words)
+    return only_with(text, THANKS, _WITH_THANKS)

@@ -65,3 +65,10 @@ def lemma(word: str) -> str:
 def lemmas(text: str) -> tuple[str, ...]:
     """Lemmas of the normalized words of ``text``, in order."""
     return tuple(lemma(word) for word in tokens(text))
+
+
+def only_with(text: str, core: frozenset[str], company: frozenset[str]) -> bool:
+    """``text`` says one of the lemmas ``core`` and otherwise only lemmas of ``core`` or ``company``:
+    «спасибо большое», «подождите, сейчас паспорт найду» — a short turn that is all one thing."""
+    words = lemmas(text)
+    return any(w in core for w in words) and all(w in core or w in company for w in words)
